@@ -1,0 +1,50 @@
+// mse_loss.wgsl — mean squared error on dense targets and its gradient.
+//
+//   l(o, y)      = (1/Q) Σ_c (o_c − y_c)²      (PyTorch's MSELoss per position)
+//   loss_rows[r] = scale · l(O[r, :], Y[r, :])
+//   dO[r, c]     = scale · 2 (O[r, c] − Y[r, c]) / Q
+//
+// scale is 1 / (B·T), so Σ_r loss_rows = L, the mean over all positions.
+// O, Y, dO: (R, Q) row-major. One workgroup per row;
+// dispatch (min(R, 65535), ceil(R / 65535), 1).
+
+// Threads per row; a power of two.
+override WG: u32 = 64u;
+
+struct Params {
+  R: u32,
+  Q: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> O: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dO: array<f32>;
+@group(0) @binding(4) var<storage, read_write> loss_rows: array<f32>;
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u,
+        @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * nwg.x;
+  if (r >= p.R) { return; }
+  let base = r * p.Q;
+  let q = f32(p.Q);
+
+  var s = 0.0;
+  for (var c = li; c < p.Q; c += WG) {
+    let d = O[base + c] - Y[base + c];
+    dO[base + c] = p.scale * 2.0 * d / q;
+    s += d * d;
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (li < k) { red[li] = red[li] + red[li + k]; }
+    workgroupBarrier();
+  }
+  if (li == 0u) { loss_rows[r] = p.scale * red[0] / q; }
+}

@@ -1,0 +1,57 @@
+// reduce_sum.wgsl — deterministic two-stage sum (or sum of squares).
+//
+//   out[out_index] = Σ_{i < n} f(X[x_offset + i]),   f(x) = x, or x² if SQUARE
+//
+// Stage `partial` (dispatch (n_partials, 1, 1), n_partials ≤ WG): workgroup g
+// sums a grid-stride slice into partials[g]. Stage `total` (dispatch (1, 1, 1))
+// sums the partials into out[out_index]. The order of additions is fixed, so
+// the result is reproducible bit for bit.
+// Used for the loss (Σ loss_rows) and the global gradient norm (Σ g²).
+
+// Threads per workgroup; a power of two.
+override WG: u32 = 256u;
+override SQUARE: bool = false;
+
+struct Params {
+  n: u32,
+  x_offset: u32,
+  n_partials: u32,
+  out_index: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+var<workgroup> red: array<f32, WG>;
+
+fn tree(v: f32, li: u32) -> f32 {
+  red[li] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (li < s) { red[li] = red[li] + red[li + s]; }
+    workgroupBarrier();
+  }
+  return red[0];
+}
+
+@compute @workgroup_size(WG)
+fn partial(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  var s = 0.0;
+  let stride = p.n_partials * WG;
+  for (var i = wg.x * WG + li; i < p.n; i += stride) {
+    let x = X[p.x_offset + i];
+    if (SQUARE) { s = fma(x, x, s); } else { s += x; }
+  }
+  let total = tree(s, li);
+  if (li == 0u) { partials[wg.x] = total; }
+}
+
+@compute @workgroup_size(WG)
+fn total(@builtin(local_invocation_index) li: u32) {
+  var s = 0.0;
+  if (li < p.n_partials) { s = partials[li]; }
+  let t = tree(s, li);
+  if (li == 0u) { out[p.out_index] = t; }
+}

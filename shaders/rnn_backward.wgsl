@@ -1,0 +1,109 @@
+// rnn_backward.wgsl — the reverse-time recurrence, steps t1 > t ≥ t0 in one
+// dispatch, with the per-step multiplier ξ that implements truncation.
+//
+//   ∂L/∂h_t  = ∂L/∂h_t|output + carry_t
+//   ∂L/∂z_t  = ∂L/∂h_t ⊙ φ'(z_t)                       (φ' from the cached h)
+//   carry_{t-1} = ξ_t · W_hhᵀ ∂L/∂z_t                   (into the state before step t)
+//
+// ξ_t = 1 everywhere is full BPTT; ξ_t = 0 at window starts is regular
+// truncation; ξ_t ∈ {0, 1/π_t} is randomized truncation. Because only the
+// carry is scaled, ∂L/∂z_t itself (and so the weight-gradient terms of step t)
+// is never multiplied.
+//
+// State indexing as in rnn_forward.wgsl: Hs[t + 1] = h after step t.
+// W_hh: (H, H) row-major at P[w_offset]
+// Hs:  (T + 1, B, H)   dHo: (T, B, H) ∂L/∂h from the output layer
+// xi:  (T)             dZ:  (T, B, H) ∂L/∂z (written)
+// dHc: (B, H) in: gradient reaching Hs[t1] from beyond the window (0 for a
+//      fresh window); out: gradient reaching Hs[t0] (already times ξ_t0).
+// Each workgroup owns ROWS sequences; dispatch (ceil(B / ROWS), 1, 1).
+
+override WG: u32 = 256u;
+override ROWS: u32 = 1u;
+override H_MAX: u32 = 256u;
+// 0 = identity, 1 = tanh, 2 = relu
+override ACTIVATION: u32 = 1u;
+
+struct Params {
+  B: u32,
+  H: u32,
+  t0: u32,
+  t1: u32,
+  w_offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> P: array<f32>;
+@group(0) @binding(2) var<storage, read> Hs: array<f32>;
+@group(0) @binding(3) var<storage, read> dHo: array<f32>;
+@group(0) @binding(4) var<storage, read> xi: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dHc: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dZ: array<f32>;
+
+var<workgroup> dzs: array<f32, ROWS * H_MAX>;
+// Each thread reads and writes only its own entries of carry.
+var<workgroup> carry: array<f32, ROWS * H_MAX>;
+
+fn dactivate(h: f32) -> f32 {
+  if (ACTIVATION == 1u) { return 1.0 - h * h; }
+  if (ACTIVATION == 2u) { return select(0.0, 1.0, h > 0.0); }
+  return 1.0;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let B = p.B;
+  let H = p.H;
+  let b0 = wg.x * ROWS;
+
+  for (var r = 0u; r < ROWS; r++) {
+    for (var j = li; j < H; j += WG) {
+      var c = 0.0;
+      if (b0 + r < B) { c = dHc[(b0 + r) * H + j]; }
+      carry[r * H_MAX + j] = c;
+    }
+  }
+
+  for (var s = p.t1; s > p.t0; s--) {
+    let t = s - 1u;
+    for (var r = 0u; r < ROWS; r++) {
+      let b = b0 + r;
+      for (var j = li; j < H; j += WG) {
+        var dz = 0.0;
+        if (b < B) {
+          let row = (t * B + b) * H + j;
+          let dh = dHo[row] + carry[r * H_MAX + j];
+          dz = dh * dactivate(Hs[row + B * H]);
+          dZ[row] = dz;
+        }
+        dzs[r * H_MAX + j] = dz;
+      }
+    }
+    workgroupBarrier();
+    let x = xi[t];
+    for (var k = li; k < H; k += WG) {
+      // Initialised explicitly: SwiftShader was seen to keep the previous
+      // iteration's value of an uninitialised `var` declared in a loop.
+      var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+      if (x != 0.0) {
+        for (var j = 0u; j < H; j++) {
+          let w = P[p.w_offset + j * H + k];
+          for (var r = 0u; r < ROWS; r++) {
+            acc[r] = fma(w, dzs[r * H_MAX + j], acc[r]);
+          }
+        }
+      }
+      for (var r = 0u; r < ROWS; r++) {
+        carry[r * H_MAX + k] = x * acc[r];
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var r = 0u; r < ROWS; r++) {
+    if (b0 + r >= B) { break; }
+    for (var j = li; j < H; j += WG) {
+      dHc[(b0 + r) * H + j] = carry[r * H_MAX + j];
+    }
+  }
+}

@@ -1,0 +1,340 @@
+// The BPTT engine for one shape (B sequences × T steps): it owns every GPU
+// buffer of the model's forward and backward pass and encodes them into one
+// compute pass, no CPU round trip per timestep.
+//
+//   Zx  = W_hx x_t + b_h            gather (tokens) or GEMM (dense), all T·B rows at once
+//   Hs  = the recurrence             rnn_forward.wgsl, one dispatch for all T steps
+//   O   = Hs[1..T] W_qhᵀ + b_q       one GEMM over T·B rows
+//   dO, L                             fused loss + gradient
+//   dHo = dO W_qh                     one GEMM
+//   dZ  = reverse-time recurrence     rnn_backward.wgsl with the multipliers ξ
+//   dW_qh = dOᵀ Hs[1..T], dW_hh = dZᵀ Hs[0..T−1], dW_hx = dZᵀ X (or a bucketed
+//   gather-sum for tokens), db = column sums: single large GEMMs over T·B rows
+//   Σ g² for the global norm
+import type { RnnConfig } from '../model/config';
+import { validateConfig } from '../model/config';
+import { paramLayout, checkWeights, packWeights, unpackWeights, type ParamLayout, type Weights, type Tensor } from '../model/params';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../gpu/buffers';
+import { readBuffer, readFloats } from '../gpu/readback';
+import { BpttError, requireInt, show } from '../errors';
+import { createMatmul } from '../kernels/matmul';
+import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
+import { createColsum } from '../kernels/colsum';
+import { createRnnForward, createRnnBackward, maxHidden } from '../kernels/rnn';
+import { createLoss } from '../kernels/loss';
+import { createReduceSum } from '../kernels/reduce';
+import { STATS } from '../kernels/clip-update';
+import type { Bound } from '../kernels/kernel';
+import { checkBatch, type BatchInput } from './batch';
+
+export interface BpttShape {
+  config: RnnConfig;
+  /** B, sequences per minibatch. */
+  batch: number;
+  /** T, steps per window. */
+  steps: number;
+  /** Sequences per workgroup in the recurrence kernels (1–4; default 1). */
+  rows?: number;
+}
+
+interface BufferPlan {
+  name: BufferName;
+  bytes: number;
+  usage: number;
+}
+
+type BufferName =
+  | 'params' | 'grads' | 'zx' | 'hs' | 'o' | 'dO' | 'dHo' | 'dZ' | 'dHc' | 'xi' | 'input' | 'target'
+  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry';
+
+const S = STORAGE | COPY_DST | COPY_SRC;
+
+/** Every buffer a shape needs, in bytes (the memory estimate and the allocation plan). */
+export function planBuffers(shape: BpttShape): BufferPlan[] {
+  const c = shape.config;
+  const B = shape.batch, T = shape.steps, R = B * T;
+  const H = c.hidden, Q = c.outputSize, d = c.inputSize;
+  const L = paramLayout(c);
+  const tokens = c.input === 'tokens';
+  const plan: [BufferName, number][] = [
+    ['params', L.total * 4],
+    ['grads', L.total * 4],
+    ['zx', R * H * 4],
+    ['hs', (T + 1) * B * H * 4],
+    ['o', R * Q * 4],
+    ['dO', R * Q * 4],
+    ['dHo', R * H * 4],
+    ['dZ', R * H * 4],
+    ['dHc', B * H * 4],
+    ['xi', T * 4],
+    ['input', tokens ? R * 4 : R * d * 4],
+    ['target', c.loss === 'mse' ? R * Q * 4 : R * 4],
+    ['start', tokens ? (d + 1) * 4 : 16],
+    ['order', tokens ? R * 4 : 16],
+    ['lossRows', R * 4],
+    ['partials', 256 * 4],
+    ['stats', STATS.byteSize],
+    ['hCarry', B * H * 4],
+  ];
+  return plan.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
+}
+
+/** Bytes of GPU memory a shape needs (all buffers of planBuffers). */
+export function estimateBytes(shape: BpttShape): number {
+  return planBuffers(shape).reduce((s, p) => s + p.bytes, 0);
+}
+
+/** Check a shape against the device's limits; throws BpttError naming what to reduce. */
+export function checkShape(device: GPUDevice, shape: BpttShape): BpttShape {
+  const config = validateConfig(shape.config);
+  const rows = requireInt('rows', shape.rows ?? 1, 1, 4);
+  const batch = requireInt('batch', shape.batch, 1, 1 << 20);
+  const steps = requireInt('steps', shape.steps, 1, 1 << 20);
+  const lim = device.limits;
+  const hmax = maxHidden(device, rows);
+  if (config.hidden > hmax) {
+    throw new BpttError('config.hidden', String(config.hidden), `must be ≤ ${hmax} on this device (maxComputeWorkgroupStorageSize = ${lim.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, rows = ${rows})`);
+  }
+  const wgMax = lim.maxComputeWorkgroupsPerDimension;
+  if (Math.ceil(batch / rows) > wgMax) throw new BpttError('batch', String(batch), `must be ≤ ${wgMax * rows} (maxComputeWorkgroupsPerDimension = ${wgMax}, rows = ${rows})`);
+  const R = batch * steps;
+  if (Math.ceil(R / 64) > wgMax || Math.ceil(config.hidden / 64) > wgMax || Math.ceil(config.outputSize / 64) > wgMax) {
+    throw new BpttError('batch·steps', String(R), `GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${wgMax}: reduce batch or steps`);
+  }
+  const fixed = { config, batch, steps, rows };
+  for (const p of planBuffers(fixed)) {
+    const limit = Math.min(lim.maxBufferSize, lim.maxStorageBufferBindingSize);
+    if (p.bytes > limit) {
+      throw new BpttError(
+        `buffer ${p.name}`,
+        `${p.bytes} bytes`,
+        `exceeds this device's limit of ${limit} bytes (min of maxBufferSize, maxStorageBufferBindingSize) for batch=${batch}, steps=${steps}, hidden=${config.hidden}: reduce steps or batch`,
+      );
+    }
+  }
+  return fixed;
+}
+
+export class BpttEngine {
+  readonly config: RnnConfig;
+  readonly B: number;
+  readonly T: number;
+  readonly layout: ParamLayout;
+  readonly arena: BufferArena;
+  readonly buf: Record<BufferName, GPUBuffer>;
+  private readonly bound: { encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
+  private readonly csr?: { start: Uint32Array; order: Uint32Array };
+  private destroyed = false;
+
+  /** Allocate a shape's buffers and bind groups; everything is checked first. */
+  constructor(readonly device: GPUDevice, shape: BpttShape) {
+    const s = checkShape(device, shape);
+    this.config = s.config;
+    this.B = s.batch;
+    this.T = s.steps;
+    this.layout = paramLayout(this.config);
+    this.arena = new BufferArena(device, 'bptt');
+    try {
+      const buf = {} as Record<BufferName, GPUBuffer>;
+      for (const p of planBuffers(s)) buf[p.name] = this.arena.create(p.name, p.bytes, p.usage);
+      this.buf = buf;
+      if (this.config.input === 'tokens') {
+        this.csr = { start: new Uint32Array(this.config.inputSize + 1), order: new Uint32Array(this.B * this.T) };
+      }
+      this.buildPasses(s.rows!);
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+  }
+
+  private add(kernel: { encode(pass: GPUComputePassEncoder, b: Bound): void }, b: Bound) {
+    this.bound.push({ encode: (pass) => kernel.encode(pass, b), destroy: () => b.destroy() });
+  }
+
+  private buildPasses(rows: number) {
+    const c = this.config, dev = this.device, buf = this.buf, L = this.layout.byName;
+    const B = this.B, T = this.T, R = B * T, H = c.hidden, Q = c.outputSize, d = c.inputSize;
+    const bias = c.bias;
+    // 1. input projection for all steps
+    if (c.input === 'tokens') {
+      const k = createEmbedGather(dev, { bias });
+      this.add(k, k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx }, { R, H, V: d, wOffset: L.W_hx!.offset, bOffset: L.b_h?.offset }));
+    } else {
+      const k = createMatmul(dev, { transB: true, bias });
+      this.add(k, k.bind({ a: buf.input, b: buf.params, c: buf.zx, bias: buf.params }, { M: R, N: H, K: d, bOffset: L.W_hx!.offset, biasOffset: L.b_h?.offset }));
+    }
+    // 2. the forward recurrence
+    const fwd = createRnnForward(dev, { hidden: H, activation: c.activation, rows });
+    this.add(fwd, fwd.bind({ params: buf.params, zx: buf.zx, hs: buf.hs }, { B, t0: 0, t1: T, wOffset: L.W_hh!.offset }));
+    // 3. outputs O = Hs[1..T] W_qhᵀ + b_q
+    const out = createMatmul(dev, { transB: true, bias });
+    this.add(out, out.bind({ a: buf.hs, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: L.W_qh!.offset, biasOffset: L.b_q?.offset }));
+    // 4. loss and ∂L/∂O; 5. L = Σ loss rows
+    const loss = createLoss(dev, c.loss);
+    this.add(loss, loss.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R, Q, scale: 1 / R }));
+    const sum = createReduceSum(dev);
+    this.add(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss }));
+    // 6. ∂L/∂h from the outputs: dHo = dO W_qh
+    const dho = createMatmul(dev);
+    this.add(dho, dho.bind({ a: buf.dO, b: buf.params, c: buf.dHo }, { M: R, N: H, K: Q, bOffset: L.W_qh!.offset }));
+    // 7. reverse-time recurrence
+    const bwd = createRnnBackward(dev, { hidden: H, activation: c.activation, rows });
+    this.add(bwd, bwd.bind({ params: buf.params, hs: buf.hs, dHo: buf.dHo, xi: buf.xi, dHc: buf.dHc, dZ: buf.dZ }, { B, t0: 0, t1: T, wOffset: L.W_hh!.offset }));
+    // 8. weight gradients, each one GEMM over all T·B rows
+    const tA = createMatmul(dev, { transA: true });
+    this.add(tA, tA.bind({ a: buf.dO, b: buf.hs, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: L.W_qh!.offset }));
+    this.add(tA, tA.bind({ a: buf.dZ, b: buf.hs, c: buf.grads }, { M: H, N: H, K: R, cOffset: L.W_hh!.offset }));
+    if (c.input === 'tokens') {
+      const eg = createEmbedGrad(dev);
+      this.add(eg, eg.bind({ dZ: buf.dZ, start: buf.start, order: buf.order, grads: buf.grads }, { R, H, V: d, wOffset: L.W_hx!.offset }));
+    } else {
+      this.add(tA, tA.bind({ a: buf.dZ, b: buf.input, c: buf.grads }, { M: H, N: d, K: R, cOffset: L.W_hx!.offset }));
+    }
+    if (bias) {
+      const cs = createColsum(dev);
+      this.add(cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: L.b_q!.offset }));
+      this.add(cs, cs.bind({ x: buf.dZ, out: buf.grads }, { R, N: H, outOffset: L.b_h!.offset }));
+    }
+    // 9. Σ g² over all gradients (padding stays zero)
+    const sq = createReduceSum(dev, { square: true });
+    this.add(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
+  }
+
+  private live() {
+    if (this.destroyed) throw new BpttError('engine', 'destroyed', 'this BpttEngine was destroyed; create a new one');
+  }
+
+  /** Upload weights (checked: every tensor present, right length, finite). */
+  writeWeights(w: Weights<Tensor>): void {
+    this.live();
+    checkWeights(this.config, w);
+    this.device.queue.writeBuffer(this.buf.params, 0, packWeights(this.layout, w));
+  }
+
+  /** Upload the flat parameter vector as is (layout of this.layout). */
+  writeFlatParams(flat: Float32Array): void {
+    this.live();
+    if (flat.length !== this.layout.total) throw new BpttError('params', `length ${flat.length}`, `must be ${this.layout.total}`);
+    this.device.queue.writeBuffer(this.buf.params, 0, flat);
+  }
+
+  /** Check and upload one minibatch (time-major). */
+  writeBatch(batch: BatchInput): void {
+    this.live();
+    const { input, target } = checkBatch(this.config, this.B, this.T, batch);
+    const q = this.device.queue;
+    q.writeBuffer(this.buf.input, 0, input);
+    q.writeBuffer(this.buf.target, 0, target);
+    if (this.csr) {
+      bucketByToken(input as Uint32Array, this.config.inputSize, this.csr.start, this.csr.order);
+      q.writeBuffer(this.buf.start, 0, this.csr.start);
+      q.writeBuffer(this.buf.order, 0, this.csr.order);
+    }
+  }
+
+  /** Upload the per-step multipliers ξ (T). */
+  writeXi(xi: Float32Array): void {
+    this.live();
+    if (xi.length !== this.T) throw new BpttError('xi', `length ${xi.length}`, `must have T = ${this.T} entries`);
+    this.device.queue.writeBuffer(this.buf.xi, 0, xi);
+  }
+
+  /** Set the initial state h0 (B, H); zeros when absent. */
+  writeH0(h0?: ArrayLike<number>): void {
+    this.live();
+    const n = this.B * this.config.hidden;
+    const data = new Float32Array(n);
+    if (h0) {
+      if (h0.length !== n) throw new BpttError('h0', `length ${h0.length}`, `must have B·H = ${n} entries`);
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(h0[i])) throw new BpttError(`h0[${i}]`, show(h0[i]), 'must be finite');
+        data[i] = h0[i];
+      }
+    }
+    this.device.queue.writeBuffer(this.buf.hs, 0, data);
+  }
+
+  /**
+   * Carry the last state into h0 for the next minibatch, detached (d2l's
+   * sequential partitioning). Recorded into `encoder` before the pass.
+   */
+  encodeCarryState(encoder: GPUCommandEncoder): void {
+    const bytes = this.B * this.config.hidden * 4;
+    encoder.copyBufferToBuffer(this.buf.hs, this.T * bytes, this.buf.hCarry, 0, bytes);
+    encoder.copyBufferToBuffer(this.buf.hCarry, 0, this.buf.hs, 0, bytes);
+  }
+
+  /** Zero the initial state (random sampling: no state between minibatches). */
+  encodeResetState(encoder: GPUCommandEncoder): void {
+    encoder.clearBuffer(this.buf.hs, 0, this.B * this.config.hidden * 4);
+  }
+
+  /** Record what must happen before the pass (the gradient carried into the window is zero). */
+  encodePrologue(encoder: GPUCommandEncoder): void {
+    this.live();
+    encoder.clearBuffer(this.buf.dHc);
+  }
+
+  /** Record forward, loss, BPTT, weight gradients and Σg² into `pass`. */
+  encodeForwardBackward(pass: GPUComputePassEncoder): void {
+    this.live();
+    for (const b of this.bound) b.encode(pass);
+  }
+
+  /** One forward + backward, submitted (no update). */
+  run(): void {
+    const enc = this.device.createCommandEncoder({ label: 'bptt.forwardBackward' });
+    this.encodePrologue(enc);
+    const pass = enc.beginComputePass({ label: 'bptt' });
+    this.encodeForwardBackward(pass);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  async readGradients(): Promise<Weights> {
+    this.live();
+    return unpackWeights(this.layout, await readFloats(this.device, this.buf.grads));
+  }
+
+  async readWeights(): Promise<Weights> {
+    this.live();
+    return unpackWeights(this.layout, await readFloats(this.device, this.buf.params));
+  }
+
+  async readFlatParams(): Promise<Float32Array> {
+    this.live();
+    return readFloats(this.device, this.buf.params, 0, this.layout.total);
+  }
+
+  /** The loss of the last pass (a readback). */
+  async readLoss(): Promise<number> {
+    this.live();
+    return new Float32Array(await readBuffer(this.device, this.buf.stats, 0, 4))[0];
+  }
+
+  /** States Hs: ((T + 1), B, H). */
+  async readStates(): Promise<Float32Array> {
+    this.live();
+    return readFloats(this.device, this.buf.hs, 0, (this.T + 1) * this.B * this.config.hidden);
+  }
+
+  /** The final state h_T: (B, H). */
+  async readLastState(): Promise<Float32Array> {
+    const n = this.B * this.config.hidden;
+    return readFloats(this.device, this.buf.hs, this.T * n, n);
+  }
+
+  /** ∂L/∂h0 (B, H) of the last pass (times ξ_0). */
+  async readDh0(): Promise<Float32Array> {
+    return readFloats(this.device, this.buf.dHc, 0, this.B * this.config.hidden);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const b of this.bound) b.destroy();
+    this.bound.length = 0;
+    this.arena.destroy();
+  }
+}

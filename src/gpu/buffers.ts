@@ -1,0 +1,76 @@
+// GPU buffers with an owner. Every buffer webgpu-bptt creates goes through an
+// arena, which destroys all of them in destroy(); a per-device tally of live
+// buffers and bytes lets tests prove that long runs do not grow memory.
+
+export interface MemoryTally {
+  buffers: number;
+  bytes: number;
+}
+
+const tallies = new WeakMap<GPUDevice, MemoryTally>();
+
+/** Live buffers and bytes that webgpu-bptt holds on `device`. */
+export function liveMemory(device: GPUDevice): MemoryTally {
+  const t = tallies.get(device);
+  return { buffers: t?.buffers ?? 0, bytes: t?.bytes ?? 0 };
+}
+
+function tally(device: GPUDevice): MemoryTally {
+  let t = tallies.get(device);
+  if (!t) tallies.set(device, (t = { buffers: 0, bytes: 0 }));
+  return t;
+}
+
+export class BufferArena {
+  private readonly owned = new Set<GPUBuffer>();
+  /** The most bytes this arena has held at once. */
+  peakBytes = 0;
+  private bytes = 0;
+
+  constructor(readonly device: GPUDevice, readonly label: string) {}
+
+  create(label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
+    const padded = Math.max(16, Math.ceil(size / 16) * 16);
+    const buffer = this.device.createBuffer({ label: `${this.label}/${label}`, size: padded, usage, mappedAtCreation });
+    this.owned.add(buffer);
+    this.bytes += padded;
+    this.peakBytes = Math.max(this.peakBytes, this.bytes);
+    const t = tally(this.device);
+    t.buffers += 1;
+    t.bytes += padded;
+    return buffer;
+  }
+
+  /** A storage buffer initialised from `data` (f32 or u32). */
+  createWith(label: string, data: Float32Array | Uint32Array, usage: GPUBufferUsageFlags): GPUBuffer {
+    const buffer = this.create(label, data.byteLength, usage, true);
+    const view = data instanceof Float32Array ? new Float32Array(buffer.getMappedRange()) : new Uint32Array(buffer.getMappedRange());
+    view.set(data);
+    buffer.unmap();
+    return buffer;
+  }
+
+  /** Destroy one buffer this arena owns. */
+  release(buffer: GPUBuffer): void {
+    if (!this.owned.delete(buffer)) return;
+    const t = tally(this.device);
+    t.buffers -= 1;
+    t.bytes -= buffer.size;
+    this.bytes -= buffer.size;
+    buffer.destroy();
+  }
+
+  get liveBuffers(): number {
+    return this.owned.size;
+  }
+
+  destroy(): void {
+    for (const b of [...this.owned]) this.release(b);
+  }
+}
+
+export const STORAGE = 0x80; // GPUBufferUsage.STORAGE
+export const COPY_SRC = 0x04;
+export const COPY_DST = 0x08;
+export const UNIFORM = 0x40;
+export const MAP_READ = 0x01;

@@ -1,0 +1,142 @@
+// The common shape of every kernel: an explicit bind group layout (binding 0
+// is the kernel's uniform Params, then its storage buffers in order), one
+// pipeline per entry point with `override` constants, both cached per device,
+// and `encode(pass, bound)`, which records into the caller's compute pass and
+// never submits.
+import { cached } from '../gpu/cache';
+import type { UniformStruct } from '../gpu/uniform';
+import { BpttError } from '../errors';
+
+export type Access = 'read' | 'rw';
+
+export interface KernelSpec<B extends string, P extends string> {
+  /** Unique name; also the cache key prefix. */
+  readonly name: string;
+  /** The WGSL source, as in shaders/. */
+  readonly code: string;
+  /** Entry points, dispatched in this order with the same bind group. */
+  readonly entryPoints: readonly string[];
+  readonly params: UniformStruct<P>;
+  /** Storage bindings 1, 2, … in order. */
+  readonly bindings: readonly (readonly [B, Access])[];
+}
+
+/** A bind group with its uniform parameters and dispatch sizes; owns the uniform buffer. */
+export interface Bound {
+  readonly bindGroup: GPUBindGroup;
+  /** Workgroup counts, one triple per entry point. */
+  readonly workgroups: readonly (readonly [number, number, number])[];
+  destroy(): void;
+}
+
+export type Constants = Record<string, number | boolean>;
+
+export class Kernel<B extends string, P extends string> {
+  readonly layout: GPUBindGroupLayout;
+  readonly pipelines: readonly GPUComputePipeline[];
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly spec: KernelSpec<B, P>,
+    readonly constants: Constants,
+  ) {
+    this.layout = cached(device, `layout:${spec.name}`, () =>
+      device.createBindGroupLayout({
+        label: `${spec.name}.layout`,
+        entries: [
+          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+          ...spec.bindings.map(([, access], i) => ({
+            binding: i + 1,
+            visibility: GPUShaderStage.COMPUTE,
+            buffer: { type: access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
+          })),
+        ],
+      }),
+    );
+    const values: Record<string, number> = {};
+    for (const [k, v] of Object.entries(constants)) values[k] = typeof v === 'boolean' ? Number(v) : v;
+    const key = `${spec.name}:${JSON.stringify(values, Object.keys(values).sort())}`;
+    this.pipelines = cached(device, `pipelines:${key}`, () => {
+      const module = cached(device, `module:${spec.name}`, () =>
+        device.createShaderModule({ label: spec.name, code: spec.code }),
+      );
+      const layout = device.createPipelineLayout({ label: `${spec.name}.pipelineLayout`, bindGroupLayouts: [this.layout] });
+      return spec.entryPoints.map((entryPoint) =>
+        device.createComputePipeline({
+          label: `${spec.name}.${entryPoint}`,
+          layout,
+          compute: { module, entryPoint, constants: values },
+        }),
+      );
+    });
+  }
+
+  /**
+   * Check each buffer (STORAGE usage, at least the bytes the dims need), pack
+   * the params, and make the bind group. `needBytes` gives the bytes each
+   * storage binding must hold.
+   */
+  bindChecked(
+    buffers: Record<B, GPUBuffer>,
+    params: Record<P, number>,
+    needBytes: Record<B, number>,
+    workgroups: readonly (readonly [number, number, number])[],
+  ): Bound {
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const [name] of this.spec.bindings) {
+      const buf = buffers[name];
+      if (!buf) throw new BpttError(`${this.spec.name}.${name}`, 'missing', 'a GPUBuffer is required');
+      if ((buf.usage & GPUBufferUsage.STORAGE) === 0) {
+        throw new BpttError(`${this.spec.name}.${name}`, buf.label || 'buffer', 'needs GPUBufferUsage.STORAGE');
+      }
+      if (buf.size < needBytes[name]) {
+        throw new BpttError(`${this.spec.name}.${name}`, `${buf.size} bytes`, `must hold at least ${needBytes[name]} bytes for these dims`);
+      }
+    }
+    for (const wg of workgroups) {
+      for (const n of wg) {
+        if (n > maxWg) throw new BpttError(`${this.spec.name}.workgroups`, String(n), `exceeds maxComputeWorkgroupsPerDimension = ${maxWg}`);
+      }
+    }
+    const data = this.spec.params.pack(params);
+    const uniform = this.device.createBuffer({
+      label: `${this.spec.name}.params`,
+      size: data.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(uniform.getMappedRange()).set(new Uint8Array(data));
+    uniform.unmap();
+    const bindGroup = this.device.createBindGroup({
+      label: `${this.spec.name}.bindGroup`,
+      layout: this.layout,
+      entries: [
+        { binding: 0, resource: { buffer: uniform } },
+        ...this.spec.bindings.map(([name], i) => ({ binding: i + 1, resource: { buffer: buffers[name] } })),
+      ],
+    });
+    return { bindGroup, workgroups, destroy: () => uniform.destroy() };
+  }
+
+  /** Record this kernel's dispatches into `pass`. Never submits. */
+  encode(pass: GPUComputePassEncoder, bound: Bound): void {
+    this.pipelines.forEach((pipeline, i) => {
+      const [x, y, z] = bound.workgroups[i];
+      if (x * y * z === 0) return;
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bound.bindGroup);
+      pass.dispatchWorkgroups(x, y, z);
+    });
+  }
+}
+
+export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+export const F32 = 4;
+
+/** Rows r < R spread over (min(R, 65535), ceil(R / 65535)) workgroups. */
+export function rowGrid(R: number): [number, number] {
+  return [Math.min(R, 65535), Math.ceil(R / 65535)];
+}
+
+export type Activation = 'identity' | 'tanh' | 'relu';
+export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2 };

@@ -1,0 +1,55 @@
+import xentCode from '../../shaders/softmax_xent.wgsl';
+import mseCode from '../../shaders/mse_loss.wgsl';
+import { uniformStruct } from '../gpu/uniform';
+import { Kernel, F32, rowGrid, type Bound } from './kernel';
+
+export const SOFTMAX_XENT_WGSL = xentCode;
+export const MSE_LOSS_WGSL = mseCode;
+
+const Params = uniformStruct({ R: 'u32', Q: 'u32', scale: 'f32' });
+
+export type LossKind = 'softmax-xent' | 'mse';
+
+export interface LossBuffers {
+  /** Outputs O: (R, Q). */
+  o: GPUBuffer;
+  /** softmax-xent: (R) u32 class ids; mse: (R, Q) f32. */
+  targets: GPUBuffer;
+  /** ∂L/∂O: (R, Q), written. */
+  dO: GPUBuffer;
+  /** Per-row loss times scale: (R), written; their sum is L. */
+  lossRows: GPUBuffer;
+}
+
+/**
+ * A fused loss and gradient: softmax cross-entropy on class ids, or mean
+ * squared error on dense targets, each row's loss times `scale` (1/(B·T)).
+ */
+export function createLoss(device: GPUDevice, kind: LossKind) {
+  const threads = 64;
+  const k = new Kernel(
+    device,
+    {
+      name: kind === 'mse' ? 'mse_loss' : 'softmax_xent',
+      code: kind === 'mse' ? mseCode : xentCode,
+      entryPoints: ['main'],
+      params: Params,
+      bindings: [['o', 'read'], ['targets', 'read'], ['dO', 'rw'], ['lossRows', 'rw']],
+    },
+    { WG: threads },
+  );
+  return {
+    layout: k.layout,
+    kind,
+    bind(b: LossBuffers, d: { R: number; Q: number; scale: number }): Bound {
+      const [x, y] = rowGrid(d.R);
+      return k.bindChecked(
+        b,
+        { R: d.R, Q: d.Q, scale: d.scale },
+        { o: d.R * d.Q * F32, targets: kind === 'mse' ? d.R * d.Q * F32 : d.R * 4, dO: d.R * d.Q * F32, lossRows: d.R * F32 },
+        [[x, y, 1]],
+      );
+    },
+    encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
+  };
+}

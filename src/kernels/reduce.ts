@@ -1,0 +1,34 @@
+import code from '../../shaders/reduce_sum.wgsl';
+import { uniformStruct } from '../gpu/uniform';
+import { Kernel, ceilDiv, F32, type Bound } from './kernel';
+
+export const REDUCE_SUM_WGSL = code;
+const Params = uniformStruct({ n: 'u32', x_offset: 'u32', n_partials: 'u32', out_index: 'u32' });
+const WG = 256;
+
+/**
+ * Deterministic two-stage sum: out[outIndex] = Σ_{i<n} X[xOffset + i], or the
+ * sum of squares with `square` (the global gradient norm²). `partials` needs
+ * 256 floats.
+ */
+export function createReduceSum(device: GPUDevice, options: { square?: boolean } = {}) {
+  const k = new Kernel(
+    device,
+    { name: 'reduce_sum', code, entryPoints: ['partial', 'total'], params: Params, bindings: [['x', 'read'], ['partials', 'rw'], ['out', 'rw']] },
+    { WG, SQUARE: !!options.square },
+  );
+  return {
+    layout: k.layout,
+    bind(b: { x: GPUBuffer; partials: GPUBuffer; out: GPUBuffer }, d: { n: number; xOffset?: number; outIndex?: number }): Bound {
+      const nPartials = Math.max(1, Math.min(WG, ceilDiv(d.n, WG)));
+      const xo = d.xOffset ?? 0, oi = d.outIndex ?? 0;
+      return k.bindChecked(
+        b,
+        { n: d.n, x_offset: xo, n_partials: nPartials, out_index: oi },
+        { x: (xo + d.n) * F32, partials: nPartials * F32, out: (oi + 1) * F32 },
+        [[nPartials, 1, 1], [1, 1, 1]],
+      );
+    },
+    encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
+  };
+}

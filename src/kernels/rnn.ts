@@ -1,0 +1,125 @@
+import forwardCode from '../../shaders/rnn_forward.wgsl';
+import backwardCode from '../../shaders/rnn_backward.wgsl';
+import { uniformStruct } from '../gpu/uniform';
+import { BpttError } from '../errors';
+import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound } from './kernel';
+
+export const RNN_FORWARD_WGSL = forwardCode;
+export const RNN_BACKWARD_WGSL = backwardCode;
+
+const Params = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32' });
+
+export interface RnnKernelOptions {
+  /** Hidden size H (fixed per pipeline: it sizes the workgroup cache). */
+  hidden: number;
+  activation: Activation;
+  /** Sequences per workgroup, 1–4 (default 1). */
+  rows?: number;
+}
+
+export interface RnnDims {
+  /** Batch size B. */
+  B: number;
+  /** Steps t0 ≤ t < t1 of the (T, B, H) tensors. */
+  t0: number;
+  t1: number;
+  /** Element offset of W_hh (H, H) row-major in `params`. */
+  wOffset: number;
+}
+
+/** Largest hidden size the recurrence kernels take on `device` with `rows` sequences per workgroup. */
+export function maxHidden(device: GPUDevice, rows = 1): number {
+  // Forward: 2·rows·H floats of workgroup memory; backward: the same.
+  return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * F32));
+}
+
+function constants(device: GPUDevice, o: RnnKernelOptions) {
+  const rows = o.rows ?? 1;
+  if (!Number.isInteger(rows) || rows < 1 || rows > 4) throw new BpttError('rows', String(rows), 'must be an integer in [1, 4]');
+  const limit = maxHidden(device, rows);
+  if (!Number.isInteger(o.hidden) || o.hidden < 1 || o.hidden > limit) {
+    throw new BpttError(
+      'hidden',
+      String(o.hidden),
+      `must be an integer in [1, ${limit}] (maxComputeWorkgroupStorageSize = ${device.limits.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, rows = ${rows})`,
+    );
+  }
+  const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, 256, ceilDiv(o.hidden, 32) * 32);
+  return { rows, c: { WG, ROWS: rows, H_MAX: o.hidden, ACTIVATION: ACTIVATION_CODE[o.activation] } };
+}
+
+function check(o: RnnKernelOptions, d: RnnDims) {
+  if (!(d.t0 <= d.t1)) throw new BpttError('t1', String(d.t1), `must be ≥ t0 = ${d.t0}`);
+  return o.hidden;
+}
+
+/**
+ * The forward recurrence for steps t0 ≤ t < t1 in one dispatch:
+ * Hs[t + 1] = φ(Zx[t] + Hs[t] W_hhᵀ). Zx: (T, B, H); Hs: (T + 1, B, H).
+ */
+export function createRnnForward(device: GPUDevice, options: RnnKernelOptions) {
+  const { rows, c } = constants(device, options);
+  const k = new Kernel(
+    device,
+    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: Params, bindings: [['params', 'read'], ['zx', 'read'], ['hs', 'rw']] },
+    c,
+  );
+  return {
+    layout: k.layout,
+    rows,
+    bind(b: { params: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer }, d: RnnDims): Bound {
+      const H = check(options, d);
+      return k.bindChecked(
+        b,
+        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset },
+        { params: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32 },
+        [[ceilDiv(d.B, rows), 1, 1]],
+      );
+    },
+    encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
+  };
+}
+
+/**
+ * The reverse-time recurrence for steps t1 > t ≥ t0 in one dispatch, with the
+ * per-step multiplier ξ (truncation): dZ[t] = (dHo[t] + carry) ⊙ φ'(Hs[t + 1]),
+ * carry ← ξ[t] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out.
+ */
+export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions) {
+  const { rows, c } = constants(device, options);
+  const k = new Kernel(
+    device,
+    {
+      name: 'rnn_backward',
+      code: backwardCode,
+      entryPoints: ['main'],
+      params: Params,
+      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'read'], ['xi', 'read'], ['dHc', 'rw'], ['dZ', 'rw']],
+    },
+    c,
+  );
+  return {
+    layout: k.layout,
+    rows,
+    bind(
+      b: { params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dZ: GPUBuffer },
+      d: RnnDims,
+    ): Bound {
+      const H = check(options, d);
+      return k.bindChecked(
+        b,
+        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset },
+        {
+          params: (d.wOffset + H * H) * F32,
+          hs: (d.t1 + 1) * d.B * H * F32,
+          dHo: d.t1 * d.B * H * F32,
+          xi: d.t1 * F32,
+          dHc: d.B * H * F32,
+          dZ: d.t1 * d.B * H * F32,
+        },
+        [[ceilDiv(d.B, rows), 1, 1]],
+      );
+    },
+    encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
+  };
+}
