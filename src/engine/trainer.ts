@@ -1,0 +1,187 @@
+// The training step, entirely on the GPU: forward → loss → BPTT (with the
+// truncation strategy's multipliers ξ) → global-norm clipping → optimizer
+// update, in one command buffer. The loss and gradient norm come back
+// asynchronously through a small ring of staging buffers, so the next step is
+// encoded while the last one's numbers are still on their way.
+import { BpttEngine, type BpttShape } from './bptt';
+import { full, type Truncation } from './truncation';
+import type { BatchInput } from './batch';
+import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
+import type { Bound } from '../kernels/kernel';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ } from '../gpu/buffers';
+import { initWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
+import { createRng, type Rng } from '../util/rng';
+import { BpttError, requireFinite, requireInt, requireOneOf, show } from '../errors';
+
+export type { StepStats, OptimizerKind };
+
+export interface OptimizerSpec {
+  kind: OptimizerKind;
+  /** Learning rate, ≥ 0. */
+  lr: number;
+  /** Adam's β1, β2 in [0, 1) (defaults 0.9, 0.999). */
+  beta1?: number;
+  beta2?: number;
+  /** Adagrad/Adam ε (default 1e-8). */
+  eps?: number;
+}
+
+export interface TrainerOptions extends BpttShape {
+  /** Default: full BPTT over each window. */
+  truncation?: Truncation;
+  /** Default: SGD with lr = 1 (d2l). */
+  optimizer?: OptimizerSpec;
+  /** Clip threshold θ on the global gradient norm (> 0); null turns clipping off. Default 1. */
+  clip?: number | null;
+  /** Seed for the initial weights and the randomized truncation. Default 0. */
+  seed?: number;
+  /** Initial weights (default: fresh ones from `init`). */
+  weights?: Weights<Tensor>;
+  init?: InitScheme;
+  /** Steps whose statistics may be in flight at once (default 3). */
+  inflight?: number;
+}
+
+/** How the initial state of a step is set. */
+export type StateMode = 'carry' | 'reset';
+
+export interface StepInput extends BatchInput {
+  /** 'carry' (default): h0 = last step's final state, detached; 'reset': zeros. */
+  state?: StateMode;
+}
+
+export interface StepHandle {
+  /** 1-based index of this call. */
+  index: number;
+  /** The multipliers used (T). */
+  xi: Float32Array;
+  /** Loss, gradient norm, clip scale, skip flag: resolves once the GPU is done. */
+  stats: Promise<StepStats>;
+}
+
+function checkOptimizer(o: OptimizerSpec): Required<OptimizerSpec> {
+  if (typeof o !== 'object' || o === null) throw new BpttError('optimizer', show(o), 'must be an object');
+  const kind = requireOneOf('optimizer.kind', o.kind, ['sgd', 'adagrad', 'adam'] as const);
+  const lr = requireFinite('optimizer.lr', o.lr);
+  if (lr < 0) throw new BpttError('optimizer.lr', String(lr), 'must be ≥ 0');
+  const beta1 = requireFinite('optimizer.beta1', o.beta1 ?? 0.9);
+  const beta2 = requireFinite('optimizer.beta2', o.beta2 ?? 0.999);
+  if (beta1 < 0 || beta1 >= 1) throw new BpttError('optimizer.beta1', String(beta1), 'must be in [0, 1)');
+  if (beta2 < 0 || beta2 >= 1) throw new BpttError('optimizer.beta2', String(beta2), 'must be in [0, 1)');
+  const eps = requireFinite('optimizer.eps', o.eps ?? 1e-8);
+  if (eps <= 0) throw new BpttError('optimizer.eps', String(eps), 'must be > 0');
+  return { kind, lr, beta1, beta2, eps };
+}
+
+export class Trainer {
+  readonly engine: BpttEngine;
+  readonly truncation: Truncation;
+  readonly optimizer: Required<OptimizerSpec>;
+  readonly clip: number | null;
+  private readonly arena: BufferArena;
+  private readonly update: { kernel: ReturnType<typeof createClipUpdate>; bound: Bound };
+  private readonly ring: { buffer: GPUBuffer; pending: Promise<StepStats> | null }[] = [];
+  private readonly rng: Rng;
+  private calls = 0;
+  private destroyed = false;
+  /** The most recent statistics that have arrived. */
+  last: StepStats | null = null;
+
+  constructor(readonly device: GPUDevice, options: TrainerOptions) {
+    const truncation = options.truncation ?? full();
+    const optimizer = checkOptimizer(options.optimizer ?? { kind: 'sgd', lr: 1 });
+    const clip = options.clip === undefined ? 1 : options.clip;
+    if (clip !== null && (typeof clip !== 'number' || !Number.isFinite(clip) || clip <= 0)) {
+      throw new BpttError('clip', show(clip), 'must be a finite number > 0, or null to turn clipping off');
+    }
+    const seed = requireInt('seed', options.seed ?? 0, 0, 0xffffffff);
+    const inflight = requireInt('inflight', options.inflight ?? 3, 1, 64);
+    truncation.check(requireInt('steps', options.steps, 1, 1 << 20));
+    this.truncation = truncation;
+    this.optimizer = optimizer;
+    this.clip = clip;
+    this.rng = createRng(seed ^ 0x9e3779b9);
+    const engine = new BpttEngine(device, options);
+    this.engine = engine;
+    this.arena = new BufferArena(device, 'trainer');
+    try {
+      const weights = options.weights ?? initWeights(engine.config, createRng(seed), options.init);
+      engine.writeWeights(weights);
+      engine.writeH0();
+      const n = engine.layout.total;
+      const S = STORAGE | COPY_DST | COPY_SRC;
+      const s1 = this.arena.create('opt.s1', optimizer.kind === 'sgd' ? 16 : n * 4, S);
+      const s2 = this.arena.create('opt.s2', optimizer.kind === 'adam' ? n * 4 : 16, S);
+      const kernel = createClipUpdate(device, optimizer.kind);
+      const bound = kernel.bind(
+        { stats: engine.buf.stats, params: engine.buf.params, grads: engine.buf.grads, s1, s2 },
+        { n, lr: optimizer.lr, clip: clip ?? 0, beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps },
+      );
+      this.update = { kernel, bound };
+      for (let i = 0; i < inflight; i++) {
+        this.ring.push({ buffer: this.arena.create(`stats.staging${i}`, STATS.byteSize, MAP_READ | COPY_DST), pending: null });
+      }
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+  }
+
+  /**
+   * One training step on one minibatch (time-major tokens/targets or x/y).
+   * Input is checked before any GPU work. Resolves once the step is submitted;
+   * its statistics arrive later through `handle.stats`.
+   */
+  async step(input: StepInput): Promise<StepHandle> {
+    if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed; create a new one');
+    const state = input.state ?? 'carry';
+    if (state !== 'carry' && state !== 'reset') throw new BpttError('state', show(state), 'must be "carry" or "reset"');
+    const e = this.engine;
+    e.writeBatch(input);
+    const xi = this.truncation.multipliers(e.T, this.rng);
+    const slot = this.ring[this.calls % this.ring.length];
+    if (slot.pending) await slot.pending; // back-pressure: at most `inflight` steps in flight
+    if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed during the step');
+    e.writeXi(xi);
+    const enc = this.device.createCommandEncoder({ label: 'trainer.step' });
+    if (state === 'carry') e.encodeCarryState(enc);
+    else e.encodeResetState(enc);
+    e.encodePrologue(enc);
+    const pass = enc.beginComputePass({ label: 'trainer.step' });
+    e.encodeForwardBackward(pass);
+    this.update.kernel.encode(pass, this.update.bound);
+    pass.end();
+    enc.copyBufferToBuffer(e.buf.stats, 0, slot.buffer, 0, STATS.byteSize);
+    this.device.queue.submit([enc.finish()]);
+    this.calls += 1;
+    const stats = slot.buffer.mapAsync(GPUMapMode.READ).then(() => {
+      const s = STATS.decode(slot.buffer.getMappedRange().slice(0));
+      slot.buffer.unmap();
+      this.last = s;
+      return s;
+    });
+    stats.catch(() => {}); // a trainer destroyed mid-flight rejects this; callers who ignore it see no unhandled rejection
+    slot.pending = stats;
+    return { index: this.calls, xi, stats };
+  }
+
+  /** Wait for every step in flight; returns the latest statistics. */
+  async flush(): Promise<StepStats | null> {
+    await Promise.all(this.ring.map((s) => s.pending?.catch(() => null)));
+    return this.last;
+  }
+
+  async weights(): Promise<Weights> {
+    await this.flush();
+    return this.engine.readWeights();
+  }
+
+  /** Destroy every GPU buffer this trainer owns (after its steps finish). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.update?.bound.destroy();
+    this.engine?.destroy();
+    this.arena.destroy();
+  }
+}

@@ -1,0 +1,213 @@
+// Every WGSL kernel on a real WebGPU device against its float64 reference
+// (src/reference/kernels64.ts), over several shapes: sizes that are not
+// multiples of the workgroup size, B = 1, T = 1, H above 128 and above 256.
+// Prints the max error of each case.
+import { describe, it, expect, afterAll } from 'vitest';
+import { gpu, relErr } from './gpu';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
+import { readFloats } from '../src/gpu/readback';
+import { createRng } from '../src/util/rng';
+import { createMatmul } from '../src/kernels/matmul';
+import { createEmbedGather, createEmbedGrad, bucketByToken } from '../src/kernels/embed';
+import { createColsum } from '../src/kernels/colsum';
+import { createRnnForward, createRnnBackward } from '../src/kernels/rnn';
+import { createLoss } from '../src/kernels/loss';
+import { createReduceSum } from '../src/kernels/reduce';
+import { createClipUpdate, STATS } from '../src/kernels/clip-update';
+import type { Bound } from '../src/kernels/kernel';
+import * as ref from '../src/reference/kernels64';
+
+const rng = createRng(2024);
+const randn = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
+const randi = (n: number, hi: number) => Uint32Array.from({ length: n }, () => rng.int(hi));
+let arena: BufferArena | null = null;
+
+async function setup() {
+  const device = await gpu();
+  arena ??= new BufferArena(device, 'kernels.test');
+  const up = (data: Float32Array | Uint32Array) => arena!.createWith('t', data.length ? data : new Float32Array(4), STORAGE | COPY_DST | COPY_SRC);
+  const zeros = (n: number) => arena!.create('z', Math.max(4, n * 4), STORAGE | COPY_DST | COPY_SRC);
+  const run = (k: { encode(p: GPUComputePassEncoder, b: Bound): void }, b: Bound) => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    k.encode(pass, b);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    b.destroy();
+  };
+  const read = (buf: GPUBuffer, n: number, off = 0) => readFloats(device, buf, off, n);
+  return { device, up, zeros, run, read };
+}
+
+afterAll(() => arena?.destroy());
+
+function report(name: string, err: number, tol: number) {
+  console.log(`${name.padEnd(48)} max rel error ${err.toExponential(2)} (tolerance ${tol})`);
+  expect(err).toBeLessThan(tol);
+}
+
+describe('matmul.wgsl', () => {
+  const shapes: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [65, 33, 130], [130, 70, 200]];
+  for (const [M, N, K] of shapes) {
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      it(`M=${M} N=${N} K=${K} transA=${transA} transB=${transB}`, async () => {
+        const { device, up, zeros, run, read } = await setup();
+        const A = randn(M * K), B = randn(K * N);
+        const k = createMatmul(device, { transA, transB });
+        const c = zeros(M * N);
+        run(k, k.bind({ a: up(A), b: up(B), c }, { M, N, K }));
+        report(`matmul ${M}x${N}x${K} tA=${+transA} tB=${+transB}`, relErr(await read(c, M * N), ref.matmul64(A, B, M, N, K, { transA, transB })), 1e-5);
+      });
+    }
+  }
+  it('bias + tanh epilogue, beta = 1, element offsets', async () => {
+    const { device, up, run, read } = await setup();
+    const M = 37, N = 70, K = 19, ao = 3, bo = 64, co = 128, bio = 5;
+    const A = randn(ao + M * K), B = randn(bo + N * K), C0 = randn(co + M * N), bias = randn(bio + N);
+    const k = createMatmul(device, { transB: true, bias: true, activation: 'tanh' });
+    const c = up(C0);
+    run(k, k.bind({ a: up(A), b: up(B), c, bias: up(bias) }, { M, N, K, aOffset: ao, bOffset: bo, cOffset: co, biasOffset: bio, beta: 1 }));
+    const want = ref.matmul64(A.subarray(ao), B.subarray(bo), M, N, K, { transB: true, bias: bias.subarray(bio), activation: 'tanh', C: C0.subarray(co), beta: 1 });
+    report('matmul bias+tanh beta=1 offsets', relErr(await read(c, M * N, co), want), 1e-5);
+    expect(Array.from(await read(c, co))).toEqual(Array.from(C0.subarray(0, co))); // nothing before the offset touched
+  });
+});
+
+describe('embed_gather.wgsl / embed_grad.wgsl', () => {
+  for (const [R, H, V] of [[1, 1, 2], [6, 13, 5], [40, 130, 3], [9, 257, 30]]) {
+    it(`R=${R} H=${H} V=${V}`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const W = randn(H * V), bh = randn(H), tokens = randi(R, V), dZ = randn(R * H);
+      const P = new Float32Array(64 + H * V + 64 + H);
+      P.set(W, 64);
+      P.set(bh, 128 + H * V);
+      const g = createEmbedGather(device, { bias: true });
+      const zx = zeros(R * H);
+      run(g, g.bind({ params: up(P), tokens: up(tokens), zx }, { R, H, V, wOffset: 64, bOffset: 128 + H * V }));
+      report(`embed_gather R=${R} H=${H} V=${V}`, relErr(await read(zx, R * H), ref.embedGather64(W, tokens, H, V, bh)), 1e-7);
+      const { start, order } = bucketByToken(tokens, V);
+      const eg = createEmbedGrad(device);
+      const G = zeros(H * V + 64);
+      run(eg, eg.bind({ dZ: up(dZ), start: up(start), order: up(order), grads: G }, { R, H, V, wOffset: 64 }));
+      report(`embed_grad R=${R} H=${H} V=${V}`, relErr(await read(G, H * V, 64), ref.embedGrad64(dZ, tokens, H, V)), 1e-6);
+    });
+  }
+});
+
+describe('colsum.wgsl', () => {
+  for (const [R, N] of [[1, 1], [100, 70], [7, 300]]) {
+    it(`R=${R} N=${N}`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const X = randn(R * N);
+      const k = createColsum(device);
+      const out = zeros(N + 3);
+      run(k, k.bind({ x: up(X), out }, { R, N, outOffset: 3 }));
+      report(`colsum R=${R} N=${N}`, relErr(await read(out, N, 3), ref.colsum64(X, R, N)), 1e-6);
+    });
+  }
+});
+
+describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
+  const cases: [number, number, number, 'tanh' | 'identity' | 'relu', number][] = [
+    [1, 1, 1, 'tanh', 1],
+    [3, 5, 13, 'tanh', 1],
+    [1, 4, 130, 'relu', 1],
+    [5, 3, 33, 'identity', 2],
+    [3, 2, 257, 'tanh', 4],
+  ];
+  for (const [B, T, H, activation, rows] of cases) {
+    it(`B=${B} T=${T} H=${H} ${activation} rows=${rows}`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const W = randn(H * H, 1 / Math.sqrt(H)), Zx = randn(T * B * H), h0 = randn(B * H, 0.5);
+      const P = new Float32Array(64 + H * H);
+      P.set(W, 64);
+      const params = up(P);
+      const hsInit = new Float32Array((T + 1) * B * H);
+      hsInit.set(h0);
+      const hs = up(hsInit);
+      const fwd = createRnnForward(device, { hidden: H, activation, rows });
+      run(fwd, fwd.bind({ params, zx: up(Zx), hs }, { B, t0: 0, t1: T, wOffset: 64 }));
+      const HsRef = ref.rnnForward64(W, Zx, h0, B, T, H, activation);
+      const HsGpu = await read(hs, (T + 1) * B * H);
+      report(`rnn_forward B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(HsGpu, HsRef), 1e-5);
+
+      const dHo = randn(T * B * H), dHc0 = randn(B * H);
+      const xi = Float32Array.from({ length: T }, (_, t) => (t % 3 === 1 ? 0 : t % 3 === 2 ? 2 : 1));
+      const bwd = createRnnBackward(device, { hidden: H, activation, rows });
+      const dHc = up(dHc0), dZ = zeros(T * B * H);
+      run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(xi), dHc, dZ }, { B, t0: 0, t1: T, wOffset: 64 }));
+      // the backward reference uses the GPU's own states, so only this kernel is measured
+      const want = ref.rnnBackward64(W, HsGpu, dHo, xi, dHc0, B, T, H, activation);
+      report(`rnn_backward dZ B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(await read(dZ, T * B * H), want.dZ), 1e-5);
+      report(`rnn_backward carry B=${B} T=${T} H=${H}`, relErr(await read(dHc, B * H), want.carry), 1e-5);
+    });
+  }
+});
+
+describe('softmax_xent.wgsl / mse_loss.wgsl', () => {
+  for (const [R, Q] of [[1, 2], [7, 65], [3, 300]]) {
+    it(`R=${R} Q=${Q}`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const O = randn(R * Q, 3), targets = randi(R, Q), Y = randn(R * Q);
+      for (const kind of ['softmax-xent', 'mse'] as const) {
+        const k = createLoss(device, kind);
+        const dO = zeros(R * Q), lossRows = zeros(R);
+        run(k, k.bind({ o: up(O), targets: up(kind === 'mse' ? Y : targets), dO, lossRows }, { R, Q, scale: 1 / R }));
+        const want = kind === 'mse' ? ref.mse64(O, Y, R, Q, 1 / R) : ref.softmaxXent64(O, targets, R, Q, 1 / R);
+        report(`${kind} dO R=${R} Q=${Q}`, relErr(await read(dO, R * Q), want.dO), 1e-5);
+        report(`${kind} loss R=${R} Q=${Q}`, relErr(await read(lossRows, R), want.lossRows), 1e-5);
+      }
+    });
+  }
+});
+
+describe('reduce_sum.wgsl', () => {
+  for (const n of [1, 1000, 70_001]) {
+    it(`n=${n}`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const X = randn(n + 5);
+      for (const square of [false, true]) {
+        const k = createReduceSum(device, { square });
+        const out = zeros(4);
+        run(k, k.bind({ x: up(X), partials: zeros(256), out }, { n, xOffset: 5, outIndex: 2 }));
+        const want = ref.reduceSum64(X.subarray(5), square);
+        const got = (await read(out, 1, 2))[0];
+        report(`reduce_sum n=${n} square=${square}`, Math.abs(got - want) / Math.max(1, Math.abs(want)), 1e-5);
+      }
+    });
+  }
+});
+
+describe('clip_update.wgsl', () => {
+  for (const kind of ['sgd', 'adagrad', 'adam'] as const) {
+    it(`${kind}: 3 steps with clipping, then a NaN step that is skipped`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const n = 1000;
+      const P0 = randn(n);
+      const params = up(P0), grads = zeros(n), stats = zeros(8), s1 = zeros(n), s2 = zeros(n);
+      const k = createClipUpdate(device, kind);
+      const o = { kind, lr: 0.1, clip: 5, beta1: 0.8, beta2: 0.99, eps: 1e-6 };
+      const P = Float64Array.from(P0);
+      const st = { s1: new Float64Array(n), s2: new Float64Array(n), step: 0 };
+      const sq = createReduceSum(device, { square: true });
+      for (let step = 0; step < 4; step++) {
+        const G = randn(n, step === 1 ? 0.01 : 1); // step 1 is under the clip threshold
+        const loss = step === 3 ? NaN : 1.5;
+        if (step === 3) G[7] = Infinity;
+        device.queue.writeBuffer(grads, 0, G);
+        device.queue.writeBuffer(stats, 0, new Float32Array([loss]));
+        run(sq, sq.bind({ x: grads, partials: zeros(256), out: stats }, { n, outIndex: STATS.gradSumsq }));
+        run(k, k.bind({ stats, params, grads, s1, s2 }, { n, ...o }));
+        const want = ref.clipUpdate64(P, G, loss, st, o);
+        const s = STATS.decode((await read(stats, 8)).buffer as ArrayBuffer);
+        expect(s.skipped).toBe(want.skipped);
+        if (!want.skipped) expect(Math.abs(s.clipScale - want.scale) / want.scale).toBeLessThan(1e-5);
+        report(`clip_update ${kind} step ${step}${want.skipped ? ' (skipped)' : ''}`, relErr(await read(params, n), P), 1e-5);
+      }
+      const s = STATS.decode((await read(stats, 8)).buffer as ArrayBuffer);
+      expect(s.step).toBe(3);
+      expect(s.skippedTotal).toBe(1);
+      expect(s.clippedTotal).toBe(2);
+    });
+  }
+});
