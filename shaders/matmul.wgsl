@@ -1,4 +1,4 @@
-// matmul.wgsl — tiled GEMM with a fused epilogue.
+// matmul.wgsl — register-blocked GEMM with a fused epilogue.
 //
 //   C[M×N] = beta · C + op(A)[M×K] · op(B)[K×N]  (+ bias[N])  then activation
 //
@@ -7,15 +7,20 @@
 // Every operand is addressed from an element offset, so several tensors can
 // live in one buffer (weights and gradients do in webgpu-bptt).
 //
-// Each workgroup of 16×16 threads owns a 64×64 tile of C; each thread owns a
-// 4×4 block (rows ty + 16·i, columns tx + 16·j: conflict-free workgroup reads).
-// Dispatch: (ceil(N / 64), ceil(M / 64), 1).
+// Each thread owns a 4×4 block of C in four vec4 accumulators: 16 multiply-
+// adds per 8 loads in the k loop, no workgroup memory and no barriers.
+// (Measured on SwiftShader: 5–6× the GFLOP/s of one-output-per-thread, and
+// faster than a 64×64 workgroup-tiled kernel with barriers; see BENCHMARKS.md.)
+// Edge blocks clamp their loads and guard their stores, so any M, N, K work.
+// Dispatch: (ceil(N / (4·WG_X)), ceil(M / (4·WG_Y)), 1).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 // 0 = identity, 1 = tanh, 2 = relu
 override ACTIVATION: u32 = 0u;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
 
 struct Params {
   M: u32,
@@ -34,21 +39,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
-const BM = 64u;
-const BN = 64u;
-const BK = 16u;
-
-var<workgroup> As: array<f32, 1024>; // As[k * BM + m]
-var<workgroup> Bs: array<f32, 1024>; // Bs[k * BN + n]
-
 fn load_a(m: u32, k: u32) -> f32 {
-  if (m >= p.M || k >= p.K) { return 0.0; }
   if (TRANS_A) { return A[p.a_offset + k * p.M + m]; }
   return A[p.a_offset + m * p.K + k];
 }
 
 fn load_b(k: u32, n: u32) -> f32 {
-  if (k >= p.K || n >= p.N) { return 0.0; }
   if (TRANS_B) { return B[p.b_offset + n * p.K + k]; }
   return B[p.b_offset + k * p.N + n];
 }
@@ -59,62 +55,41 @@ fn activate(z: f32) -> f32 {
   return z;
 }
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u,
-        @builtin(local_invocation_index) li: u32) {
-  let row0 = wg.y * BM;
-  let col0 = wg.x * BN;
-  var acc = array<f32, 16>();
-
-  for (var k0 = 0u; k0 < p.K; k0 += BK) {
-    // Stage a BM×BK tile of op(A) and a BK×BN tile of op(B); the element order
-    // follows the storage order so that neighbouring threads read neighbours.
-    for (var i = 0u; i < 4u; i++) {
-      let e = li + i * 256u;
-      if (TRANS_A) {
-        let m = e % BM; let k = e / BM;
-        As[k * BM + m] = load_a(row0 + m, k0 + k);
-      } else {
-        let k = e % BK; let m = e / BK;
-        As[k * BM + m] = load_a(row0 + m, k0 + k);
-      }
-      if (TRANS_B) {
-        let k = e % BK; let n = e / BK;
-        Bs[k * BN + n] = load_b(k0 + k, col0 + n);
-      } else {
-        let n = e % BN; let k = e / BN;
-        Bs[k * BN + n] = load_b(k0 + k, col0 + n);
-      }
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < BK; k++) {
-      var a = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-      var b = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = As[k * BM + lid.y + 16u * i];
-        b[i] = Bs[k * BN + lid.x + 16u * i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(a[i], b[j], acc[i * 4u + j]);
-        }
-      }
-    }
-    workgroupBarrier();
+fn store(m: u32, n0: u32, v: vec4f) {
+  if (m >= p.M) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    let n = n0 + c;
+    if (n >= p.N) { return; }
+    let idx = p.c_offset + m * p.N + n;
+    var x = v[c];
+    if (p.beta != 0.0) { x += p.beta * C[idx]; }
+    if (HAS_BIAS) { x += bias[p.bias_offset + n]; }
+    C[idx] = activate(x);
   }
+}
 
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y + 16u * i;
-    if (r >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x + 16u * j;
-      if (c >= p.N) { continue; }
-      let idx = p.c_offset + r * p.N + c;
-      var v = acc[i * 4u + j];
-      if (p.beta != 0.0) { v += p.beta * C[idx]; }
-      if (HAS_BIAS) { v += bias[p.bias_offset + c]; }
-      C[idx] = activate(v);
-    }
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = gid.x * 4u;
+  let m0 = gid.y * 4u;
+  if (n0 >= p.N || m0 >= p.M) { return; }
+  // Clamped rows and columns for the loads of edge blocks.
+  let mm = vec4u(m0, min(m0 + 1u, p.M - 1u), min(m0 + 2u, p.M - 1u), min(m0 + 3u, p.M - 1u));
+  let nn = vec4u(n0, min(n0 + 1u, p.N - 1u), min(n0 + 2u, p.N - 1u), min(n0 + 3u, p.N - 1u));
+  var c0 = vec4f(0.0);
+  var c1 = vec4f(0.0);
+  var c2 = vec4f(0.0);
+  var c3 = vec4f(0.0);
+  for (var k = 0u; k < p.K; k++) {
+    let a = vec4f(load_a(mm.x, k), load_a(mm.y, k), load_a(mm.z, k), load_a(mm.w, k));
+    let b = vec4f(load_b(k, nn.x), load_b(k, nn.y), load_b(k, nn.z), load_b(k, nn.w));
+    c0 += a.x * b;
+    c1 += a.y * b;
+    c2 += a.z * b;
+    c3 += a.w * b;
   }
+  store(m0, n0, c0);
+  store(m0 + 1u, n0, c1);
+  store(m0 + 2u, n0, c2);
+  store(m0 + 3u, n0, c3);
 }

@@ -5,10 +5,9 @@
 //   dO[r, c]     = scale · 2 (O[r, c] − Y[r, c]) / Q
 //
 // scale is 1 / (B·T), so Σ_r loss_rows = L, the mean over all positions.
-// O, Y, dO: (R, Q) row-major. One workgroup per row;
-// dispatch (min(R, 65535), ceil(R / 65535), 1).
+// O, Y, dO: (R, Q) row-major. One thread per row.
+// Dispatch: (min(ceil(R / WG), 65535), ceil(R / (65535 · WG)), 1).
 
-// Threads per row; a power of two.
 override WG: u32 = 64u;
 
 struct Params {
@@ -23,28 +22,17 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dO: array<f32>;
 @group(0) @binding(4) var<storage, read_write> loss_rows: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u,
-        @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) li: u32) {
-  let r = wg.x + wg.y * nwg.x;
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.R) { return; }
   let base = r * p.Q;
   let q = f32(p.Q);
-
   var s = 0.0;
-  for (var c = li; c < p.Q; c += WG) {
+  for (var c = 0u; c < p.Q; c++) {
     let d = O[base + c] - Y[base + c];
     dO[base + c] = p.scale * 2.0 * d / q;
     s += d * d;
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (li < k) { red[li] = red[li] + red[li + k]; }
-    workgroupBarrier();
-  }
-  if (li == 0u) { loss_rows[r] = p.scale * red[0] / q; }
+  loss_rows[r] = p.scale * s / q;
 }

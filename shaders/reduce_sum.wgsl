@@ -9,7 +9,7 @@
 // Used for the loss (Σ loss_rows) and the global gradient norm (Σ g²).
 
 // Threads per workgroup; a power of two.
-override WG: u32 = 256u;
+override WG: u32 = 64u;
 override SQUARE: bool = false;
 
 struct Params {
@@ -42,7 +42,7 @@ fn partial(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let stride = p.n_partials * WG;
   for (var i = wg.x * WG + li; i < p.n; i += stride) {
     let x = X[p.x_offset + i];
-    if (SQUARE) { s = fma(x, x, s); } else { s += x; }
+    if (SQUARE) { s += x * x; } else { s += x; }
   }
   let total = tree(s, li);
   if (li == 0u) { partials[wg.x] = total; }

@@ -6,19 +6,20 @@
 //   carry_{t-1} = ξ_t · W_hhᵀ ∂L/∂z_t                   (into the state before step t)
 //
 // ξ_t = 1 everywhere is full BPTT; ξ_t = 0 at window starts is regular
-// truncation; ξ_t ∈ {0, 1/π_t} is randomized truncation. Because only the
-// carry is scaled, ∂L/∂z_t itself (and so the weight-gradient terms of step t)
-// is never multiplied.
+// truncation; ξ_t ∈ {0, 1/π_t} is randomized truncation. Only the carry is
+// scaled, so ∂L/∂z_t itself (and the weight-gradient terms of step t) is not.
 //
 // State indexing as in rnn_forward.wgsl: Hs[t + 1] = h after step t.
-// W_hh: (H, H) row-major at P[w_offset]
+// W_hh: (H, H) row-major at P[w_offset] (row j: W_hh[j, k] over k, so a
+//       thread owning units k … k + 3 reads them side by side)
 // Hs:  (T + 1, B, H)   dHo: (T, B, H) ∂L/∂h from the output layer
 // xi:  (T)             dZ:  (T, B, H) ∂L/∂z (written)
 // dHc: (B, H) in: gradient reaching Hs[t1] from beyond the window (0 for a
 //      fresh window); out: gradient reaching Hs[t0] (already times ξ_t0).
 // Each workgroup owns ROWS sequences; dispatch (ceil(B / ROWS), 1, 1).
 
-override WG: u32 = 256u;
+override WG: u32 = 64u;
+// Sequences per workgroup: 1, 2 or 4.
 override ROWS: u32 = 1u;
 override H_MAX: u32 = 256u;
 // 0 = identity, 1 = tanh, 2 = relu
@@ -41,13 +42,19 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dZ: array<f32>;
 
 var<workgroup> dzs: array<f32, ROWS * H_MAX>;
-// Each thread reads and writes only its own entries of carry.
 var<workgroup> carry: array<f32, ROWS * H_MAX>;
 
 fn dactivate(h: f32) -> f32 {
   if (ACTIVATION == 1u) { return 1.0 - h * h; }
   if (ACTIVATION == 2u) { return select(0.0, 1.0, h > 0.0); }
   return 1.0;
+}
+
+fn put_carry(r: u32, k0: u32, x: f32, acc: vec4f) {
+  for (var c = 0u; c < 4u; c++) {
+    if (k0 + c >= p.H) { return; }
+    carry[r * H_MAX + k0 + c] = x * acc[c];
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -63,6 +70,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       carry[r * H_MAX + j] = c;
     }
   }
+  workgroupBarrier();
 
   for (var s = p.t1; s > p.t0; s--) {
     let t = s - 1u;
@@ -72,8 +80,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
         var dz = 0.0;
         if (b < B) {
           let row = (t * B + b) * H + j;
-          let dh = dHo[row] + carry[r * H_MAX + j];
-          dz = dh * dactivate(Hs[row + B * H]);
+          dz = (dHo[row] + carry[r * H_MAX + j]) * dactivate(Hs[row + B * H]);
           dZ[row] = dz;
         }
         dzs[r * H_MAX + j] = dz;
@@ -81,20 +88,31 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     }
     workgroupBarrier();
     let x = xi[t];
-    for (var k = li; k < H; k += WG) {
+    for (var k0 = li * 4u; k0 < H; k0 += WG * 4u) {
+      let kk = vec4u(k0, min(k0 + 1u, H - 1u), min(k0 + 2u, H - 1u), min(k0 + 3u, H - 1u));
       // Initialised explicitly: SwiftShader was seen to keep the previous
       // iteration's value of an uninitialised `var` declared in a loop.
-      var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      var a2 = vec4f(0.0);
+      var a3 = vec4f(0.0);
       if (x != 0.0) {
         for (var j = 0u; j < H; j++) {
-          let w = P[p.w_offset + j * H + k];
-          for (var r = 0u; r < ROWS; r++) {
-            acc[r] = fma(w, dzs[r * H_MAX + j], acc[r]);
+          let row = p.w_offset + j * H;
+          let w = vec4f(P[row + kk.x], P[row + kk.y], P[row + kk.z], P[row + kk.w]);
+          a0 += dzs[j] * w;
+          if (ROWS > 1u) { a1 += dzs[H_MAX + j] * w; }
+          if (ROWS > 2u) {
+            a2 += dzs[2u * H_MAX + j] * w;
+            a3 += dzs[3u * H_MAX + j] * w;
           }
         }
       }
-      for (var r = 0u; r < ROWS; r++) {
-        carry[r * H_MAX + k] = x * acc[r];
+      put_carry(0u, k0, x, a0);
+      if (ROWS > 1u) { put_carry(1u, k0, x, a1); }
+      if (ROWS > 2u) {
+        put_carry(2u, k0, x, a2);
+        put_carry(3u, k0, x, a3);
       }
     }
     workgroupBarrier();

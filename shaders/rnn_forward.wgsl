@@ -2,21 +2,24 @@
 //
 //   h_{t+1} = φ(Zx_t + W_hh h_t)       (Zx_t = W_hx x_t + b_h, precomputed)
 //
-// State index s: Hs[0] is the initial state, Hs[t + 1] the state after step t.
+// State index: Hs[0] is the initial state, Hs[t + 1] the state after step t.
 // Every state is cached in Hs and reused by the backward pass (φ' is computed
 // from h, so z need not be stored).
 //
 // Sequences are independent, so each workgroup owns ROWS of the B sequences
 // and walks them through time on its own: no waiting between workgroups
-// (WGSL promises no forward progress across them). The current state lives
-// in workgroup memory, double buffered.
+// (WGSL promises no forward progress across them). The current states live
+// in workgroup memory, double buffered. Each thread owns 4 consecutive
+// hidden units for all ROWS sequences: up to 16 multiply-adds per 4 weight
+// loads in the k loop. The weights are read transposed (WT[k, j] = W_hh[j, k])
+// so that neighbouring threads read neighbouring weights.
 //
-// W_hh: (H, H) row-major at P[w_offset]
-// Zx:   (T, B, H)      Hs: (T + 1, B, H)
+// WT:  (H, H) row-major at WT[w_offset]
+// Zx:  (T, B, H)      Hs: (T + 1, B, H)
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
-override WG: u32 = 256u;
-// Sequences per workgroup, 1 ≤ ROWS ≤ 4; shares each W_hh load among them.
+override WG: u32 = 64u;
+// Sequences per workgroup: 1, 2 or 4.
 override ROWS: u32 = 1u;
 // The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).
 override H_MAX: u32 = 256u;
@@ -32,7 +35,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> P: array<f32>;
+@group(0) @binding(1) var<storage, read> WT: array<f32>;
 @group(0) @binding(2) var<storage, read> Zx: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Hs: array<f32>;
 
@@ -44,6 +47,21 @@ fn activate(z: f32) -> f32 {
   return z;
 }
 
+// h = φ(acc + Zx) for sequence b0 + r, units j0 … j0 + 3, into both caches.
+fn finish(r: u32, acc: vec4f, t: u32, b0: u32, j0: u32, nxt: u32) {
+  let b = b0 + r;
+  for (var c = 0u; c < 4u; c++) {
+    let j = j0 + c;
+    if (j >= p.H) { return; }
+    var h = 0.0;
+    if (b < p.B) {
+      h = activate(acc[c] + Zx[(t * p.B + b) * p.H + j]);
+      Hs[((t + 1u) * p.B + b) * p.H + j] = h;
+    }
+    hs[nxt + r * H_MAX + j] = h;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let B = p.B;
@@ -52,9 +70,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let half = ROWS * H_MAX;
 
   for (var r = 0u; r < ROWS; r++) {
-    if (b0 + r >= B) { break; }
     for (var j = li; j < H; j += WG) {
-      hs[r * H_MAX + j] = Hs[(p.t0 * B + b0 + r) * H + j];
+      var h = 0.0;
+      if (b0 + r < B) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
+      hs[r * H_MAX + j] = h;
     }
   }
   workgroupBarrier();
@@ -62,22 +81,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var cur = 0u;
   for (var t = p.t0; t < p.t1; t++) {
     let nxt = half - cur;
-    for (var j = li; j < H; j += WG) {
-      var z = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-      for (var r = 0u; r < ROWS; r++) {
-        if (b0 + r < B) { z[r] = Zx[(t * B + b0 + r) * H + j]; }
-      }
-      let w_row = p.w_offset + j * H;
+    for (var j0 = li * 4u; j0 < H; j0 += WG * 4u) {
+      let jj = vec4u(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      var a2 = vec4f(0.0);
+      var a3 = vec4f(0.0);
       for (var k = 0u; k < H; k++) {
-        let w = P[w_row + k];
-        for (var r = 0u; r < ROWS; r++) {
-          z[r] = fma(w, hs[cur + r * H_MAX + k], z[r]);
+        let row = p.w_offset + k * H;
+        let w = vec4f(WT[row + jj.x], WT[row + jj.y], WT[row + jj.z], WT[row + jj.w]);
+        a0 += hs[cur + k] * w;
+        if (ROWS > 1u) { a1 += hs[cur + H_MAX + k] * w; }
+        if (ROWS > 2u) {
+          a2 += hs[cur + 2u * H_MAX + k] * w;
+          a3 += hs[cur + 3u * H_MAX + k] * w;
         }
       }
-      for (var r = 0u; r < ROWS; r++) {
-        let h = activate(z[r]);
-        hs[nxt + r * H_MAX + j] = h;
-        if (b0 + r < B) { Hs[((t + 1u) * B + b0 + r) * H + j] = h; }
+      finish(0u, a0, t, b0, j0, nxt);
+      if (ROWS > 1u) { finish(1u, a1, t, b0, j0, nxt); }
+      if (ROWS > 2u) {
+        finish(2u, a2, t, b0, j0, nxt);
+        finish(3u, a3, t, b0, j0, nxt);
       }
     }
     workgroupBarrier();

@@ -14,13 +14,14 @@
 import type { RnnConfig } from '../model/config';
 import { validateConfig } from '../model/config';
 import { paramLayout, checkWeights, packWeights, unpackWeights, type ParamLayout, type Weights, type Tensor } from '../model/params';
-import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../gpu/buffers';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC, upload } from '../gpu/buffers';
 import { readBuffer, readFloats } from '../gpu/readback';
 import { BpttError, requireInt, show } from '../errors';
 import { createMatmul } from '../kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
 import { createColsum } from '../kernels/colsum';
-import { createRnnForward, createRnnBackward, maxHidden } from '../kernels/rnn';
+import { createRnnForward, createRnnBackward, maxHidden, autoRows } from '../kernels/rnn';
+import { createTranspose } from '../kernels/transpose';
 import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../kernels/clip-update';
@@ -33,7 +34,7 @@ export interface BpttShape {
   batch: number;
   /** T, steps per window. */
   steps: number;
-  /** Sequences per workgroup in the recurrence kernels (1–4; default 1). */
+  /** Sequences per workgroup in the recurrence kernels: 1, 2 or 4 (default: the most that fit). */
   rows?: number;
 }
 
@@ -43,9 +44,12 @@ interface BufferPlan {
   usage: number;
 }
 
+/** The phases of a step, for per-phase timing. */
+export type Phase = 'input' | 'forward' | 'output' | 'backward' | 'weight-grads' | 'clip';
+
 type BufferName =
   | 'params' | 'grads' | 'zx' | 'hs' | 'o' | 'dO' | 'dHo' | 'dZ' | 'dHc' | 'xi' | 'input' | 'target'
-  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry';
+  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry' | 'whhT';
 
 const S = STORAGE | COPY_DST | COPY_SRC;
 
@@ -72,9 +76,10 @@ export function planBuffers(shape: BpttShape): BufferPlan[] {
     ['start', tokens ? (d + 1) * 4 : 16],
     ['order', tokens ? R * 4 : 16],
     ['lossRows', R * 4],
-    ['partials', 256 * 4],
+    ['partials', 64 * 4],
     ['stats', STATS.byteSize],
     ['hCarry', B * H * 4],
+    ['whhT', H * H * 4],
   ];
   return plan.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
 }
@@ -87,8 +92,9 @@ export function estimateBytes(shape: BpttShape): number {
 /** Check a shape against the device's limits; throws BpttError naming what to reduce. */
 export function checkShape(device: GPUDevice, shape: BpttShape): BpttShape {
   const config = validateConfig(shape.config);
-  const rows = requireInt('rows', shape.rows ?? 1, 1, 4);
   const batch = requireInt('batch', shape.batch, 1, 1 << 20);
+  const rows = shape.rows === undefined ? autoRows(device, config.hidden, batch) : shape.rows;
+  if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4');
   const steps = requireInt('steps', shape.steps, 1, 1 << 20);
   const lim = device.limits;
   const hmax = maxHidden(device, rows);
@@ -122,7 +128,9 @@ export class BpttEngine {
   readonly layout: ParamLayout;
   readonly arena: BufferArena;
   readonly buf: Record<BufferName, GPUBuffer>;
-  private readonly bound: { encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
+  /** The recorded dispatches, in order, each with the phase it belongs to. */
+  readonly bound: { phase: Phase; encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
+  private phase: Phase = 'input';
   private readonly csr?: { start: Uint32Array; order: Uint32Array };
   private destroyed = false;
 
@@ -149,7 +157,7 @@ export class BpttEngine {
   }
 
   private add(kernel: { encode(pass: GPUComputePassEncoder, b: Bound): void }, b: Bound) {
-    this.bound.push({ encode: (pass) => kernel.encode(pass, b), destroy: () => b.destroy() });
+    this.bound.push({ phase: this.phase, encode: (pass) => kernel.encode(pass, b), destroy: () => b.destroy() });
   }
 
   private buildPasses(rows: number) {
@@ -164,10 +172,14 @@ export class BpttEngine {
       const k = createMatmul(dev, { transB: true, bias });
       this.add(k, k.bind({ a: buf.input, b: buf.params, c: buf.zx, bias: buf.params }, { M: R, N: H, K: d, bOffset: L.W_hx!.offset, biasOffset: L.b_h?.offset }));
     }
-    // 2. the forward recurrence
+    // 2. the forward recurrence (it reads W_hhᵀ: neighbouring threads, neighbouring weights)
+    this.phase = 'forward';
+    const tr = createTranspose(dev);
+    this.add(tr, tr.bind({ x: buf.params, out: buf.whhT }, { rows: H, cols: H, xOffset: L.W_hh!.offset }));
     const fwd = createRnnForward(dev, { hidden: H, activation: c.activation, rows });
-    this.add(fwd, fwd.bind({ params: buf.params, zx: buf.zx, hs: buf.hs }, { B, t0: 0, t1: T, wOffset: L.W_hh!.offset }));
+    this.add(fwd, fwd.bind({ weightsT: buf.whhT, zx: buf.zx, hs: buf.hs }, { B, t0: 0, t1: T, wOffset: 0 }));
     // 3. outputs O = Hs[1..T] W_qhᵀ + b_q
+    this.phase = 'output';
     const out = createMatmul(dev, { transB: true, bias });
     this.add(out, out.bind({ a: buf.hs, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: L.W_qh!.offset, biasOffset: L.b_q?.offset }));
     // 4. loss and ∂L/∂O; 5. L = Σ loss rows
@@ -179,9 +191,11 @@ export class BpttEngine {
     const dho = createMatmul(dev);
     this.add(dho, dho.bind({ a: buf.dO, b: buf.params, c: buf.dHo }, { M: R, N: H, K: Q, bOffset: L.W_qh!.offset }));
     // 7. reverse-time recurrence
+    this.phase = 'backward';
     const bwd = createRnnBackward(dev, { hidden: H, activation: c.activation, rows });
     this.add(bwd, bwd.bind({ params: buf.params, hs: buf.hs, dHo: buf.dHo, xi: buf.xi, dHc: buf.dHc, dZ: buf.dZ }, { B, t0: 0, t1: T, wOffset: L.W_hh!.offset }));
     // 8. weight gradients, each one GEMM over all T·B rows
+    this.phase = 'weight-grads';
     const tA = createMatmul(dev, { transA: true });
     this.add(tA, tA.bind({ a: buf.dO, b: buf.hs, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: L.W_qh!.offset }));
     this.add(tA, tA.bind({ a: buf.dZ, b: buf.hs, c: buf.grads }, { M: H, N: H, K: R, cOffset: L.W_hh!.offset }));
@@ -197,6 +211,7 @@ export class BpttEngine {
       this.add(cs, cs.bind({ x: buf.dZ, out: buf.grads }, { R, N: H, outOffset: L.b_h!.offset }));
     }
     // 9. Σ g² over all gradients (padding stays zero)
+    this.phase = 'clip';
     const sq = createReduceSum(dev, { square: true });
     this.add(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
   }
@@ -209,27 +224,26 @@ export class BpttEngine {
   writeWeights(w: Weights<Tensor>): void {
     this.live();
     checkWeights(this.config, w);
-    this.device.queue.writeBuffer(this.buf.params, 0, packWeights(this.layout, w));
+    upload(this.device, this.buf.params, packWeights(this.layout, w));
   }
 
   /** Upload the flat parameter vector as is (layout of this.layout). */
   writeFlatParams(flat: Float32Array): void {
     this.live();
     if (flat.length !== this.layout.total) throw new BpttError('params', `length ${flat.length}`, `must be ${this.layout.total}`);
-    this.device.queue.writeBuffer(this.buf.params, 0, flat);
+    upload(this.device, this.buf.params, flat);
   }
 
   /** Check and upload one minibatch (time-major). */
   writeBatch(batch: BatchInput): void {
     this.live();
     const { input, target } = checkBatch(this.config, this.B, this.T, batch);
-    const q = this.device.queue;
-    q.writeBuffer(this.buf.input, 0, input);
-    q.writeBuffer(this.buf.target, 0, target);
+    upload(this.device, this.buf.input, input);
+    upload(this.device, this.buf.target, target);
     if (this.csr) {
       bucketByToken(input as Uint32Array, this.config.inputSize, this.csr.start, this.csr.order);
-      q.writeBuffer(this.buf.start, 0, this.csr.start);
-      q.writeBuffer(this.buf.order, 0, this.csr.order);
+      upload(this.device, this.buf.start, this.csr.start);
+      upload(this.device, this.buf.order, this.csr.order);
     }
   }
 
@@ -237,7 +251,7 @@ export class BpttEngine {
   writeXi(xi: Float32Array): void {
     this.live();
     if (xi.length !== this.T) throw new BpttError('xi', `length ${xi.length}`, `must have T = ${this.T} entries`);
-    this.device.queue.writeBuffer(this.buf.xi, 0, xi);
+    upload(this.device, this.buf.xi, xi);
   }
 
   /** Set the initial state h0 (B, H); zeros when absent. */
@@ -252,7 +266,7 @@ export class BpttEngine {
         data[i] = h0[i];
       }
     }
-    this.device.queue.writeBuffer(this.buf.hs, 0, data);
+    upload(this.device, this.buf.hs, data);
   }
 
   /**

@@ -74,3 +74,8 @@ export const COPY_SRC = 0x04;
 export const COPY_DST = 0x08;
 export const UNIFORM = 0x40;
 export const MAP_READ = 0x01;
+
+/** queue.writeBuffer for any typed array (TypeScript's ArrayBufferLike generics aside). */
+export function upload(device: GPUDevice, buffer: GPUBuffer, data: Float32Array | Uint32Array, byteOffset = 0): void {
+  device.queue.writeBuffer(buffer, byteOffset, data as unknown as GPUAllowSharedBufferSource);
+}

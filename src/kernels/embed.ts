@@ -70,7 +70,7 @@ export function createEmbedGrad(device: GPUDevice) {
  * order[start[v] .. start[v + 1]), in increasing row order.
  * tokens: (R) ids < V. Returns start: (V + 1), order: (R).
  */
-export function bucketByToken(tokens: Uint32Array, V: number, start = new Uint32Array(V + 1), order = new Uint32Array(tokens.length)) {
+export function bucketByToken(tokens: Uint32Array, V: number, start: Uint32Array = new Uint32Array(V + 1), order: Uint32Array = new Uint32Array(tokens.length)) {
   start.fill(0);
   for (let r = 0; r < tokens.length; r++) start[tokens[r] + 1]++;
   for (let v = 0; v < V; v++) start[v + 1] += start[v];

@@ -1,7 +1,7 @@
 import xentCode from '../../shaders/softmax_xent.wgsl';
 import mseCode from '../../shaders/mse_loss.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, F32, rowGrid, type Bound } from './kernel';
+import { Kernel, F32, ceilDiv, type Bound } from './kernel';
 
 export const SOFTMAX_XENT_WGSL = xentCode;
 export const MSE_LOSS_WGSL = mseCode;
@@ -42,7 +42,8 @@ export function createLoss(device: GPUDevice, kind: LossKind) {
     layout: k.layout,
     kind,
     bind(b: LossBuffers, d: { R: number; Q: number; scale: number }): Bound {
-      const [x, y] = rowGrid(d.R);
+      const groups = ceilDiv(d.R, threads);
+      const [x, y] = [Math.min(groups, 65535), ceilDiv(groups, 65535)];
       return k.bindChecked(
         b,
         { R: d.R, Q: d.Q, scale: d.scale },

@@ -41,8 +41,8 @@ export interface MatmulDims {
 }
 
 /**
- * Tiled f32 GEMM, C[M×N] = beta·C + op(A)·op(B) (+ bias) then activation,
- * all matrices row-major. 64×64 tiles, 256 threads, 4×4 per thread.
+ * f32 GEMM, C[M×N] = beta·C + op(A)·op(B) (+ bias) then activation, all
+ * matrices row-major. Each thread owns a 4×4 block (8×8 threads per workgroup).
  */
 export function createMatmul(device: GPUDevice, options: MatmulOptions = {}) {
   const k = new Kernel(
@@ -76,7 +76,7 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}) {
           c: (co + d.M * d.N) * F32,
           bias: options.bias ? (biasO + d.N) * F32 : 0,
         },
-        [[ceilDiv(d.N, 64), ceilDiv(d.M, 64), 1]],
+        [[ceilDiv(d.N, 32), ceilDiv(d.M, 32), 1]],
       );
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),

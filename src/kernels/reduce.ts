@@ -4,12 +4,12 @@ import { Kernel, ceilDiv, F32, type Bound } from './kernel';
 
 export const REDUCE_SUM_WGSL = code;
 const Params = uniformStruct({ n: 'u32', x_offset: 'u32', n_partials: 'u32', out_index: 'u32' });
-const WG = 256;
+const WG = 64;
 
 /**
  * Deterministic two-stage sum: out[outIndex] = Σ_{i<n} X[xOffset + i], or the
  * sum of squares with `square` (the global gradient norm²). `partials` needs
- * 256 floats.
+ * 64 floats.
  */
 export function createReduceSum(device: GPUDevice, options: { square?: boolean } = {}) {
   const k = new Kernel(

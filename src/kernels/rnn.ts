@@ -13,7 +13,7 @@ export interface RnnKernelOptions {
   /** Hidden size H (fixed per pipeline: it sizes the workgroup cache). */
   hidden: number;
   activation: Activation;
-  /** Sequences per workgroup, 1–4 (default 1). */
+  /** Sequences per workgroup: 1, 2 or 4 (default 1). */
   rows?: number;
 }
 
@@ -33,9 +33,15 @@ export function maxHidden(device: GPUDevice, rows = 1): number {
   return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * F32));
 }
 
+/** Sequences per workgroup: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
+export function autoRows(device: GPUDevice, hidden: number, batch: number): number {
+  for (const rows of [4, 2]) if (batch >= rows && hidden <= maxHidden(device, rows)) return rows;
+  return 1;
+}
+
 function constants(device: GPUDevice, o: RnnKernelOptions) {
   const rows = o.rows ?? 1;
-  if (!Number.isInteger(rows) || rows < 1 || rows > 4) throw new BpttError('rows', String(rows), 'must be an integer in [1, 4]');
+  if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', String(rows), 'must be 1, 2 or 4');
   const limit = maxHidden(device, rows);
   if (!Number.isInteger(o.hidden) || o.hidden < 1 || o.hidden > limit) {
     throw new BpttError(
@@ -44,7 +50,8 @@ function constants(device: GPUDevice, o: RnnKernelOptions) {
       `must be an integer in [1, ${limit}] (maxComputeWorkgroupStorageSize = ${device.limits.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, rows = ${rows})`,
     );
   }
-  const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, 256, ceilDiv(o.hidden, 32) * 32);
+  // Each thread owns 4 hidden units.
+  const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, 256, ceilDiv(ceilDiv(o.hidden, 4), 32) * 32);
   return { rows, c: { WG, ROWS: rows, H_MAX: o.hidden, ACTIVATION: ACTIVATION_CODE[o.activation] } };
 }
 
@@ -56,23 +63,24 @@ function check(o: RnnKernelOptions, d: RnnDims) {
 /**
  * The forward recurrence for steps t0 ≤ t < t1 in one dispatch:
  * Hs[t + 1] = φ(Zx[t] + Hs[t] W_hhᵀ). Zx: (T, B, H); Hs: (T + 1, B, H).
+ * Reads W_hhᵀ ((H, H) row-major at `wOffset` of `params`; see createTranspose).
  */
 export function createRnnForward(device: GPUDevice, options: RnnKernelOptions) {
   const { rows, c } = constants(device, options);
   const k = new Kernel(
     device,
-    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: Params, bindings: [['params', 'read'], ['zx', 'read'], ['hs', 'rw']] },
+    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: Params, bindings: [['weightsT', 'read'], ['zx', 'read'], ['hs', 'rw']] },
     c,
   );
   return {
     layout: k.layout,
     rows,
-    bind(b: { params: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer }, d: RnnDims): Bound {
+    bind(b: { weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer }, d: RnnDims): Bound {
       const H = check(options, d);
       return k.bindChecked(
         b,
         { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset },
-        { params: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32 },
+        { weightsT: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32 },
         [[ceilDiv(d.B, rows), 1, 1]],
       );
     },

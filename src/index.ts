@@ -1,0 +1,18 @@
+// webgpu-bptt: train recurrent neural networks with backpropagation through
+// time on WebGPU. Browser-safe entry point (Node helpers: 'webgpu-bptt/node').
+export { BpttError } from './errors';
+export { requestTrainingDevice, describeAdapter, type DeviceOptions } from './gpu/device';
+export { liveMemory, BufferArena, type MemoryTally } from './gpu/buffers';
+export { readBuffer, readFloats } from './gpu/readback';
+export { validateConfig, charLmConfig, ACTIVATIONS, type RnnConfig, type Activation, type LossKind } from './model/config';
+export { paramLayout, paramShapes, initWeights, packWeights, unpackWeights, checkWeights, PARAM_NAMES, type Weights, type ParamName, type ParamLayout, type InitScheme, type Tensor } from './model/params';
+export { BpttEngine, estimateBytes, checkShape, planBuffers, type BpttShape } from './engine/bptt';
+export { Trainer, type TrainerOptions, type OptimizerSpec, type StepInput, type StepHandle, type StepStats, type StateMode } from './engine/trainer';
+export { full, regular, randomized, explicit, truncationFrom, segments, type Truncation, type TruncationSpec } from './engine/truncation';
+export type { BatchInput } from './engine/batch';
+export { referenceForwardBackward, referenceLoss, toFloat64, type Batch, type ReferenceOptions, type ReferenceResult } from './reference/rnn64';
+export { Vocab, makeCorpus, preprocess, decodeUtf8, type Corpus, type Preprocess } from './data/text';
+export { epochBatches, type Partition, type Minibatch } from './data/partition';
+export { BUILTIN_CORPUS } from './data/builtin';
+export { CharLM, generate, type CharLmOptions, type EpochResult, type StepInfo } from './lm/charlm';
+export { createRng, type Rng } from './util/rng';

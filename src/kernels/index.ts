@@ -1,0 +1,11 @@
+// The kernels, for web apps that bring their own buffers and command encoders.
+// Each createX(device, options) returns { layout, bind(buffers, dims), encode(pass, bound) };
+// encode records into the caller's compute pass and never submits.
+export { createMatmul, MATMUL_WGSL, type MatmulOptions, type MatmulBuffers, type MatmulDims } from './matmul';
+export { createEmbedGather, createEmbedGrad, bucketByToken, EMBED_GATHER_WGSL, EMBED_GRAD_WGSL } from './embed';
+export { createColsum, COLSUM_WGSL } from './colsum';
+export { createRnnForward, createRnnBackward, maxHidden, RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, type RnnKernelOptions, type RnnDims } from './rnn';
+export { createLoss, SOFTMAX_XENT_WGSL, MSE_LOSS_WGSL, type LossKind, type LossBuffers } from './loss';
+export { createReduceSum, REDUCE_SUM_WGSL } from './reduce';
+export { createClipUpdate, CLIP_UPDATE_WGSL, STATS, type StepStats, type OptimizerKind, type ClipUpdateDims } from './clip-update';
+export { Kernel, type Bound, type Activation } from './kernel';

@@ -1,0 +1,195 @@
+// A character-level language model around the trainer: d2l's training loop
+// (sequential partitioning with carried state, or random sampling with reset
+// state), perplexity, and generation after a prefix.
+import { Trainer, type OptimizerSpec } from '../engine/trainer';
+import { full, type Truncation } from '../engine/truncation';
+import { charLmConfig, type Activation } from '../model/config';
+import type { Weights, InitScheme } from '../model/params';
+import { epochBatches, type Partition, type Minibatch } from '../data/partition';
+import type { Corpus } from '../data/text';
+import { createRng, type Rng } from '../util/rng';
+import { BpttError, requireFinite } from '../errors';
+
+export interface CharLmOptions {
+  hidden?: number;
+  /** B. */
+  batch?: number;
+  /** T, the window length (d2l's num_steps). */
+  steps?: number;
+  activation?: Activation;
+  bias?: boolean;
+  truncation?: Truncation;
+  optimizer?: OptimizerSpec;
+  clip?: number | null;
+  partition?: Partition;
+  seed?: number;
+  init?: InitScheme;
+  rows?: number;
+}
+
+export interface EpochResult {
+  /** exp(mean training loss over the epoch's steps that were not skipped). */
+  perplexity: number;
+  meanLoss: number;
+  steps: number;
+  skipped: number;
+  tokensPerSecond: number;
+  seconds: number;
+}
+
+export interface StepInfo {
+  epochStep: number;
+  epochSteps: number;
+  /** The latest loss that has arrived (a step or so late), NaN before the first. */
+  loss: number;
+  tokensPerSecond: number;
+  batch: Minibatch;
+}
+
+export class CharLM {
+  readonly trainer: Trainer;
+  readonly options: Required<Omit<CharLmOptions, 'optimizer' | 'init' | 'rows'>> & Pick<CharLmOptions, 'optimizer' | 'init' | 'rows'>;
+  private readonly rng: Rng;
+
+  constructor(readonly device: GPUDevice, readonly corpus: Corpus, options: CharLmOptions = {}) {
+    const o = {
+      hidden: options.hidden ?? 256,
+      batch: options.batch ?? 32,
+      steps: options.steps ?? 35,
+      activation: options.activation ?? 'tanh',
+      bias: options.bias ?? true,
+      truncation: options.truncation ?? full(),
+      clip: options.clip === undefined ? 1 : options.clip,
+      partition: options.partition ?? 'sequential',
+      seed: options.seed ?? 0,
+      optimizer: options.optimizer,
+      init: options.init,
+      rows: options.rows,
+    };
+    if (o.partition !== 'sequential' && o.partition !== 'random') throw new BpttError('partition', String(o.partition), 'must be "sequential" or "random"');
+    if (corpus.ids.length < o.batch * o.steps + o.steps + 1) {
+      throw new BpttError('corpus', `${corpus.ids.length} characters`, `is too short for batch=${o.batch} × steps=${o.steps}: needs at least ${o.batch * o.steps + o.steps + 1}`);
+    }
+    this.options = o;
+    this.rng = createRng(o.seed + 1);
+    this.trainer = new Trainer(device, {
+      config: charLmConfig(corpus.vocab.size, o.hidden, o.activation, o.bias),
+      batch: o.batch,
+      steps: o.steps,
+      truncation: o.truncation,
+      optimizer: o.optimizer ?? { kind: 'sgd', lr: 1 },
+      clip: o.clip,
+      seed: o.seed,
+      init: o.init,
+      rows: o.rows,
+    });
+  }
+
+  /** The minibatches of the next epoch. */
+  nextEpoch(): Minibatch[] {
+    return epochBatches(this.corpus.ids, this.options.batch, this.options.steps, this.options.partition, this.rng);
+  }
+
+  /** Train one epoch; `onStep` sees each step as it is submitted. */
+  async trainEpoch(onStep?: (info: StepInfo) => void): Promise<EpochResult> {
+    const batches = this.nextEpoch();
+    const t0 = performance.now();
+    let sum = 0, n = 0, skipped = 0;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < batches.length; i++) {
+      const h = await this.trainer.step(batches[i]);
+      pending.push(
+        h.stats.then((s) => {
+          if (s.skipped) skipped++;
+          else {
+            sum += s.loss;
+            n++;
+          }
+        }),
+      );
+      const secs = (performance.now() - t0) / 1000;
+      onStep?.({
+        epochStep: i + 1,
+        epochSteps: batches.length,
+        loss: this.trainer.last?.loss ?? NaN,
+        tokensPerSecond: ((i + 1) * this.options.batch * this.options.steps) / Math.max(secs, 1e-9),
+        batch: batches[i],
+      });
+    }
+    await Promise.all(pending);
+    const seconds = (performance.now() - t0) / 1000;
+    const meanLoss = n ? sum / n : NaN;
+    return {
+      perplexity: Math.exp(meanLoss),
+      meanLoss,
+      steps: batches.length,
+      skipped,
+      tokensPerSecond: (batches.length * this.options.batch * this.options.steps) / seconds,
+      seconds,
+    };
+  }
+
+  /**
+   * Generate `count` characters after `prefix` (d2l's predict): warm the
+   * state up on the prefix, then feed back each prediction. temperature 0 is
+   * greedy (argmax); above 0 samples softmax(o / temperature).
+   */
+  async predict(prefix: string, count: number, temperature = 0, rng: Rng = createRng(1)): Promise<string> {
+    requireFinite('temperature', temperature);
+    if (temperature < 0) throw new BpttError('temperature', String(temperature), 'must be ≥ 0');
+    const w = await this.trainer.weights();
+    return generate(w, this.corpus, this.options.activation, prefix, count, temperature, rng);
+  }
+
+  destroy(): void {
+    this.trainer.destroy();
+  }
+}
+
+/** Generation on the CPU from read-back weights (one sequence, one character at a time). */
+export function generate(w: Weights, corpus: Corpus, activation: Activation, prefix: string, count: number, temperature: number, rng: Rng): string {
+  const V = corpus.vocab.size, H = w.W_hh.length === 0 ? 0 : Math.round(Math.sqrt(w.W_hh.length));
+  const phi = (z: number) => (activation === 'tanh' ? Math.tanh(z) : activation === 'relu' ? Math.max(0, z) : z);
+  let h = new Float64Array(H);
+  const stepState = (x: number) => {
+    const next = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      let z = w.W_hx[j * V + x] + (w.b_h ? w.b_h[j] : 0);
+      for (let k = 0; k < H; k++) z += w.W_hh[j * H + k] * h[k];
+      next[j] = phi(z);
+    }
+    h = next;
+  };
+  const output = () => {
+    const o = new Float64Array(V);
+    for (let q = 0; q < V; q++) {
+      let s = w.b_q ? w.b_q[q] : 0;
+      for (let j = 0; j < H; j++) s += w.W_qh[q * H + j] * h[j];
+      o[q] = s;
+    }
+    return o;
+  };
+  const ids = Array.from(corpus.vocab.encode(prefix.length ? prefix : ' '));
+  for (const x of ids) stepState(x);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const o = output();
+    let pick = 0;
+    if (temperature === 0) {
+      for (let q = 1; q < V; q++) if (o[q] > o[pick]) pick = q;
+    } else {
+      let m = -Infinity;
+      for (const v of o) m = Math.max(m, v / temperature);
+      const p = Array.from(o, (v) => Math.exp(v / temperature - m));
+      const total = p.reduce((a, b) => a + b, 0);
+      let u = rng.next() * total;
+      for (pick = 0; pick < V - 1; pick++) {
+        u -= p[pick];
+        if (u <= 0) break;
+      }
+    }
+    out.push(pick);
+    stepState(pick);
+  }
+  return prefix + corpus.vocab.decode(out);
+}
