@@ -31,7 +31,7 @@ export default defineConfig(({ mode }) => {
           rollupOptions: { external: [/^node:/, 'webgpu', 'cli-progress'] },
         },
     test: {
-      include: ['test/**/*.test.ts'],
+      include: ['test/**/*.test.ts', 'e2e/**/*.test.ts'],
       pool: 'forks',
       // SwiftShader runs on the CPU: generous per-test time, shapes kept small.
       testTimeout: 120_000,

@@ -26,11 +26,12 @@ export const TRAIN_HELP = `Usage: webgpu-bptt train [options]
                                      The Time Machine, shipped; timemachine downloads d2l's copy
                                      once, checks its sha1 and caches it; FILE: any UTF-8 .txt)
   --preprocess d2l|raw               d2l: letters and spaces, lower case (default); raw: as is
-  --hidden H          hidden units (default 256)
+  --hidden H          hidden units (default 128)
   --batch B           sequences per minibatch (default 32)
   --steps T           window length, d2l's num_steps (default 35)
-  --epochs N          passes over the corpus (default 30)
-  --optimizer sgd|adagrad|adam  (default sgd)      --lr X (default: sgd 1, adagrad 0.1, adam 0.01)
+  --epochs N          passes over the corpus (default 15)
+  --optimizer sgd|adagrad|adam  (default adam; the chapter's is sgd with --lr 1)
+  --lr X              (default: sgd 1, adagrad 0.1, adam 0.01)
   --clip θ|off        global-norm clip threshold (default 1)
   --truncation full|regular:τ|randomized:π  (default full: the whole window)
   --partition sequential|random   carried state vs random subsequences (default sequential)
@@ -64,7 +65,7 @@ async function loadText(spec: string): Promise<string> {
 export async function train(device: GPUDevice, args: Args): Promise<void> {
   const preprocess = str(args, 'preprocess', 'd2l');
   if (preprocess !== 'd2l' && preprocess !== 'raw') throw new BpttError('--preprocess', preprocess, 'must be d2l or raw');
-  const optimizer = str(args, 'optimizer', 'sgd');
+  const optimizer = str(args, 'optimizer', 'adam');
   if (!['sgd', 'adagrad', 'adam'].includes(optimizer)) throw new BpttError('--optimizer', optimizer, 'must be sgd, adagrad or adam');
   const activation = str(args, 'activation', 'tanh');
   if (!ACTIVATIONS.includes(activation as Activation)) throw new BpttError('--activation', activation, 'must be tanh, relu or identity');
@@ -74,7 +75,7 @@ export async function train(device: GPUDevice, args: Args): Promise<void> {
   const clip = clipArg === 'off' ? null : num(args, 'clip', 1, { min: Number.MIN_VALUE });
   const defaultLr = { sgd: 1, adagrad: 0.1, adam: 0.01 }[optimizer as 'sgd'];
   const opts = {
-    hidden: num(args, 'hidden', 256, { int: true, min: 1 }),
+    hidden: num(args, 'hidden', 128, { int: true, min: 1 }),
     batch: num(args, 'batch', 32, { int: true, min: 1 }),
     steps: num(args, 'steps', 35, { int: true, min: 1 }),
     activation: activation as Activation,
@@ -85,7 +86,7 @@ export async function train(device: GPUDevice, args: Args): Promise<void> {
     seed: num(args, 'seed', 0, { int: true, min: 0 }),
     rows: num(args, 'rows', 1, { int: true, min: 1, max: 4 }),
   };
-  const epochs = num(args, 'epochs', 30, { int: true, min: 1 });
+  const epochs = num(args, 'epochs', 15, { int: true, min: 1 });
   const temperature = num(args, 'temperature', 0, { min: 0 });
   const prefix = str(args, 'prefix', 'time traveller');
   const corpusSpec = str(args, 'corpus', 'builtin');
