@@ -17,7 +17,7 @@ import { paramLayout, checkWeights, packWeights, unpackWeights, type ParamLayout
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, upload } from '../gpu/buffers';
 import { readBuffer, readFloats } from '../gpu/readback';
 import { BpttError, requireInt, show } from '../errors';
-import { createMatmul } from '../kernels/matmul';
+import { createMatmul, MATMUL_TILE } from '../kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
 import { createColsum } from '../kernels/colsum';
 import { createRnnForward, createRnnBackward, maxHidden, autoRows } from '../kernels/rnn';
@@ -104,7 +104,8 @@ export function checkShape(device: GPUDevice, shape: BpttShape): BpttShape {
   const wgMax = lim.maxComputeWorkgroupsPerDimension;
   if (Math.ceil(batch / rows) > wgMax) throw new BpttError('batch', String(batch), `must be ≤ ${wgMax * rows} (maxComputeWorkgroupsPerDimension = ${wgMax}, rows = ${rows})`);
   const R = batch * steps;
-  if (Math.ceil(R / 64) > wgMax || Math.ceil(config.hidden / 64) > wgMax || Math.ceil(config.outputSize / 64) > wgMax) {
+  const tiles = (n: number) => Math.ceil(n / MATMUL_TILE);
+  if (tiles(R) > wgMax || tiles(config.hidden) > wgMax || tiles(config.outputSize) > wgMax || tiles(config.inputSize) > wgMax) {
     throw new BpttError('batch·steps', String(R), `GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${wgMax}: reduce batch or steps`);
   }
   const fixed = { config, batch, steps, rows };

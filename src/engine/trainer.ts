@@ -9,7 +9,8 @@ import type { BatchInput } from './batch';
 import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
 import type { Bound } from '../kernels/kernel';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ } from '../gpu/buffers';
-import { initWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
+import { initWeights, checkWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
+import { validateConfig } from '../model/config';
 import { createRng, type Rng } from '../util/rng';
 import { BpttError, requireFinite, requireInt, requireOneOf, show } from '../errors';
 
@@ -97,6 +98,7 @@ export class Trainer {
     const seed = requireInt('seed', options.seed ?? 0, 0, 0xffffffff);
     const inflight = requireInt('inflight', options.inflight ?? 3, 1, 64);
     truncation.check(requireInt('steps', options.steps, 1, 1 << 20));
+    if (options.weights !== undefined) checkWeights(validateConfig(options.config), options.weights);
     this.truncation = truncation;
     this.optimizer = optimizer;
     this.clip = clip;

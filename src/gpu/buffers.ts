@@ -21,6 +21,23 @@ function tally(device: GPUDevice): MemoryTally {
   return t;
 }
 
+/** createBuffer, counted in liveMemory(device) until destroyTracked. */
+export function createTracked(device: GPUDevice, desc: GPUBufferDescriptor): GPUBuffer {
+  const buffer = device.createBuffer(desc);
+  const t = tally(device);
+  t.buffers += 1;
+  t.bytes += buffer.size;
+  return buffer;
+}
+
+/** Destroy a buffer made by createTracked. */
+export function destroyTracked(device: GPUDevice, buffer: GPUBuffer): void {
+  const t = tally(device);
+  t.buffers -= 1;
+  t.bytes -= buffer.size;
+  buffer.destroy();
+}
+
 export class BufferArena {
   private readonly owned = new Set<GPUBuffer>();
   /** The most bytes this arena has held at once. */
@@ -31,13 +48,10 @@ export class BufferArena {
 
   create(label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
     const padded = Math.max(16, Math.ceil(size / 16) * 16);
-    const buffer = this.device.createBuffer({ label: `${this.label}/${label}`, size: padded, usage, mappedAtCreation });
+    const buffer = createTracked(this.device, { label: `${this.label}/${label}`, size: padded, usage, mappedAtCreation });
     this.owned.add(buffer);
     this.bytes += padded;
     this.peakBytes = Math.max(this.peakBytes, this.bytes);
-    const t = tally(this.device);
-    t.buffers += 1;
-    t.bytes += padded;
     return buffer;
   }
 
@@ -53,11 +67,8 @@ export class BufferArena {
   /** Destroy one buffer this arena owns. */
   release(buffer: GPUBuffer): void {
     if (!this.owned.delete(buffer)) return;
-    const t = tally(this.device);
-    t.buffers -= 1;
-    t.bytes -= buffer.size;
     this.bytes -= buffer.size;
-    buffer.destroy();
+    destroyTracked(this.device, buffer);
   }
 
   get liveBuffers(): number {

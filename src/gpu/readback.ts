@@ -1,9 +1,10 @@
 // Reading GPU buffers back (tests, gradcheck, checkpoints; never inside a
 // training step's critical path).
+import { createTracked, destroyTracked } from './buffers';
 
 /** Copy `size` bytes of `src` from `offset` into a fresh ArrayBuffer. */
 export async function readBuffer(device: GPUDevice, src: GPUBuffer, offset = 0, size = src.size - offset): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = createTracked(device, { label: 'readback', size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
     const enc = device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(src, offset, staging, 0, size);
@@ -11,7 +12,7 @@ export async function readBuffer(device: GPUDevice, src: GPUBuffer, offset = 0, 
     await staging.mapAsync(GPUMapMode.READ);
     return staging.getMappedRange().slice(0);
   } finally {
-    staging.destroy();
+    destroyTracked(device, staging);
   }
 }
 

@@ -6,6 +6,7 @@
 import { cached } from '../gpu/cache';
 import type { UniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
+import { createTracked, destroyTracked } from '../gpu/buffers';
 
 export type Access = 'read' | 'rw';
 
@@ -99,7 +100,7 @@ export class Kernel<B extends string, P extends string> {
       }
     }
     const data = this.spec.params.pack(params);
-    const uniform = this.device.createBuffer({
+    const uniform = createTracked(this.device, {
       label: `${this.spec.name}.params`,
       size: data.byteLength,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -115,7 +116,12 @@ export class Kernel<B extends string, P extends string> {
         ...this.spec.bindings.map(([name], i) => ({ binding: i + 1, resource: { buffer: buffers[name] } })),
       ],
     });
-    return { bindGroup, workgroups, destroy: () => uniform.destroy() };
+    let live = true;
+    const destroy = () => {
+      if (live) destroyTracked(this.device, uniform);
+      live = false;
+    };
+    return { bindGroup, workgroups, destroy };
   }
 
   /** Record this kernel's dispatches into `pass`. Never submits. */

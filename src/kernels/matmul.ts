@@ -3,6 +3,8 @@ import { uniformStruct } from '../gpu/uniform';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound } from './kernel';
 
 export const MATMUL_WGSL = code;
+/** Rows (and columns) of C one workgroup covers: 4 per thread × 8 threads. */
+export const MATMUL_TILE = 32;
 
 const Params = uniformStruct({
   M: 'u32', N: 'u32', K: 'u32', a_offset: 'u32', b_offset: 'u32', c_offset: 'u32', bias_offset: 'u32', beta: 'f32',
@@ -76,7 +78,7 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}) {
           c: (co + d.M * d.N) * F32,
           bias: options.bias ? (biasO + d.N) * F32 : 0,
         },
-        [[ceilDiv(d.N, 32), ceilDiv(d.M, 32), 1]],
+        [[ceilDiv(d.N, MATMUL_TILE), ceilDiv(d.M, MATMUL_TILE), 1]],
       );
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),

@@ -1,0 +1,108 @@
+// Bad input to the engine and the trainer: a clear error that names the
+// field, the value and the limit, thrown before any GPU work, with nothing
+// left allocated (the live-buffer tally is unchanged).
+import { describe, it, expect } from 'vitest';
+import { gpu } from './gpu';
+import { makeConfig, makeBatch } from './fixtures';
+import { BpttEngine } from '../src/engine/bptt';
+import { Trainer, type TrainerOptions } from '../src/engine/trainer';
+import { regular, randomized } from '../src/engine/truncation';
+import { initWeights } from '../src/model/params';
+import { liveMemory } from '../src/gpu/buffers';
+import { createRng } from '../src/util/rng';
+import { BpttError } from '../src/errors';
+
+const c = makeConfig({ hidden: 8 });
+const B = 2, T = 4;
+const base = (): TrainerOptions => ({ config: c, batch: B, steps: T });
+const w = () => initWeights(c, createRng(1));
+
+describe('bad configurations and options: refused before any allocation', () => {
+  const cases: [string, (device: GPUDevice) => TrainerOptions, RegExp][] = [
+    ['hidden 0', () => ({ ...base(), config: { ...c, hidden: 0 } }), /config\.hidden = 0: must be an integer in \[1, /],
+    ['hidden fractional', () => ({ ...base(), config: { ...c, hidden: 2.5 } }), /config\.hidden = 2\.5/],
+    ['hidden above the device limit', (d) => ({ ...base(), config: { ...c, hidden: d.limits.maxComputeWorkgroupStorageSize } }), /config\.hidden = \d+: must be ≤ \d+ on this device \(maxComputeWorkgroupStorageSize/],
+    ['unknown activation', () => ({ ...base(), config: { ...c, activation: 'sigmoid' as never } }), /config\.activation = "sigmoid": must be one of "tanh", "identity", "relu"/],
+    ['unknown input kind', () => ({ ...base(), config: { ...c, input: 'image' as never } }), /config\.input = "image"/],
+    ['bias not boolean', () => ({ ...base(), config: { ...c, bias: 1 as never } }), /config\.bias = 1: must be true or false/],
+    ['one class', () => ({ ...base(), config: { ...c, outputSize: 1 } }), /config\.outputSize = 1: softmax cross-entropy needs at least 2 classes/],
+    ['batch 0', () => ({ ...base(), batch: 0 }), /batch = 0: must be an integer in \[1, /],
+    ['steps 0', () => ({ ...base(), steps: 0 }), /steps = 0: must be an integer in \[1, /],
+    ['rows 3', () => ({ ...base(), rows: 3 }), /rows = 3: must be 1, 2 or 4/],
+    ['a buffer beyond maxBufferSize', (d) => ({ ...base(), config: { ...c, hidden: 1024 }, batch: 1, steps: Math.ceil(d.limits.maxBufferSize / (1024 * 4)) + 1 }), /buffer (zx|hs|dHo|dZ) = \d+ bytes: exceeds this device's limit of \d+ bytes .*reduce steps or batch/],
+    ['a GEMM grid beyond maxComputeWorkgroupsPerDimension', (d) => ({ ...base(), batch: 64, steps: Math.ceil((d.limits.maxComputeWorkgroupsPerDimension * 64) / 64) + 1 }), /batch·steps = \d+: GEMM grid exceeds maxComputeWorkgroupsPerDimension = \d+: reduce batch or steps/],
+    ['negative learning rate', () => ({ ...base(), optimizer: { kind: 'sgd', lr: -0.1 } }), /optimizer\.lr = -0\.1: must be ≥ 0/],
+    ['NaN learning rate', () => ({ ...base(), optimizer: { kind: 'sgd', lr: NaN } }), /optimizer\.lr = NaN: must be a finite number/],
+    ['unknown optimizer', () => ({ ...base(), optimizer: { kind: 'rmsprop' as never, lr: 1 } }), /optimizer\.kind = "rmsprop"/],
+    ['Adam beta1 = 1', () => ({ ...base(), optimizer: { kind: 'adam', lr: 0.01, beta1: 1 } }), /optimizer\.beta1 = 1: must be in \[0, 1\)/],
+    ['clip 0', () => ({ ...base(), clip: 0 }), /clip = 0: must be a finite number > 0, or null/],
+    ['clip negative', () => ({ ...base(), clip: -1 }), /clip = -1/],
+    ['tau above the window', () => ({ ...base(), truncation: regular(T + 1) }), /truncation\.tau = 5: must be ≤ the window length steps = 4/],
+    ['pi schedule too short', () => ({ ...base(), truncation: randomized([0.5, 0.5]) }), /truncation\.pi = array\(2\): a schedule needs one π per step \(≥ 4\)/],
+    ['weights: NaN in W_hh', () => { const x = w(); x.W_hh[3] = NaN; return { ...base(), weights: x }; }, /weights\.W_hh\[3\] = NaN: must be finite/],
+    ['weights: W_qh too short', () => ({ ...base(), weights: { ...w(), W_qh: new Float32Array(3) } }), /weights\.W_qh = length 3: must have 7×8 = 56 elements/],
+    ['weights: b_h missing', () => ({ ...base(), weights: { ...w(), b_h: undefined } }), /weights\.b_h = undefined: must be a Float32Array or Float64Array of 1×8/],
+    ['seed negative', () => ({ ...base(), seed: -1 }), /seed = -1/],
+  ];
+  for (const [name, make, msg] of cases) {
+    it(name, async () => {
+      const device = await gpu();
+      const before = liveMemory(device);
+      let err: unknown;
+      try {
+        new Trainer(device, make(device)).destroy();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(BpttError);
+      expect((err as Error).message).toMatch(msg);
+      expect(liveMemory(device)).toEqual(before);
+    });
+  }
+});
+
+describe('bad minibatches: refused before upload, the trainer stays usable', () => {
+  const good = makeBatch(c, B, T, 3);
+  const cases: [string, object, RegExp][] = [
+    ['token id = V', { ...good, tokens: [...good.tokens!].map((t, i) => (i === 2 ? 7 : t)) }, /tokens\[2\] = 7: must be an integer in \[0, 6\]/],
+    ['negative token id', { ...good, tokens: [...good.tokens!].map((t, i) => (i === 0 ? -1 : t)) }, /tokens\[0\] = -1/],
+    ['fractional token id', { ...good, tokens: [...good.tokens!].map((t, i) => (i === 5 ? 1.5 : t)) }, /tokens\[5\] = 1\.5/],
+    ['too few tokens', { ...good, tokens: [1, 2, 3] }, /tokens = length 3: must have T·B = 8 entries/],
+    ['missing targets', { tokens: good.tokens }, /targets = undefined/],
+    ['target out of range', { ...good, targets: [...good.targets!].map((t, i) => (i === 7 ? 9 : t)) }, /targets\[7\] = 9/],
+    ['unknown state mode', { ...good, state: 'keep' }, /state = "keep": must be "carry" or "reset"/],
+  ];
+  for (const [name, batch, msg] of cases) {
+    it(name, async () => {
+      const device = await gpu();
+      const tr = new Trainer(device, { ...base(), seed: 1 });
+      const before = liveMemory(device);
+      const params = await tr.engine.readFlatParams();
+      await expect(tr.step(batch as never)).rejects.toThrow(msg);
+      expect(liveMemory(device)).toEqual(before);
+      expect(Array.from(await tr.engine.readFlatParams())).toEqual(Array.from(params));
+      const ok = await (await tr.step(good)).stats;
+      expect(ok.skipped).toBe(false);
+      tr.destroy();
+    });
+  }
+  it('dense inputs: non-finite x', async () => {
+    const device = await gpu();
+    const cd = makeConfig({ input: 'dense', inputSize: 3, loss: 'mse', outputSize: 2 });
+    const eng = new BpttEngine(device, { config: cd, batch: 1, steps: 2 });
+    const x = [0, 1, 2, Infinity, 4, 5];
+    expect(() => eng.writeBatch({ x, y: [0, 0, 0, 0] })).toThrow(/x\[3\] = Infinity: must be a finite number/);
+    expect(() => eng.writeH0([1, NaN, 0, 0, 0, 0, 0, 0, 0])).toThrow(/h0 = length 9: must have B·H = 9 entries|h0\[1\] = NaN/);
+    expect(() => eng.writeXi(new Float32Array(3))).toThrow(/xi = length 3: must have T = 2 entries/);
+    eng.destroy();
+  });
+  it('a destroyed trainer says so, and destroy frees everything', async () => {
+    const device = await gpu();
+    const before = liveMemory(device);
+    const tr = new Trainer(device, base());
+    expect(liveMemory(device).buffers).toBeGreaterThan(before.buffers);
+    tr.destroy();
+    expect(liveMemory(device)).toEqual(before);
+    await expect(tr.step(good)).rejects.toThrow(/trainer = destroyed/);
+  });
+});
