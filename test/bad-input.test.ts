@@ -64,12 +64,12 @@ describe('bad configurations and options: refused before any allocation', () => 
 describe('bad minibatches: refused before upload, the trainer stays usable', () => {
   const good = makeBatch(c, B, T, 3);
   const cases: [string, object, RegExp][] = [
-    ['token id = V', { ...good, tokens: [...good.tokens!].map((t, i) => (i === 2 ? 7 : t)) }, /tokens\[2\] = 7: must be an integer in \[0, 6\]/],
-    ['negative token id', { ...good, tokens: [...good.tokens!].map((t, i) => (i === 0 ? -1 : t)) }, /tokens\[0\] = -1/],
-    ['fractional token id', { ...good, tokens: [...good.tokens!].map((t, i) => (i === 5 ? 1.5 : t)) }, /tokens\[5\] = 1\.5/],
+    ['token id = V', { ...good, tokens: Array.from(good.tokens!).map((t, i) => (i === 2 ? 7 : t)) }, /tokens\[2\] = 7: must be an integer in \[0, 6\]/],
+    ['negative token id', { ...good, tokens: Array.from(good.tokens!).map((t, i) => (i === 0 ? -1 : t)) }, /tokens\[0\] = -1/],
+    ['fractional token id', { ...good, tokens: Array.from(good.tokens!).map((t, i) => (i === 5 ? 1.5 : t)) }, /tokens\[5\] = 1\.5/],
     ['too few tokens', { ...good, tokens: [1, 2, 3] }, /tokens = length 3: must have T·B = 8 entries/],
     ['missing targets', { tokens: good.tokens }, /targets = undefined/],
-    ['target out of range', { ...good, targets: [...good.targets!].map((t, i) => (i === 7 ? 9 : t)) }, /targets\[7\] = 9/],
+    ['target out of range', { ...good, targets: Array.from(good.targets!).map((t, i) => (i === 7 ? 9 : t)) }, /targets\[7\] = 9/],
     ['unknown state mode', { ...good, state: 'keep' }, /state = "keep": must be "carry" or "reset"/],
   ];
   for (const [name, batch, msg] of cases) {
