@@ -56,15 +56,46 @@ const variants: Record<string, { code: string; wg: (M: number, N: number) => [nu
   C[m * N4 + n4] = c0; C[(m + 1u) * N4 + n4] = c1; C[(m + 2u) * N4 + n4] = c2; C[(m + 3u) * N4 + n4] = c3; }`,
     wg: (M, N) => [Math.ceil(N / 32), Math.ceil(M / 32)],
   },
+  vec4_4x8: {
+    code: HDR4 + `@compute @workgroup_size(8, 8) fn main(@builtin(global_invocation_id) g: vec3u) {
+  let n4 = g.x * 2u; let m = g.y * 4u; let N4 = p.N / 4u; if (m >= p.M || n4 >= N4) { return; }
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
+  for (var k = 0u; k < p.K; k++) {
+    let b = B[k * N4 + n4]; let e = B[k * N4 + n4 + 1u];
+    let a0 = A[m * p.K + k]; let a1 = A[(m + 1u) * p.K + k]; let a2 = A[(m + 2u) * p.K + k]; let a3 = A[(m + 3u) * p.K + k];
+    c0 += a0 * b; c1 += a1 * b; c2 += a2 * b; c3 += a3 * b;
+    d0 += a0 * e; d1 += a1 * e; d2 += a2 * e; d3 += a3 * e;
+  }
+  C[m * N4 + n4] = c0; C[(m + 1u) * N4 + n4] = c1; C[(m + 2u) * N4 + n4] = c2; C[(m + 3u) * N4 + n4] = c3;
+  C[m * N4 + n4 + 1u] = d0; C[(m + 1u) * N4 + n4 + 1u] = d1; C[(m + 2u) * N4 + n4 + 1u] = d2; C[(m + 3u) * N4 + n4 + 1u] = d3; }`,
+    wg: (M, N) => [Math.ceil(N / 64), Math.ceil(M / 32)],
+  },
+  vec4_8x4: {
+    code: HDR4 + `@compute @workgroup_size(8, 8) fn main(@builtin(global_invocation_id) g: vec3u) {
+  let n4 = g.x; let m = g.y * 8u; let N4 = p.N / 4u; if (m >= p.M || n4 >= N4) { return; }
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
+  for (var k = 0u; k < p.K; k++) {
+    let b = B[k * N4 + n4];
+    c0 += A[m * p.K + k] * b; c1 += A[(m + 1u) * p.K + k] * b; c2 += A[(m + 2u) * p.K + k] * b; c3 += A[(m + 3u) * p.K + k] * b;
+    c4 += A[(m + 4u) * p.K + k] * b; c5 += A[(m + 5u) * p.K + k] * b; c6 += A[(m + 6u) * p.K + k] * b; c7 += A[(m + 7u) * p.K + k] * b;
+  }
+  C[m * N4 + n4] = c0; C[(m + 1u) * N4 + n4] = c1; C[(m + 2u) * N4 + n4] = c2; C[(m + 3u) * N4 + n4] = c3;
+  C[(m + 4u) * N4 + n4] = c4; C[(m + 5u) * N4 + n4] = c5; C[(m + 6u) * N4 + n4] = c6; C[(m + 7u) * N4 + n4] = c7; }`,
+    wg: (M, N) => [Math.ceil(N / 32), Math.ceil(M / 64)],
+  },
 };
-const wgsizes = [[8, 8], [16, 16], [4, 4], [64, 1]];
-for (const [M, N, K] of [[512, 512, 512], [1120, 256, 256], [32, 256, 256]]) {
+const wgsizes = [[8, 8], [64, 1]];
+const only = process.argv[2]?.split(',');
+for (const [M, N, K] of [[512, 512, 512], [1120, 256, 256]]) {
   const A = device.createBuffer({ size: M * K * 4, usage: GPUBufferUsage.STORAGE });
   const B = device.createBuffer({ size: K * N * 4, usage: GPUBufferUsage.STORAGE });
   const C = device.createBuffer({ size: M * N * 4, usage: GPUBufferUsage.STORAGE });
   const U = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(U, 0, new Uint32Array([M, N, K, 0]));
   for (const [name, v] of Object.entries(variants)) {
+    if (only && !only.includes(name)) continue;
     for (const [wx, wy] of wgsizes) {
       const code = v.code.replace('@workgroup_size(8, 8)', `@workgroup_size(${wx}, ${wy})`);
       const pipe = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });

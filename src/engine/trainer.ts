@@ -167,6 +167,16 @@ export class Trainer {
     return { index: this.calls, xi, stats };
   }
 
+  /** Record the fused clip + update alone into `pass` (for per-phase profiling). */
+  encodeUpdate(pass: GPUComputePassEncoder): void {
+    this.update.kernel.encode(pass, this.update.bound);
+  }
+
+  /** GPU bytes this trainer holds (its engine's and its own buffers). */
+  get gpuBytes(): number {
+    return this.engine.arena.bytesInUse + this.arena.bytesInUse;
+  }
+
   /** Wait for every step in flight; returns the latest statistics. */
   async flush(): Promise<StepStats | null> {
     await Promise.all(this.ring.map((s) => s.pending?.catch(() => null)));

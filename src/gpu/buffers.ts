@@ -75,6 +75,10 @@ export class BufferArena {
     return this.owned.size;
   }
 
+  get bytesInUse(): number {
+    return this.bytes;
+  }
+
   destroy(): void {
     for (const b of [...this.owned]) this.release(b);
   }

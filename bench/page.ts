@@ -1,0 +1,48 @@
+// The benchmark in the browser: our engine and TF.js on navigator.gpu.
+// Options come from the URL; bench/run.ts drives this page through Playwright.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { requestTrainingDevice } from '../src/gpu/device';
+import { runBench, type PeerBackend, type StrategyName } from './core';
+import { WORKLOADS } from './workloads';
+
+declare global {
+  interface Window {
+    __bench?: unknown;
+  }
+}
+
+const q = new URLSearchParams(location.search);
+const list = (k: string, d: string) => (q.get(k) ?? d).split(',').filter(Boolean);
+const logEl = document.getElementById('log')!;
+const log = (line: string) => {
+  logEl.textContent += line + '\n';
+  console.log(line);
+};
+
+async function main() {
+  setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  const device = await requestTrainingDevice(navigator.gpu);
+  const peers = list('peers', 'webgpu,wasm') as PeerBackend[];
+  const report = await runBench(
+    device,
+    {
+      workloads: list('workloads', 'S,M').map((w) => WORKLOADS[w]),
+      strategies: list('strategies', 'full,regular,randomized') as StrategyName[],
+      warmup: Number(q.get('warmup') ?? 2),
+      steps: Number(q.get('steps') ?? 5),
+      tfjs: peers.length ? { tf, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
+      log,
+    },
+    `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless), TF.js ${tf.version_core}`,
+  );
+  window.__bench = report;
+}
+
+main().catch((e) => {
+  log(String(e?.stack ?? e));
+  window.__bench = { failure: String(e?.stack ?? e) };
+});

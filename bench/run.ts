@@ -1,0 +1,86 @@
+// `npm run bench`: our engine and TensorFlow.js side by side, in one run on
+// one device. --env browser (default): headless Chromium through Playwright
+// (real GPU flags when a GPU exists, SwiftShader otherwise); --env node: Node
+// with Dawn (for GPU machines without a browser). Writes bench/results/*.json
+// and the "Latest run" section of BENCHMARKS.md.
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, checkFlags, str, num } from '../src/cli/args';
+import { createNodeDevice, nodeGpu } from '../src/node/device';
+import { runBench, type BenchReport, type PeerBackend, type StrategyName } from './core';
+import { WORKLOADS } from './workloads';
+import { toMarkdown, spliceLatest } from './report';
+
+const HELP = `Usage: npm run bench -- [--env browser|node] [--workloads S,M] [--strategies full,regular,randomized]
+       [--steps 5] [--warmup 2] [--peers webgpu,wasm|none] [--max-peer-seconds 60] [--no-write]
+Workloads: S (V=28,H=256,B=32,T=35), M (V=28,H=512,B=32,T=35), L (V=96,H=1024,B=64,T=128; opt-in), tiny.`;
+
+const args = parseArgs(process.argv.slice(2), ['help', 'no-write']);
+if (args.flags.has('help')) {
+  console.log(HELP);
+  process.exit(0);
+}
+checkFlags(args, ['env', 'workloads', 'strategies', 'steps', 'warmup', 'peers', 'max-peer-seconds', 'no-write', 'help', 'driver']);
+const env = str(args, 'env', existsSync('/usr/bin/chromium') ? 'browser' : 'node');
+const workloads = str(args, 'workloads', 'S,M');
+for (const w of workloads.split(',')) if (!WORKLOADS[w]) throw new Error(`--workloads: unknown workload ${w}`);
+const strategies = str(args, 'strategies', 'full,regular,randomized');
+const peersArg = str(args, 'peers', 'webgpu,wasm');
+const peers = (peersArg === 'none' ? [] : peersArg.split(',')) as PeerBackend[];
+const steps = num(args, 'steps', 5, { int: true, min: 1 });
+const warmup = num(args, 'warmup', 2, { int: true, min: 0 });
+const maxPeerSeconds = num(args, 'max-peer-seconds', 60, { min: 1 });
+
+async function inNode(): Promise<BenchReport> {
+  const device = await createNodeDevice();
+  const require = createRequire(import.meta.url);
+  (globalThis as { navigator?: unknown }).navigator ??= { gpu: await nodeGpu(), userAgent: 'node' };
+  const tf = require('@tensorflow/tfjs');
+  if (peers.includes('wasm')) require('@tensorflow/tfjs-backend-wasm');
+  if (peers.includes('webgpu')) require('@tensorflow/tfjs-backend-webgpu');
+  const report = await runBench(
+    device,
+    {
+      workloads: workloads.split(',').map((w) => WORKLOADS[w]),
+      strategies: strategies.split(',') as StrategyName[],
+      warmup,
+      steps,
+      tfjs: peers.length ? { tf, backends: peers, maxSeconds: maxPeerSeconds } : undefined,
+      log: (l) => console.log(l),
+    },
+    `Node ${process.version} (Dawn, npm webgpu), TF.js ${tf.version.tfjs}`,
+  );
+  device.destroy();
+  return report;
+}
+
+async function inBrowser(): Promise<BenchReport> {
+  const { startSession } = await import('../e2e/browser');
+  const s = await startSession();
+  try {
+    const page = await s.browser.newPage();
+    page.on('console', (m) => console.log(m.text()));
+    const q = new URLSearchParams({ workloads, strategies, peers: peers.join(','), steps: String(steps), warmup: String(warmup), maxPeerSeconds: String(maxPeerSeconds) });
+    await page.goto(`${s.base}/bench/page.html?${q}`);
+    await page.waitForFunction(() => (window as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: 0 });
+    const r = (await page.evaluate(() => (window as { __bench?: unknown }).__bench)) as BenchReport & { failure?: string };
+    if (r.failure) throw new Error(r.failure);
+    return r;
+  } finally {
+    await s.close();
+  }
+}
+
+const report = env === 'node' ? await inNode() : await inBrowser();
+const md = toMarkdown(report);
+console.log('\n' + md);
+if (!args.flags.has('no-write')) {
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `latest-${env}.json`), JSON.stringify(report, null, 2) + '\n');
+  const file = join(import.meta.dirname, '..', 'BENCHMARKS.md');
+  writeFileSync(file, spliceLatest(existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n', md));
+  console.log(`wrote bench/results/latest-${env}.json and BENCHMARKS.md`);
+}
+process.exit(0);
