@@ -41,7 +41,7 @@ export function createTfjsStep(tf: typeof tfType, w: Workload, seed = 1): TfjsSt
           let h = tf.zeros([B, H]) as tfType.Tensor2D;
           let total = tf.scalar(0);
           for (let t = 0; t < T; t++) {
-            h = tf.tanh(tf.add(tf.add(tf.matMul(xs[t], vars.W_hx), tf.matMul(h, vars.W_hh)), vars.b_h));
+            h = tf.tanh(tf.add(tf.add(tf.matMul(xs[t], vars.W_hx), tf.matMul(h, vars.W_hh)), vars.b_h)) as tfType.Tensor2D;
             const o = tf.add(tf.matMul(h, vars.W_qh), vars.b_q);
             total = tf.add(total, tf.losses.softmaxCrossEntropy(ys[t], o, undefined, undefined, tf.Reduction.SUM));
           }

@@ -12,7 +12,9 @@
 // State indexing as in rnn_forward.wgsl: Hs[t + 1] = h after step t.
 // W_hh: (H, H) row-major at P[w_offset] (row j: W_hh[j, k] over k, so a
 //       thread owning units k … k + 3 reads them side by side)
-// Hs:  (T + 1, B, H)   dHo: (T, B, H) ∂L/∂h from the output layer
+// Hs:  (T + 1, B, H)   dHo: (T, B, H) in: ∂L/∂h from the output layer; out:
+//      the whole ∂L/∂h_t (output + carry), written in place (nothing reads
+//      dHo afterwards; segment_norms.wgsl turns it into ‖∂L/∂h_t‖ per step)
 // xi:  (T)             dZ:  (T, B, H) ∂L/∂z (written)
 // dHc: (B, H) in: gradient reaching Hs[t1] from beyond the window (0 for a
 //      fresh window); out: gradient reaching Hs[t0] (already times ξ_t0).
@@ -36,7 +38,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> P: array<f32>;
 @group(0) @binding(2) var<storage, read> Hs: array<f32>;
-@group(0) @binding(3) var<storage, read> dHo: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dHo: array<f32>;
 @group(0) @binding(4) var<storage, read> xi: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dHc: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dZ: array<f32>;
@@ -80,7 +82,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
         var dz = 0.0;
         if (b < B) {
           let row = (t * B + b) * H + j;
-          dz = (dHo[row] + carry[r * H_MAX + j]) * dactivate(Hs[row + B * H]);
+          let dh = dHo[row] + carry[r * H_MAX + j];
+          dHo[row] = dh;
+          dz = dh * dactivate(Hs[row + B * H]);
           dZ[row] = dz;
         }
         dzs[r * H_MAX + j] = dz;

@@ -25,6 +25,7 @@ import { createTranspose } from '../kernels/transpose';
 import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../kernels/clip-update';
+import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
 import type { Bound } from '../kernels/kernel';
 import { checkBatch, type BatchInput } from './batch';
 
@@ -44,12 +45,25 @@ interface BufferPlan {
   usage: number;
 }
 
+/** Power-iteration steps for the spectral radius of W_hh (diagnostics). */
+export const POWER_ITERS = 48;
+
+/** What the diagnostics pass measures (see encodeDiagnostics). */
+export interface Diagnostics {
+  /** ‖∂L/∂h_t‖ over the batch, for t = 0 … T − 1 (T). */
+  dhNorms: Float32Array;
+  /** ρ(W_hh), by power iteration. */
+  spectralRadius: number;
+  /** ‖W_hh v_i‖ of each power-iteration step. */
+  growth: Float32Array;
+}
+
 /** The phases of a step, for per-phase timing. */
 export type Phase = 'input' | 'forward' | 'output' | 'backward' | 'weight-grads' | 'clip';
 
 type BufferName =
   | 'params' | 'grads' | 'zx' | 'hs' | 'o' | 'dO' | 'dHo' | 'dZ' | 'dHc' | 'xi' | 'input' | 'target'
-  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry' | 'whhT';
+  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry' | 'whhT' | 'diag';
 
 const S = STORAGE | COPY_DST | COPY_SRC;
 
@@ -80,6 +94,7 @@ export function planBuffers(shape: BpttShape): BufferPlan[] {
     ['stats', STATS.byteSize],
     ['hCarry', B * H * 4],
     ['whhT', H * H * 4],
+    ['diag', (T + POWER_ITERS) * 4],
   ];
   return plan.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
 }
@@ -133,6 +148,7 @@ export class BpttEngine {
   readonly bound: { phase: Phase; encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
   private phase: Phase = 'input';
   private readonly csr?: { start: Uint32Array; order: Uint32Array };
+  private readonly diagnostics: { encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
   private destroyed = false;
 
   /** Allocate a shape's buffers and bind groups; everything is checked first. */
@@ -215,6 +231,15 @@ export class BpttEngine {
     this.phase = 'clip';
     const sq = createReduceSum(dev, { square: true });
     this.add(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
+    // diagnostics, encoded only on request: ‖∂L/∂h_t‖ (the backward pass left ∂L/∂h in dHo) and ρ(W_hh)
+    const norms = createSegmentNorms(dev);
+    const nb = norms.bind({ x: buf.dHo, out: buf.diag }, { segments: T, len: B * H });
+    this.diagnostics.push({ encode: (p) => norms.encode(p, nb), destroy: () => nb.destroy() });
+    if (H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
+      const power = createPowerIteration(dev, H);
+      const pb = power.bind({ params: buf.params, growth: buf.diag }, { wOffset: L.W_hh!.offset, iters: POWER_ITERS, outOffset: T });
+      this.diagnostics.push({ encode: (p) => power.encode(p, pb), destroy: () => pb.destroy() });
+    }
   }
 
   private live() {
@@ -297,6 +322,33 @@ export class BpttEngine {
     for (const b of this.bound) b.encode(pass);
   }
 
+  /**
+   * Record the diagnostics into `pass`, after encodeForwardBackward:
+   * ‖∂L/∂h_t‖ per step and the power iteration on W_hh (into buf.diag).
+   */
+  encodeDiagnostics(pass: GPUComputePassEncoder): void {
+    this.live();
+    for (const d of this.diagnostics) d.encode(pass);
+  }
+
+  /** Decode a copy of buf.diag. */
+  decodeDiagnostics(data: ArrayBuffer): Diagnostics {
+    const f = new Float32Array(data, 0, this.T + POWER_ITERS);
+    const growth = f.slice(this.T);
+    const hasPower = this.diagnostics.length > 1;
+    return { dhNorms: f.slice(0, this.T), growth, spectralRadius: hasPower ? spectralRadius(growth) : NaN };
+  }
+
+  /** Run the diagnostics on the last pass's ∂L/∂h and the current weights, and read them. */
+  async readDiagnostics(): Promise<Diagnostics> {
+    const enc = this.device.createCommandEncoder({ label: 'bptt.diagnostics' });
+    const pass = enc.beginComputePass();
+    this.encodeDiagnostics(pass);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    return this.decodeDiagnostics(await readBuffer(this.device, this.buf.diag, 0, (this.T + POWER_ITERS) * 4));
+  }
+
   /** One forward + backward, submitted (no update). */
   run(): void {
     const enc = this.device.createCommandEncoder({ label: 'bptt.forwardBackward' });
@@ -348,8 +400,9 @@ export class BpttEngine {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const b of this.bound) b.destroy();
+    for (const b of [...this.bound, ...this.diagnostics]) b.destroy();
     this.bound.length = 0;
+    this.diagnostics.length = 0;
     this.arena.destroy();
   }
 }

@@ -3,7 +3,7 @@
 // update, in one command buffer. The loss and gradient norm come back
 // asynchronously through a small ring of staging buffers, so the next step is
 // encoded while the last one's numbers are still on their way.
-import { BpttEngine, type BpttShape } from './bptt';
+import { BpttEngine, POWER_ITERS, type BpttShape, type Diagnostics } from './bptt';
 import { full, type Truncation } from './truncation';
 import type { BatchInput } from './batch';
 import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
@@ -49,6 +49,8 @@ export type StateMode = 'carry' | 'reset';
 export interface StepInput extends BatchInput {
   /** 'carry' (default): h0 = last step's final state, detached; 'reset': zeros. */
   state?: StateMode;
+  /** Also measure ‖∂L/∂h_t‖ per step and ρ(W_hh) (before the update) in this step. */
+  diagnostics?: boolean;
 }
 
 export interface StepHandle {
@@ -58,6 +60,8 @@ export interface StepHandle {
   xi: Float32Array;
   /** Loss, gradient norm, clip scale, skip flag: resolves once the GPU is done. */
   stats: Promise<StepStats>;
+  /** With `diagnostics: true`: ‖∂L/∂h_t‖ per step and ρ(W_hh). */
+  diagnostics?: Promise<Diagnostics>;
 }
 
 function checkOptimizer(o: OptimizerSpec): Required<OptimizerSpec> {
@@ -81,7 +85,7 @@ export class Trainer {
   readonly clip: number | null;
   private readonly arena: BufferArena;
   private readonly update: { kernel: ReturnType<typeof createClipUpdate>; bound: Bound };
-  private readonly ring: { buffer: GPUBuffer; pending: Promise<StepStats> | null }[] = [];
+  private readonly ring: { buffer: GPUBuffer; diag: GPUBuffer; pending: Promise<unknown> | null }[] = [];
   private readonly rng: Rng;
   private calls = 0;
   private destroyed = false;
@@ -121,7 +125,11 @@ export class Trainer {
       );
       this.update = { kernel, bound };
       for (let i = 0; i < inflight; i++) {
-        this.ring.push({ buffer: this.arena.create(`stats.staging${i}`, STATS.byteSize, MAP_READ | COPY_DST), pending: null });
+        this.ring.push({
+          buffer: this.arena.create(`stats.staging${i}`, STATS.byteSize, MAP_READ | COPY_DST),
+          diag: this.arena.create(`diag.staging${i}`, (engine.T + POWER_ITERS) * 4, MAP_READ | COPY_DST),
+          pending: null,
+        });
       }
     } catch (e) {
       this.destroy();
@@ -151,9 +159,11 @@ export class Trainer {
     e.encodePrologue(enc);
     const pass = enc.beginComputePass({ label: 'trainer.step' });
     e.encodeForwardBackward(pass);
+    if (input.diagnostics) e.encodeDiagnostics(pass);
     this.update.kernel.encode(pass, this.update.bound);
     pass.end();
     enc.copyBufferToBuffer(e.buf.stats, 0, slot.buffer, 0, STATS.byteSize);
+    if (input.diagnostics) enc.copyBufferToBuffer(e.buf.diag, 0, slot.diag, 0, slot.diag.size);
     this.device.queue.submit([enc.finish()]);
     this.calls += 1;
     const stats = slot.buffer.mapAsync(GPUMapMode.READ).then(() => {
@@ -162,9 +172,19 @@ export class Trainer {
       this.last = s;
       return s;
     });
-    stats.catch(() => {}); // a trainer destroyed mid-flight rejects this; callers who ignore it see no unhandled rejection
-    slot.pending = stats;
-    return { index: this.calls, xi, stats };
+    // A trainer destroyed mid-flight rejects these; callers who ignore them see no unhandled rejection.
+    stats.catch(() => {});
+    let diagnostics: Promise<Diagnostics> | undefined;
+    if (input.diagnostics) {
+      diagnostics = slot.diag.mapAsync(GPUMapMode.READ).then(() => {
+        const d = e.decodeDiagnostics(slot.diag.getMappedRange().slice(0));
+        slot.diag.unmap();
+        return d;
+      });
+      diagnostics.catch(() => {});
+    }
+    slot.pending = Promise.all([stats, diagnostics]);
+    return { index: this.calls, xi, stats, diagnostics };
   }
 
   /** Record the fused clip + update alone into `pass` (for per-phase profiling). */

@@ -91,7 +91,8 @@ export function createRnnForward(device: GPUDevice, options: RnnKernelOptions) {
 /**
  * The reverse-time recurrence for steps t1 > t ≥ t0 in one dispatch, with the
  * per-step multiplier ξ (truncation): dZ[t] = (dHo[t] + carry) ⊙ φ'(Hs[t + 1]),
- * carry ← ξ[t] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out.
+ * carry ← ξ[t] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out;
+ * dHo is overwritten with the whole ∂L/∂h_t.
  */
 export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions) {
   const { rows, c } = constants(device, options);
@@ -102,7 +103,7 @@ export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions) 
       code: backwardCode,
       entryPoints: ['main'],
       params: Params,
-      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'read'], ['xi', 'read'], ['dHc', 'rw'], ['dZ', 'rw']],
+      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'rw'], ['xi', 'read'], ['dHc', 'rw'], ['dZ', 'rw']],
     },
     c,
   );
