@@ -183,7 +183,12 @@ export class Trainer {
       });
       diagnostics.catch(() => {});
     }
-    slot.pending = Promise.all([stats, diagnostics]);
+    const settled = Promise.all([stats, diagnostics]);
+    slot.pending = settled;
+    settled.then(
+      () => slot.pending === settled && (slot.pending = null),
+      () => slot.pending === settled && (slot.pending = null),
+    );
     return { index: this.calls, xi, stats, diagnostics };
   }
 
@@ -208,12 +213,21 @@ export class Trainer {
     return this.engine.readWeights();
   }
 
-  /** Destroy every GPU buffer this trainer owns (after its steps finish). */
+  /**
+   * Destroy every GPU buffer this trainer owns: at once when no step is in
+   * flight, else as soon as the in-flight readbacks settle (destroying a
+   * buffer that is being mapped would abort them).
+   */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.update?.bound.destroy();
-    this.engine?.destroy();
-    this.arena.destroy();
+    const pending = this.ring.map((s) => s.pending).filter((p): p is Promise<unknown> => p !== null);
+    const release = () => {
+      this.update?.bound.destroy();
+      this.engine?.destroy();
+      this.arena.destroy();
+    };
+    if (pending.length === 0) release();
+    else void Promise.allSettled(pending).then(release);
   }
 }

@@ -1,0 +1,89 @@
+// Data for the demo: the built-in corpus, a visitor's text (file or paste,
+// read locally, never uploaded), or a synthetic long-range task.
+import { makeCorpus, decodeUtf8, epochBatches, createRng, BUILTIN_CORPUS, type Corpus, type Minibatch, type Rng } from '../src/index';
+
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+export interface Source {
+  name: string;
+  vocabSize: number;
+  /** Characters for the token ids (for drawing and sampling). */
+  chars: string[];
+  /** The corpus, when this is text (for generation). */
+  corpus?: Corpus;
+  /** Minibatches forever (epochs restart as they run out). */
+  next(): Minibatch;
+}
+
+function fromCorpus(name: string, corpus: Corpus, B: number, T: number, seed: number): Source {
+  const rng = createRng(seed);
+  let queue: Minibatch[] = [];
+  return {
+    name,
+    vocabSize: corpus.vocab.size,
+    chars: corpus.vocab.idxToToken.map((c) => (c === '<unk>' ? '?' : c)),
+    corpus,
+    next() {
+      if (!queue.length) queue = epochBatches(corpus.ids, B, T, 'sequential', rng);
+      return queue.shift()!;
+    },
+  };
+}
+
+export function builtinSource(B: number, T: number, seed: number): Source {
+  return fromCorpus('built-in corpus (The Time Machine, ch. I–II)', makeCorpus(BUILTIN_CORPUS), B, T, seed);
+}
+
+/** A visitor's text; throws an Error with a friendly message when it cannot be used. */
+export function textSource(name: string, text: string, B: number, T: number, seed: number): Source {
+  const corpus = makeCorpus(text, 'd2l', name);
+  if (corpus.ids.length < B * T + T + 1) {
+    throw new Error(`"${name}" has ${corpus.ids.length} usable characters; batch ${B} × window ${T} needs at least ${B * T + T + 1}. Use a longer text or a smaller batch or window.`);
+  }
+  return fromCorpus(name, corpus, B, T, seed);
+}
+
+/** Read a dropped or chosen file locally as UTF-8 text (size and encoding checked). */
+export async function readTextFile(file: File): Promise<string> {
+  if (file.size > MAX_FILE_BYTES) throw new Error(`"${file.name}" is ${(file.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_FILE_BYTES / 2 ** 20} MiB.`);
+  try {
+    return decodeUtf8(new Uint8Array(await file.arrayBuffer()), file.name);
+  } catch {
+    throw new Error(`"${file.name}" is not a UTF-8 text file.`);
+  }
+}
+
+/**
+ * The delay task: random symbols from an alphabet of 8; the target at each
+ * step is the symbol seen k steps earlier. A gradient must travel k steps
+ * back to learn it, so regular truncation with τ < k cannot, full BPTT over a
+ * window longer than k and randomized truncation can. Chance: ln 8 ≈ 2.08.
+ */
+export function delaySource(k: number, B: number, T: number, seed: number): Source {
+  const A = 8;
+  const rng: Rng = createRng(seed + 101);
+  // B endless streams, continued across minibatches (state carried).
+  const history: number[][] = Array.from({ length: B }, () => Array.from({ length: k }, () => rng.int(A)));
+  let offset = 0;
+  return {
+    name: `delay task (k = ${k})`,
+    vocabSize: A,
+    chars: 'abcdefgh'.split(''),
+    next() {
+      const tokens = new Uint32Array(T * B), targets = new Uint32Array(T * B);
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) {
+          const x = rng.int(A);
+          const h = history[b];
+          tokens[t * B + b] = x;
+          targets[t * B + b] = h[h.length - k];
+          h.push(x);
+          if (h.length > k + 1) h.shift();
+        }
+      }
+      const mb: Minibatch = { tokens, targets, state: offset === 0 ? 'reset' : 'carry', starts: Array.from({ length: B }, () => offset) };
+      offset += T;
+      return mb;
+    },
+  };
+}

@@ -1,0 +1,336 @@
+// The demo page: settings → runs → a training loop that never blocks the
+// page (each step is submitted to the GPU and the loop yields; charts redraw
+// a few times a second at most).
+import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generate, segments, BpttError, type Weights } from '../src/index';
+import { parseSettings, checkSettings, toQuery, DEFAULTS, type Settings, type StrategyKind } from './settings';
+import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
+import { Run } from './run';
+import { drawLines, drawHeatmap, hasInk } from './charts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const form = $<HTMLFormElement>('settings');
+const statusEl = $('status');
+const alertEl = $('alert');
+const COLORS: Record<StrategyKind, string> = { full: '#1f77b4', regular: '#d62728', randomized: '#2ca02c' };
+const DIAG_EVERY = 3;
+const DRAW_MS = 300;
+
+let device: GPUDevice | null = null;
+let runs: Run[] = [];
+let source: Source | null = null;
+let custom: { name: string; text: string } | null = null;
+let running = false;
+let looping = false;
+let lastDraw = 0;
+let lastSample = 0;
+
+form.addEventListener('submit', (e) => e.preventDefault());
+
+// ---------- settings <-> form / URL
+function readForm(): Settings {
+  const data = new FormData(form);
+  const s = parseSettings((k) => (k === 'bias' ? (data.has('bias') ? 'true' : 'false') : (data.get(k) as string | null)));
+  return s;
+}
+
+function fillForm(s: Settings): void {
+  for (const [k, v] of Object.entries(s)) {
+    const el = form.elements.namedItem(k) as HTMLInputElement | HTMLSelectElement | null;
+    if (!el) continue;
+    if (el instanceof HTMLInputElement && el.type === 'checkbox') el.checked = Boolean(v);
+    else el.value = String(v);
+  }
+}
+
+function showError(msg: string): void {
+  alertEl.textContent = msg;
+}
+
+function clearError(): void {
+  alertEl.textContent = '';
+}
+
+// ---------- building runs
+function makeSource(s: Settings): Source {
+  if (s.data === 'delay') return delaySource(s.delay, s.batch, s.steps, s.seed);
+  if (s.data === 'custom') {
+    if (!custom) throw new Error('Choose or drop a .txt file, or paste text and press "Use pasted text", to train on your own text.');
+    return textSource(custom.name, custom.text, s.batch, s.steps, s.seed);
+  }
+  return builtinSource(s.batch, s.steps, s.seed);
+}
+
+/** (Re)build the runs from the form; false (with a message shown) when the settings cannot run. */
+function build(compare: boolean): boolean {
+  const s = readForm();
+  const problems = checkSettings(s);
+  if (problems.length) {
+    showError(problems.join('\n'));
+    return false;
+  }
+  if (!device) {
+    showError('WebGPU is not available, so nothing can train here. See the note at the top of the page.');
+    return false;
+  }
+  let src: Source;
+  try {
+    src = makeSource(s);
+  } catch (e) {
+    showError((e as Error).message);
+    return false;
+  }
+  const kinds: StrategyKind[] = compare ? ['full', 'regular', 'randomized'] : [s.strategy];
+  const weights: Weights = initWeights(charLmConfig(src.vocabSize, s.hidden, s.activation, s.bias), createRng(s.seed));
+  const made: Run[] = [];
+  try {
+    for (const k of kinds) made.push(new Run(device, k === 'full' ? 'full' : k === 'regular' ? `regular τ=${s.tau}` : `randomized π=${s.pi}`, s, src, k, weights));
+  } catch (e) {
+    for (const r of made) r.destroy();
+    showError(e instanceof BpttError ? `${e.message}` : String(e));
+    return false;
+  }
+  for (const r of runs) r.destroy();
+  runs = made;
+  source = src;
+  clearError();
+  $('dataInfo').textContent = `${src.name}: ${src.vocabSize} symbols` + (src.corpus ? `, ${src.corpus.ids.length} characters` : '');
+  $('explain').textContent =
+    s.data === 'delay'
+      ? `Delay task: chance loss is ln 8 ≈ 2.08. Learning it needs the gradient to travel ${s.delay} steps back: regular truncation with τ < ${s.delay} cannot, full BPTT (window ${s.steps}) and randomized truncation can.`
+      : 'Perplexity 28 is guessing among the 28 characters; the chapter reaches about 1 after long training.';
+  draw(true);
+  return true;
+}
+
+// ---------- the loop
+async function stepAll(): Promise<void> {
+  if (!source || !runs.length) return;
+  const batch = source.next();
+  const diag = (runs[0].steps + 1) % DIAG_EVERY === 0 || runs[0].steps === 0;
+  for (const r of runs) await r.step(batch, diag);
+}
+
+async function loop(): Promise<void> {
+  if (looping) return;
+  looping = true;
+  try {
+    while (running) {
+      await stepAll();
+      draw(false);
+      await new Promise((r) => setTimeout(r, 0)); // yield to the page
+    }
+  } catch (e) {
+    running = false;
+    showError(`Training stopped: ${(e as Error).message}`);
+  } finally {
+    looping = false;
+  }
+}
+
+// ---------- drawing
+function draw(force: boolean): void {
+  const now = performance.now();
+  if (!force && now - lastDraw < DRAW_MS) return;
+  lastDraw = now;
+  const kindOf = (r: Run) => r.truncation.kind as StrategyKind;
+  drawLines($('lossChart'), runs.map((r) => ({ label: `${r.label} loss`, color: COLORS[kindOf(r)], points: r.loss })), {
+    title: 'training loss (dashed: chance, ln V)',
+    ref: source ? Math.log(source.vocabSize) : undefined,
+  });
+  drawLines($('gradChart'), runs.map((r) => ({ label: `${r.label}`, color: COLORS[kindOf(r)], points: r.gradNorm })), {
+    title: `gradient norm before clipping (log; θ = ${runs[0]?.settings.clip ?? ''})`,
+    log: true,
+    ref: runs[0]?.settings.clip,
+  });
+  const r0 = runs[0];
+  drawHeatmap($('heatChart'), r0?.heat ?? [], `‖∂L/∂h_t‖ (${r0?.label ?? ''}): t across, training down`);
+  drawLines(
+    $('rhoChart'),
+    runs.flatMap((r) => [
+      { label: `ρ(W_hh) ${r.label}`, color: COLORS[kindOf(r)], points: r.rho },
+      { label: 'measured', color: '#999', points: r.backGrowth },
+    ]).slice(0, 2),
+    { title: 'spectral radius of W_hh vs measured growth of ‖∂L/∂h‖ per step back', ref: 1 },
+  );
+  drawSegments();
+  if (r0) {
+    const loss = r0.lastLoss;
+    const parts = runs.map((r) => `${r.label}: loss ${Number.isFinite(r.lastLoss) ? r.lastLoss.toFixed(3) : '…'}, perplexity ${Number.isFinite(r.lastLoss) ? Math.exp(r.lastLoss).toFixed(2) : '…'}`);
+    statusEl.textContent = `Step ${r0.steps} · loss ${Number.isFinite(loss) ? loss.toFixed(3) : '…'} · perplexity ${Number.isFinite(loss) ? Math.exp(loss).toFixed(2) : '…'} · ${Math.round(r0.tokensPerSecond)} tokens/s · clipped ${r0.clipped} of ${r0.steps} steps` +
+      (runs.length > 1 ? ` — ${parts.join('; ')}` : '') + (running ? '' : ' · paused');
+  }
+  if (now - lastSample > 3000) {
+    lastSample = now;
+    sample().catch(() => {}); // a run replaced while sampling: the next draw samples the new one
+  }
+}
+
+function drawSegments(): void {
+  const box = $('segments');
+  box.replaceChildren();
+  for (const r of runs) {
+    if (!r.lastBatch || !r.lastXi || !source) continue;
+    const B = r.settings.batch, T = r.settings.steps;
+    const chars = Array.from({ length: T }, (_, t) => source!.chars[r.lastBatch!.tokens[t * B]] ?? '?');
+    const line = document.createElement('div');
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = r.label;
+    line.append(name);
+    segments(r.lastXi).forEach(([a, b], i) => {
+      const span = document.createElement('span');
+      span.className = `seg ${i % 2 ? 'b' : 'a'}`;
+      span.textContent = chars.slice(a, b).join('');
+      span.title = `t = ${a}…${b - 1}`;
+      line.append(span);
+    });
+    box.append(line);
+  }
+}
+
+async function sample(): Promise<void> {
+  const r = runs[0];
+  if (!r || !source?.corpus) {
+    $('greedy').textContent = source ? '(generation is for text data)' : '';
+    $('sampled').textContent = '';
+    return;
+  }
+  const w = await r.trainer.weights();
+  const prefix = ($<HTMLInputElement>('prefix').value || ' ').toLowerCase();
+  const temp = Number($<HTMLInputElement>('temperature').value);
+  $('greedy').textContent = generate(w, source.corpus, r.settings.activation, prefix, 60, 0, createRng(1));
+  $('sampled').textContent = generate(w, source.corpus, r.settings.activation, prefix, 60, temp, createRng(r.steps));
+}
+
+// ---------- controls
+async function start(compare = false): Promise<void> {
+  if (!runs.length && !build(compare)) return;
+  running = true;
+  void loop();
+}
+
+$('train').addEventListener('click', () => void start());
+$('pause').addEventListener('click', () => {
+  running = false;
+  draw(true);
+});
+$('step').addEventListener('click', async () => {
+  running = false;
+  if (!runs.length && !build(false)) return;
+  while (looping) await new Promise((r) => setTimeout(r, 10));
+  await stepAll();
+  await Promise.all(runs.map((r) => r.trainer.flush()));
+  draw(true);
+});
+$('reset').addEventListener('click', () => {
+  running = false;
+  for (const r of runs) r.destroy();
+  runs = [];
+  build(false);
+  statusEl.textContent = 'Step 0 · reset.';
+});
+$('compare').addEventListener('click', () => {
+  running = false;
+  const wait = () => (looping ? setTimeout(wait, 10) : build(true) && start(true));
+  wait();
+});
+$('share').addEventListener('click', () => {
+  const s = readForm();
+  const problems = checkSettings(s);
+  if (problems.length) return showError(problems.join('\n'));
+  const url = `${location.origin}${location.pathname}?${toQuery(s)}`;
+  history.replaceState(null, '', url);
+  $('link').textContent = url;
+});
+$<HTMLInputElement>('temperature').addEventListener('input', (e) => {
+  $('tempValue').textContent = (e.target as HTMLInputElement).value;
+});
+form.addEventListener('change', () => {
+  // settings take effect on Reset / Train after a change
+  if (!running) {
+    for (const r of runs) r.destroy();
+    runs = [];
+  }
+});
+
+async function useText(name: string, text: string): Promise<void> {
+  custom = { name, text };
+  (form.elements.namedItem('data') as HTMLSelectElement).value = 'custom';
+  running = false;
+  for (const r of runs) r.destroy();
+  runs = [];
+  if (build(false)) statusEl.textContent = `Step 0 · using "${name}". Press Train.`;
+}
+
+async function useFile(file: File): Promise<void> {
+  try {
+    await useText(file.name, await readTextFile(file));
+  } catch (e) {
+    showError((e as Error).message);
+  }
+}
+
+$<HTMLInputElement>('file').addEventListener('change', (e) => {
+  const f = (e.target as HTMLInputElement).files?.[0];
+  if (f) void useFile(f);
+});
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const f = e.dataTransfer?.files?.[0];
+  if (f) void useFile(f);
+});
+$('usePaste').addEventListener('click', () => {
+  const text = $<HTMLTextAreaElement>('paste').value;
+  void useText('pasted text', text).catch((e) => showError((e as Error).message));
+});
+
+// ---------- start-up
+async function init(): Promise<void> {
+  fillForm(parseSettings((k) => new URLSearchParams(location.search).get(k), DEFAULTS));
+  try {
+    device = await requestTrainingDevice(navigator.gpu);
+  } catch (e) {
+    const nogpu = $('nogpu');
+    nogpu.hidden = false;
+    nogpu.textContent =
+      'WebGPU is not available in this browser, so the network cannot train here. Use a recent Chrome or Edge (113 or later) on a computer with a GPU, ' +
+      'open this page from http://localhost or https, and check chrome://gpu that WebGPU is enabled. ' +
+      `(${(e as Error).message})`;
+    $('device').textContent = 'No WebGPU device.';
+    return;
+  }
+  $('device').textContent = `Device: ${describeAdapter(device)}`;
+  device.lost.then((info) => {
+    running = false;
+    showError(`The GPU device was lost (${info.reason || 'unknown'}: ${info.message}). Reload the page to start again.`);
+  });
+  build(false);
+}
+
+declare global {
+  interface Window {
+    __demo: { hasInk(id: string): boolean; steps(): number[]; runs(): number; losses(): number[][]; longTasks: number[] };
+  }
+}
+window.__demo = {
+  hasInk: (id) => hasInk($<HTMLCanvasElement>(id)),
+  steps: () => runs.map((r) => r.steps),
+  runs: () => runs.length,
+  losses: () => runs.map((r) => r.loss.map((p) => p.value)),
+  longTasks: [],
+};
+// Main-thread tasks over 50 ms, as the browser reports them (the page must not freeze while training).
+if (typeof PerformanceObserver !== 'undefined' && PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (running) window.__demo.longTasks.push(Math.round(e.duration));
+  }).observe({ type: 'longtask' });
+}
+
+void init();
