@@ -11,6 +11,12 @@ import { initWeights } from '../src/model/params';
 import { liveMemory } from '../src/gpu/buffers';
 import { createRng } from '../src/util/rng';
 import { BpttError } from '../src/errors';
+import { makeCorpus, Vocab, decodeUtf8 } from '../src/data/text';
+import { CharLM } from '../src/lm/charlm';
+import { main as cli } from '../src/cli/main';
+import { mkdtempSync, writeFileSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const c = makeConfig({ hidden: 8 });
 const B = 2, T = 4;
@@ -105,4 +111,64 @@ describe('bad minibatches: refused before upload, the trainer stays usable', () 
     expect(liveMemory(device)).toEqual(before);
     await expect(tr.step(good)).rejects.toThrow(/trainer = destroyed/);
   });
+});
+
+describe('bad data and files: refused with a message, nothing allocated', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bad-data-'));
+  const file = (name: string, data: string | Uint8Array) => {
+    const p = join(dir, name);
+    writeFileSync(p, data);
+    return p;
+  };
+  const huge = join(dir, 'huge.txt');
+  writeFileSync(huge, '');
+  truncateSync(huge, 65 * 1024 * 1024); // sparse: 65 MiB without writing them
+  const cases: [string, (device: GPUDevice) => unknown | Promise<unknown>, RegExp][] = [
+    ['τ = 0', () => regular(0), /truncation\.tau = 0: must be an integer ≥ 1/],
+    ['τ negative', () => regular(-3), /truncation\.tau = -3/],
+    ['π = 0', () => randomized(0), /truncation\.pi = 0: must be in \(0, 1\]/],
+    ['π = 1.2', () => randomized(1.2), /truncation\.pi = 1\.2: must be in \(0, 1\]/],
+    ['empty corpus', () => makeCorpus(''), /corpus = "": is empty \(after preprocessing\)/],
+    ['corpus of punctuation only', () => makeCorpus('!?!? 123 ...'), /is empty \(after preprocessing\)/],
+    ['characters outside the vocabulary', () => Vocab.fromText('abc').encode('abz', true), /text\[2\] = "z": is not in the vocabulary/],
+    ['non-UTF-8 bytes', () => decodeUtf8(new Uint8Array([0x61, 0xc3, 0x28]), 'upload.txt'), /upload\.txt = 3 bytes: is not valid UTF-8 text/],
+    ['binary data', () => decodeUtf8(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]), 'archive.zip'), /archive\.zip = 6 bytes: contains NUL characters/],
+    ['corpus too short for the batch', (d) => new CharLM(d, makeCorpus('a short text'), { batch: 8, steps: 10 }), /corpus = 12 characters: is too short for batch=8 × steps=10/],
+  ];
+  for (const [name, run, msg] of cases) {
+    it(name, async () => {
+      const device = await gpu();
+      const before = liveMemory(device);
+      let err: unknown;
+      try {
+        await run(device);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(BpttError);
+      expect((err as Error).message).toMatch(msg);
+      expect(liveMemory(device)).toEqual(before);
+    });
+  }
+  const cliCases: [string, string[], RegExp][] = [
+    ['gigantic corpus file', ['train', '--corpus', huge, '--driver', 'swiftshader'], /--corpus = .*huge\.txt \(68157440 bytes\): must be at most 67108864 bytes/],
+    ['binary corpus file', ['train', '--corpus', file('bin.txt', new Uint8Array([0xff, 0xfe, 0xfd, 0x00])), '--driver', 'swiftshader'], /is not valid UTF-8 text/],
+    ['unknown train option', ['train', '--hiden', '5'], /--hiden = given: is not an option here/],
+    ['negative learning rate flag', ['train', '--lr', '-1', '--driver', 'swiftshader'], /--lr = "-1": must be a number ≥ 0/],
+    ['bad truncation flag', ['train', '--truncation', 'regular:0', '--driver', 'swiftshader'], /truncation\.tau = 0/],
+    ['malformed CASE.json', ['gradcheck', file('case.json', '{"config": {"vocab": 3, "hidden": 2, "activation": "tanh", "bias": true}, "weights": {}}')], /weights\.W_hx = undefined: must be an array of 2 rows/],
+  ];
+  for (const [name, argv, msg] of cliCases) {
+    it(`CLI: ${name} (exit 2)`, async () => {
+      const errs: string[] = [];
+      const orig = console.error;
+      console.error = (m: unknown) => errs.push(String(m));
+      try {
+        expect(await cli(argv)).toBe(2);
+      } finally {
+        console.error = orig;
+      }
+      expect(errs.join('\n')).toMatch(msg);
+    });
+  }
 });

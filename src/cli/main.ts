@@ -5,7 +5,12 @@ import { createNodeDevice, type DriverChoice } from '../node/device';
 import { describeAdapter } from '../gpu/device';
 import { parseArgs, checkFlags, str, type Args } from './args';
 import { parseCase, runGradcheck } from './gradcheck';
-import { train, TRAIN_HELP, TRAIN_FLAGS } from './train';
+import { train, prepareTrain, TRAIN_HELP, TRAIN_FLAGS } from './train';
+import { sample, SAMPLE_HELP, SAMPLE_FLAGS } from './sample';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 
 const HELP = `webgpu-bptt — train RNNs with backpropagation through time on WebGPU
 
@@ -13,7 +18,9 @@ Usage: webgpu-bptt <command> [options]
 
 Commands:
   train       train a character RNN (built-in corpus by default), print perplexity and a sample
+  sample      generate text from a checkpoint saved by 'train --save'
   gradcheck   one forward + backward from a CASE.json, printed as JSON
+  bench       our training step against TensorFlow.js, side by side (from a clone of the repository)
   help        this text; 'webgpu-bptt <command> --help' for a command
 
 Every command takes --driver auto|swiftshader|system (default auto: a GPU
@@ -72,13 +79,31 @@ export async function main(argv: string[]): Promise<number> {
         const args = parseArgs(rest, ['help', 'quiet']);
         if (args.flags.has('help')) return void console.log(TRAIN_HELP), 0;
         checkFlags(args, TRAIN_FLAGS);
+        const prepared = await prepareTrain(args);
         const dev = await device(args);
         try {
-          await train(dev, args);
+          await train(dev, prepared);
         } finally {
           dev.destroy();
         }
         return 0;
+      }
+      case 'sample': {
+        const args = parseArgs(rest, ['help']);
+        if (args.flags.has('help')) return void console.log(SAMPLE_HELP), 0;
+        checkFlags(args, SAMPLE_FLAGS);
+        console.log(sample(args));
+        return 0;
+      }
+      case 'bench': {
+        // The harness needs the development packages (TF.js, Playwright): it runs from a clone.
+        const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+        const runner = join(root, 'bench', 'run.ts');
+        if (!existsSync(runner) || !existsSync(join(root, 'node_modules', 'tsx'))) {
+          throw new BpttError('bench', 'unavailable', "the benchmark harness runs from a clone of the repository: 'npm ci && npm run bench' there");
+        }
+        const r = spawnSync(process.execPath, ['--import', join(root, 'scripts', 'register.mjs'), runner, ...rest], { stdio: 'inherit', cwd: root });
+        return r.status ?? 1;
       }
       case undefined:
       case 'help':

@@ -1,6 +1,7 @@
 // `webgpu-bptt train`: the chapter's character RNN on a corpus, with a
 // progress bar, then perplexity and a generated sample.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { saveCheckpoint } from '../model/checkpoint';
 import cliProgress from 'cli-progress';
 import { BpttError } from '../errors';
 import { BUILTIN_CORPUS } from '../data/builtin';
@@ -17,7 +18,7 @@ export const MAX_CORPUS_BYTES = 64 * 1024 * 1024;
 
 export const TRAIN_FLAGS = [
   'corpus', 'preprocess', 'hidden', 'batch', 'steps', 'epochs', 'optimizer', 'lr', 'clip', 'truncation',
-  'partition', 'activation', 'seed', 'prefix', 'temperature', 'driver', 'quiet', 'help', 'rows',
+  'partition', 'activation', 'seed', 'prefix', 'temperature', 'driver', 'quiet', 'help', 'rows', 'save',
 ] as const;
 
 export const TRAIN_HELP = `Usage: webgpu-bptt train [options]
@@ -39,6 +40,7 @@ export const TRAIN_HELP = `Usage: webgpu-bptt train [options]
   --seed N            (default 0)
   --prefix TEXT       prefix for the sample (default "time traveller")
   --temperature X     0 = greedy (default 0)
+  --save FILE         write a checkpoint (safetensors, PyTorch names) at the end
   --quiet             no progress bar`;
 
 export function parseTruncation(spec: string): Truncation {
@@ -62,7 +64,22 @@ async function loadText(spec: string): Promise<string> {
   return decodeUtf8(new Uint8Array(readFileSync(spec)), `--corpus ${spec}`);
 }
 
-export async function train(device: GPUDevice, args: Args): Promise<void> {
+export interface PreparedTrain {
+  opts: ConstructorParameters<typeof CharLM>[2] & { truncation: ReturnType<typeof parseTruncation>; optimizer: { kind: 'sgd'; lr: number }; hidden: number; batch: number; steps: number; seed: number };
+  optimizer: string;
+  clip: number | null;
+  epochs: number;
+  temperature: number;
+  prefix: string;
+  corpusSpec: string;
+  corpus: ReturnType<typeof makeCorpus>;
+  quiet: boolean;
+  save?: string;
+  preprocess: Preprocess;
+}
+
+/** Check every flag and load the corpus, before any GPU work. */
+export async function prepareTrain(args: Args): Promise<PreparedTrain> {
   const preprocess = str(args, 'preprocess', 'd2l');
   if (preprocess !== 'd2l' && preprocess !== 'raw') throw new BpttError('--preprocess', preprocess, 'must be d2l or raw');
   const optimizer = str(args, 'optimizer', 'adam');
@@ -91,8 +108,19 @@ export async function train(device: GPUDevice, args: Args): Promise<void> {
   const prefix = str(args, 'prefix', 'time traveller');
   const corpusSpec = str(args, 'corpus', 'builtin');
   const corpus = makeCorpus(await loadText(corpusSpec), preprocess as Preprocess, '--corpus');
-  const lm = new CharLM(device, corpus, opts);
+  if (corpus.ids.length < opts.batch * opts.steps + opts.steps + 1) {
+    throw new BpttError('--corpus', `${corpusSpec} (${corpus.ids.length} characters)`, `is too short for batch=${opts.batch} × steps=${opts.steps}: needs at least ${opts.batch * opts.steps + opts.steps + 1}`);
+  }
+  opts.truncation.check(opts.steps);
   const quiet = args.flags.has('quiet') || !process.stderr.isTTY;
+  const save = args.flags.has('save') ? str(args, 'save', '') : undefined;
+  return { opts, optimizer, clip, epochs, temperature, prefix, corpusSpec, corpus, quiet, save, preprocess: preprocess as Preprocess };
+}
+
+/** Train (after prepareTrain), print perplexity and a sample, save a checkpoint when asked. */
+export async function train(device: GPUDevice, p: PreparedTrain): Promise<void> {
+  const { opts, optimizer, clip, epochs, temperature, prefix, corpusSpec, corpus, quiet } = p;
+  const lm = new CharLM(device, corpus, opts);
   console.log(
     `webgpu-bptt: corpus ${corpusSpec} (${corpus.ids.length} characters, vocab ${corpus.vocab.size}), ` +
       `H=${opts.hidden} B=${opts.batch} T=${opts.steps} ${opts.truncation.describe} ${optimizer} lr=${opts.optimizer.lr} clip=${clip ?? 'off'}`,
@@ -125,6 +153,11 @@ export async function train(device: GPUDevice, args: Args): Promise<void> {
     const sample = await lm.predict(prefix, 50, temperature, createRng(opts.seed));
     console.log(`perplexity ${last!.perplexity.toFixed(2)}, ${Math.round(last!.tokensPerSecond)} tokens/s on ${describeAdapter(device)}`);
     console.log(`sample: ${sample}`);
+    if (p.save) {
+      const snap = await lm.trainer.snapshot();
+      writeFileSync(p.save, saveCheckpoint({ config: snap.config, weights: snap.weights, optimizer: snap.optimizer, vocab: corpus.vocab.idxToToken, step: snap.calls, extra: { preprocess: p.preprocess } }));
+      console.log(`saved ${p.save} (safetensors: rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, fc.weight, fc.bias, optimizer state)`);
+    }
   } finally {
     bar?.stop();
     lm.destroy();

@@ -22,6 +22,7 @@ import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/em
 import { createColsum } from '../kernels/colsum';
 import { createRnnForward, createRnnBackward, maxHidden, autoRows } from '../kernels/rnn';
 import { createTranspose } from '../kernels/transpose';
+import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../kernels/clip-update';
@@ -149,6 +150,7 @@ export class BpttEngine {
   private phase: Phase = 'input';
   private readonly csr?: { start: Uint32Array; order: Uint32Array };
   private readonly diagnostics: { encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
+  private carry!: { encode(pass: GPUComputePassEncoder): void; destroy(): void };
   private destroyed = false;
 
   /** Allocate a shape's buffers and bind groups; everything is checked first. */
@@ -231,6 +233,10 @@ export class BpttEngine {
     this.phase = 'clip';
     const sq = createReduceSum(dev, { square: true });
     this.add(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
+    // the carried state (encodeCarryState), outside the step's pass
+    const cs2 = createCarryState(dev);
+    const cb = cs2.bind({ last: buf.hCarry, stats: buf.stats, hs: buf.hs }, { n: B * H });
+    this.carry = { encode: (p) => cs2.encode(p, cb), destroy: () => cb.destroy() };
     // diagnostics, encoded only on request: ‖∂L/∂h_t‖ (the backward pass left ∂L/∂h in dHo) and ρ(W_hh)
     const norms = createSegmentNorms(dev);
     const nb = norms.bind({ x: buf.dHo, out: buf.diag }, { segments: T, len: B * H });
@@ -297,12 +303,15 @@ export class BpttEngine {
 
   /**
    * Carry the last state into h0 for the next minibatch, detached (d2l's
-   * sequential partitioning). Recorded into `encoder` before the pass.
+   * sequential partitioning); zero instead after a skipped (non-finite) step.
+   * Recorded into `encoder` before the step's pass.
    */
   encodeCarryState(encoder: GPUCommandEncoder): void {
     const bytes = this.B * this.config.hidden * 4;
     encoder.copyBufferToBuffer(this.buf.hs, this.T * bytes, this.buf.hCarry, 0, bytes);
-    encoder.copyBufferToBuffer(this.buf.hCarry, 0, this.buf.hs, 0, bytes);
+    const pass = encoder.beginComputePass({ label: 'bptt.carry' });
+    this.carry.encode(pass);
+    pass.end();
   }
 
   /** Zero the initial state (random sampling: no state between minibatches). */
@@ -397,10 +406,17 @@ export class BpttEngine {
     return readFloats(this.device, this.buf.dHc, 0, this.B * this.config.hidden);
   }
 
+  /** Same as destroy(). */
+  dispose(): void {
+    this.destroy();
+  }
+
+  /** Destroy every GPU buffer and bind group this engine owns. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const b of [...this.bound, ...this.diagnostics]) b.destroy();
+    this.carry?.destroy();
     this.bound.length = 0;
     this.diagnostics.length = 0;
     this.arena.destroy();

@@ -9,8 +9,9 @@ import type { BatchInput } from './batch';
 import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
 import type { Bound } from '../kernels/kernel';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ } from '../gpu/buffers';
-import { initWeights, checkWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
-import { validateConfig } from '../model/config';
+import { initWeights, checkWeights, unpackWeights, packWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
+import { validateConfig, type RnnConfig } from '../model/config';
+import { upload } from '../gpu/buffers';
 import { createRng, type Rng } from '../util/rng';
 import { BpttError, requireFinite, requireInt, requireOneOf, show } from '../errors';
 
@@ -41,6 +42,28 @@ export interface TrainerOptions extends BpttShape {
   init?: InitScheme;
   /** Steps whose statistics may be in flight at once (default 3). */
   inflight?: number;
+  /**
+   * Keep a copy of the weights and optimizer state off the GPU every this
+   * many steps (0, the default: never), for resuming after a lost device.
+   */
+  snapshotEvery?: number;
+}
+
+/** Weights and optimizer state read back from the GPU (see Trainer.snapshot). */
+export interface TrainerSnapshot {
+  config: RnnConfig;
+  /** Steps submitted when the snapshot was taken. */
+  calls: number;
+  weights: Weights;
+  optimizer: { kind: OptimizerKind; step: number; s1?: Weights; s2?: Weights };
+}
+
+/** The `devicelost` event's detail. */
+export interface DeviceLostDetail {
+  reason: string;
+  message: string;
+  /** The most recent snapshot (null if none was taken yet). */
+  snapshot: TrainerSnapshot | null;
 }
 
 /** How the initial state of a step is set. */
@@ -78,7 +101,12 @@ function checkOptimizer(o: OptimizerSpec): Required<OptimizerSpec> {
   return { kind, lr, beta1, beta2, eps };
 }
 
-export class Trainer {
+/**
+ * Events: 'nonfinite' (CustomEvent<StepStats>) when a step's loss or gradient
+ * norm was NaN/Inf and its update was skipped; 'devicelost'
+ * (CustomEvent<DeviceLostDetail>) when the GPU device is lost.
+ */
+export class Trainer extends EventTarget {
   readonly engine: BpttEngine;
   readonly truncation: Truncation;
   readonly optimizer: Required<OptimizerSpec>;
@@ -89,10 +117,16 @@ export class Trainer {
   private readonly rng: Rng;
   private calls = 0;
   private destroyed = false;
+  private readonly snapshotEvery: number;
+  private readonly s1: GPUBuffer;
+  private readonly s2: GPUBuffer;
   /** The most recent statistics that have arrived. */
   last: StepStats | null = null;
+  /** The most recent snapshot taken every `snapshotEvery` steps. */
+  lastSnapshot: TrainerSnapshot | null = null;
 
   constructor(readonly device: GPUDevice, options: TrainerOptions) {
+    super();
     const truncation = options.truncation ?? full();
     const optimizer = checkOptimizer(options.optimizer ?? { kind: 'sgd', lr: 1 });
     const clip = options.clip === undefined ? 1 : options.clip;
@@ -101,6 +135,7 @@ export class Trainer {
     }
     const seed = requireInt('seed', options.seed ?? 0, 0, 0xffffffff);
     const inflight = requireInt('inflight', options.inflight ?? 3, 1, 64);
+    this.snapshotEvery = requireInt('snapshotEvery', options.snapshotEvery ?? 0, 0, 1 << 30);
     truncation.check(requireInt('steps', options.steps, 1, 1 << 20));
     if (options.weights !== undefined) checkWeights(validateConfig(options.config), options.weights);
     this.truncation = truncation;
@@ -116,8 +151,8 @@ export class Trainer {
       engine.writeH0();
       const n = engine.layout.total;
       const S = STORAGE | COPY_DST | COPY_SRC;
-      const s1 = this.arena.create('opt.s1', optimizer.kind === 'sgd' ? 16 : n * 4, S);
-      const s2 = this.arena.create('opt.s2', optimizer.kind === 'adam' ? n * 4 : 16, S);
+      const s1 = (this.s1 = this.arena.create('opt.s1', optimizer.kind === 'sgd' ? 16 : n * 4, S));
+      const s2 = (this.s2 = this.arena.create('opt.s2', optimizer.kind === 'adam' ? n * 4 : 16, S));
       const kernel = createClipUpdate(device, optimizer.kind);
       const bound = kernel.bind(
         { stats: engine.buf.stats, params: engine.buf.params, grads: engine.buf.grads, s1, s2 },
@@ -135,6 +170,81 @@ export class Trainer {
       this.destroy();
       throw e;
     }
+    device.lost.then((info) => {
+      if (this.destroyed) return;
+      const detail: DeviceLostDetail = { reason: info.reason ?? 'unknown', message: info.message, snapshot: this.lastSnapshot };
+      this.dispatchEvent(new CustomEvent('devicelost', { detail }));
+    });
+  }
+
+  /**
+   * Read the weights, the optimizer state and its step counter back, copied
+   * in one command buffer after every step submitted so far (consistent).
+   */
+  async snapshot(): Promise<TrainerSnapshot> {
+    if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed');
+    const n = this.engine.layout.total, calls = this.calls;
+    const k = this.optimizer.kind;
+    const parts = 1 + (k === 'sgd' ? 0 : 1) + (k === 'adam' ? 1 : 0);
+    const bytes = parts * n * 4 + STATS.byteSize;
+    const staging = this.arena.create('snapshot', bytes, MAP_READ | COPY_DST);
+    try {
+      const enc = this.device.createCommandEncoder({ label: 'trainer.snapshot' });
+      enc.copyBufferToBuffer(this.engine.buf.params, 0, staging, 0, n * 4);
+      if (parts > 1) enc.copyBufferToBuffer(this.s1, 0, staging, n * 4, n * 4);
+      if (parts > 2) enc.copyBufferToBuffer(this.s2, 0, staging, 2 * n * 4, n * 4);
+      enc.copyBufferToBuffer(this.engine.buf.stats, 0, staging, parts * n * 4, STATS.byteSize);
+      this.device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const all = staging.getMappedRange().slice(0);
+      staging.unmap();
+      const L = this.engine.layout;
+      const f = (i: number) => unpackWeights(L, new Float32Array(all, i * n * 4, n));
+      return {
+        config: this.engine.config,
+        calls,
+        weights: f(0),
+        optimizer: { kind: k, step: STATS.decode(all.slice(parts * n * 4)).step, s1: parts > 1 ? f(1) : undefined, s2: parts > 2 ? f(2) : undefined },
+      };
+    } finally {
+      this.arena.release(staging);
+    }
+  }
+
+  /** Put a snapshot's weights and optimizer state (and its step counter) on the GPU. */
+  restore(snap: TrainerSnapshot): void {
+    if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed');
+    const c = this.engine.config;
+    for (const k of Object.keys(c) as (keyof RnnConfig)[]) {
+      if (snap.config[k] !== c[k]) throw new BpttError(`snapshot.config.${k}`, JSON.stringify(snap.config[k]), `does not match the trainer's ${JSON.stringify(c[k])}`);
+    }
+    if (snap.optimizer.kind !== this.optimizer.kind) throw new BpttError('snapshot.optimizer.kind', snap.optimizer.kind, `does not match the trainer's "${this.optimizer.kind}"`);
+    checkWeights(c, snap.weights);
+    if (snap.optimizer.s1) checkWeights(c, snap.optimizer.s1, 'snapshot.optimizer.s1');
+    if (snap.optimizer.s2) checkWeights(c, snap.optimizer.s2, 'snapshot.optimizer.s2');
+    this.engine.writeWeights(snap.weights);
+    const L = this.engine.layout;
+    if (snap.optimizer.s1 && this.optimizer.kind !== 'sgd') upload(this.device, this.s1, packWeights(L, snap.optimizer.s1));
+    if (snap.optimizer.s2 && this.optimizer.kind === 'adam') upload(this.device, this.s2, packWeights(L, snap.optimizer.s2));
+    upload(this.device, this.engine.buf.stats, new Uint32Array([snap.optimizer.step]), 20); // Stats.step
+    this.calls = snap.calls;
+  }
+
+  /** A new trainer on `device` that continues from `snap` (e.g. after a lost device). */
+  static resume(device: GPUDevice, options: TrainerOptions, snap: TrainerSnapshot): Trainer {
+    const t = new Trainer(device, { ...options, weights: snap.weights });
+    try {
+      t.restore(snap);
+    } catch (e) {
+      t.destroy();
+      throw e;
+    }
+    return t;
+  }
+
+  /** Steps submitted so far. */
+  get steps(): number {
+    return this.calls;
   }
 
   /**
@@ -170,6 +280,7 @@ export class Trainer {
       const s = STATS.decode(slot.buffer.getMappedRange().slice(0));
       slot.buffer.unmap();
       this.last = s;
+      if (s.skipped) this.dispatchEvent(new CustomEvent('nonfinite', { detail: s }));
       return s;
     });
     // A trainer destroyed mid-flight rejects these; callers who ignore them see no unhandled rejection.
@@ -189,6 +300,12 @@ export class Trainer {
       () => slot.pending === settled && (slot.pending = null),
       () => slot.pending === settled && (slot.pending = null),
     );
+    if (this.snapshotEvery && this.calls % this.snapshotEvery === 0) {
+      this.snapshot().then(
+        (snap) => (this.lastSnapshot = snap),
+        () => {}, // a device lost mid-snapshot keeps the previous one
+      );
+    }
     return { index: this.calls, xi, stats, diagnostics };
   }
 
@@ -211,6 +328,11 @@ export class Trainer {
   async weights(): Promise<Weights> {
     await this.flush();
     return this.engine.readWeights();
+  }
+
+  /** Same as destroy(). */
+  dispose(): void {
+    this.destroy();
   }
 
   /**

@@ -8,4 +8,7 @@ export { createRnnForward, createRnnBackward, maxHidden, RNN_FORWARD_WGSL, RNN_B
 export { createLoss, SOFTMAX_XENT_WGSL, MSE_LOSS_WGSL, type LossKind, type LossBuffers } from './loss';
 export { createReduceSum, REDUCE_SUM_WGSL } from './reduce';
 export { createClipUpdate, CLIP_UPDATE_WGSL, STATS, type StepStats, type OptimizerKind, type ClipUpdateDims } from './clip-update';
+export { createTranspose, TRANSPOSE_WGSL } from './transpose';
+export { createSegmentNorms, createPowerIteration, spectralRadius, SEGMENT_NORMS_WGSL, POWER_ITERATION_WGSL } from './diagnostics';
+export { createCarryState, CARRY_STATE_WGSL } from './carry';
 export { Kernel, type Bound, type Activation } from './kernel';

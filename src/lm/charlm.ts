@@ -144,6 +144,11 @@ export class CharLM {
   destroy(): void {
     this.trainer.destroy();
   }
+
+  /** Same as destroy(). */
+  dispose(): void {
+    this.destroy();
+  }
 }
 
 /** Generation on the CPU from read-back weights (one sequence, one character at a time). */

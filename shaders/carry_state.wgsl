@@ -1,0 +1,33 @@
+// carry_state.wgsl — the initial state of a minibatch from the last one's
+// final state (d2l's sequential partitioning, detached), except after a
+// skipped step: a non-finite step must not poison the next ones through the
+// carried state, so h0 is zero then, and any non-finite entry is zeroed.
+//
+//   Hs[i] = (stats.skipped == 0 && is_finite(last[i])) ? last[i] : 0,  i < B·H
+//
+// last: (B, H) the previous final state; stats: clip_update.wgsl's Stats
+// (u32 word 4 = skipped); Hs: (T + 1, B, H), entry 0 written.
+// Dispatch: (ceil(n / WG), 1, 1).
+
+override WG: u32 = 64u;
+
+struct Params {
+  n: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> last: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<u32>;
+@group(0) @binding(3) var<storage, read_write> Hs: array<f32>;
+
+fn is_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  if (i >= p.n) { return; }
+  let v = last[i];
+  Hs[i] = select(0.0, v, stats[4] == 0u && is_finite(v));
+}

@@ -1,0 +1,71 @@
+// The safetensors format (a little-endian u64 header length, a JSON header of
+// {name: {dtype, shape, data_offsets}} plus "__metadata__", then the raw
+// bytes), written and read with every field checked.
+import { BpttError } from '../errors';
+
+export interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  const names = Object.keys(tensors).sort();
+  for (const name of names) {
+    const t = tensors[name];
+    const bytes = t.data.length * 4;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // align the data to 8 bytes
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let at = 8 + head.length;
+  for (const name of names) {
+    const d = tensors[name].data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+    at += d.byteLength;
+  }
+  return out;
+}
+
+export interface Decoded {
+  tensors: Record<string, NamedTensor>;
+  metadata: Record<string, string>;
+}
+
+export function decodeSafetensors(bytes: Uint8Array, field = 'checkpoint'): Decoded {
+  if (bytes.length < 8) throw new BpttError(field, `${bytes.length} bytes`, 'is truncated: a safetensors file starts with an 8-byte header length');
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (n > bytes.length - 8 || n > 100_000_000) throw new BpttError(`${field} header length`, String(n), `exceeds the file (${bytes.length} bytes): truncated or not a safetensors file`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch {
+    throw new BpttError(`${field} header`, `${n} bytes`, 'is not valid JSON: corrupted or not a safetensors file');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new BpttError(`${field} header`, typeof header, 'must be a JSON object');
+  const dataStart = 8 + n, dataLen = bytes.length - dataStart;
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (t.dtype !== 'F32') throw new BpttError(`${field}: ${name}.dtype`, String(t.dtype), 'must be "F32"');
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BpttError(`${field}: ${name}.shape`, JSON.stringify(t.shape), 'must be an array of non-negative integers');
+    const offs = t.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0]) {
+      throw new BpttError(`${field}: ${name}.data_offsets`, JSON.stringify(offs), 'must be [begin, end] with 0 ≤ begin ≤ end');
+    }
+    const count = (t.shape as number[]).reduce((a, b) => a * b, 1);
+    if (offs[1] - offs[0] !== count * 4) throw new BpttError(`${field}: ${name}.data_offsets`, JSON.stringify(offs), `must span ${count * 4} bytes for shape ${JSON.stringify(t.shape)}`);
+    if (offs[1] > dataLen) throw new BpttError(`${field}: ${name}`, `ends at byte ${offs[1]}`, `beyond the ${dataLen} data bytes: the file is truncated`);
+    const copy = bytes.slice(dataStart + offs[0], dataStart + offs[1]);
+    tensors[name] = { shape: t.shape as number[], data: new Float32Array(copy.buffer, 0, count) };
+  }
+  return { tensors, metadata };
+}
