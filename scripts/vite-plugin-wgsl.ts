@@ -3,13 +3,26 @@
 // package) and the build fails with file:line:column when one has an error.
 // Where no WebGPU adapter exists the build warns that shaders went unchecked.
 import type { Plugin } from 'vite';
-import { createNodeDevice } from '../src/node/device.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chooseDriverOrNull } from '../src/node/driver.ts';
+
+async function dawnDevice(): Promise<GPUDevice | null> {
+  if (chooseDriverOrNull('auto') === null) return null;
+  process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'xdg-')); // SwiftShader wants one
+  const webgpu = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  Object.assign(globalThis, webgpu.globals);
+  const adapter = await webgpu.create([]).requestAdapter();
+  return adapter ? adapter.requestDevice() : null;
+}
 
 export function wgsl(): Plugin {
   let validate = false;
   let device: Promise<GPUDevice | null> | null = null;
+  // Made lazily: only `vite build` needs a device.
   const getDevice = () =>
-    (device ??= createNodeDevice({ quiet: true }).catch(() => null));
+    (device ??= dawnDevice().catch(() => null));
   return {
     name: 'webgpu-bptt:wgsl',
     enforce: 'pre',

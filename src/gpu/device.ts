@@ -1,5 +1,5 @@
 // Asking an adapter for a device with the limits a trainer needs.
-import { BpttError } from '../errors.ts';
+import { BpttError } from '../errors';
 
 /** Limits requested at the adapter's maximum (the defaults are small). */
 const RAISED_LIMITS = [

@@ -1,16 +1,14 @@
 // WebGPU in Node through Dawn (the npm package `webgpu`), with a Vulkan
 // driver found automatically: a system GPU driver when one is installed,
 // else SwiftShader from Debian's chromium package.
-import { existsSync, readdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestTrainingDevice, type DeviceOptions } from '../gpu/device.ts';
-import { BpttError } from '../errors.ts';
+import { requestTrainingDevice, type DeviceOptions } from '../gpu/device';
+import { BpttError } from '../errors';
+import { chooseDriverOrNull, SWIFTSHADER_ICD, type DriverChoice } from './driver';
 
-export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
-
-export type DriverChoice = 'auto' | 'swiftshader' | 'system';
+export { SWIFTSHADER_ICD, type DriverChoice };
 
 export interface NodeDeviceOptions extends DeviceOptions {
   /** 'auto' (default): a hardware driver when one is installed, else SwiftShader. */
@@ -19,44 +17,17 @@ export interface NodeDeviceOptions extends DeviceOptions {
   quiet?: boolean;
 }
 
-/** True when the machine shows a GPU device node (DRM render node or NVIDIA). */
-function hasGpuDeviceNode(): boolean {
-  const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri').some((f) => f.startsWith('renderD')) : false;
-  return dri || existsSync('/dev/nvidia0');
-}
-
-/** The NVIDIA ICD where a container mounts it outside the loader's search path. */
-function extraIcds(): string[] {
-  return ICD_DIRS.slice(3).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : []));
-}
-
-function useSwiftShader(choice: string): string {
-  if (!existsSync(SWIFTSHADER_ICD)) {
+/** Set the Vulkan loader's environment for the chosen driver; returns its name. */
+export function chooseDriver(choice: DriverChoice = 'auto'): string {
+  const name = chooseDriverOrNull(choice);
+  if (name === null) {
     throw new BpttError(
       'driver',
       choice,
       `no Vulkan driver found: install a GPU driver, or SwiftShader with 'apt-get install -y chromium libvulkan1' (expects ${SWIFTSHADER_ICD})`,
     );
   }
-  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  delete process.env.VK_DRIVER_FILES;
-  return 'SwiftShader';
-}
-
-/**
- * Set the Vulkan loader's environment for the chosen driver; returns its name.
- * 'auto': the caller's VK_ICD_FILENAMES / VK_DRIVER_FILES if set; else the
- * system driver when a GPU device node exists; else SwiftShader.
- */
-export function chooseDriver(choice: DriverChoice = 'auto'): string {
-  if (choice === 'swiftshader') return useSwiftShader(choice);
-  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES || '';
-  if (choice === 'system' || hasGpuDeviceNode()) {
-    const extra = extraIcds();
-    if (extra.length) process.env.VK_DRIVER_FILES = extra.join(':');
-    return extra.join(':') || 'system';
-  }
-  return useSwiftShader(choice);
+  return name;
 }
 
 let gpuInstance: GPU | null = null;

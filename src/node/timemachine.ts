@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { BpttError } from '../errors.ts';
+import { BpttError } from '../errors';
 
 export const TIME_MACHINE = {
   url: 'http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt',

@@ -1,0 +1,84 @@
+// The packed package as a consumer uses it: `npm pack`, installed into a
+// temporary copy of examples/kernels-app; the app type-checks against the
+// package's declarations, builds with Vite and runs in headless Chromium
+// (numbers checked against plain JS); plain Node imports it as ESM and trains.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+
+const ROOT = join(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'consumer-'));
+const app = join(work, 'app');
+let tarball = '';
+let server: PreviewServer | undefined;
+let browser: Browser | undefined;
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+
+beforeAll(() => {
+  run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT);
+  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  cpSync(join(ROOT, 'examples', 'kernels-app'), app, { recursive: true });
+  const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  run('npm', ['install', '--prefer-offline', '--no-package-lock', tarball, `vite@${rootPkg.devDependencies.vite}`, `@webgpu/types@${rootPkg.devDependencies['@webgpu/types']}`, `typescript@${rootPkg.devDependencies.typescript}`], app);
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed package in a separate app', () => {
+  it('exports, size and contents', () => {
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules', 'webgpu-bptt', 'package.json'), 'utf8'));
+    expect(Object.keys(pkg.exports)).toEqual(['.', './kernels', './node', './wgsl/*', './package.json']);
+    expect(pkg.sideEffects).toBe(false);
+    const files = readdirSync(join(app, 'node_modules', 'webgpu-bptt', 'shaders'));
+    expect(files).toContain('rnn_backward.wgsl');
+    console.log(`packed ${tarball.split('/').pop()}: exports ${Object.keys(pkg.exports).join(', ')}; ${files.length} WGSL files shipped`);
+  });
+
+  it('type-checks against the shipped declarations (with @webgpu/types opted in by the app)', () => {
+    run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app);
+  });
+
+  it('builds with Vite and runs in headless Chromium: the kernels agree with plain JS', async () => {
+    run(join(app, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'error'], app);
+    server = await preview({ root: app, configFile: false, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
+    const url = server.resolvedUrls!.local[0];
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForFunction(() => (window as unknown as { __example?: unknown }).__example !== undefined, undefined, { timeout: 60_000 });
+    const r = (await page.evaluate(() => (window as unknown as { __example: unknown }).__example)) as { failure?: string; maxErr: number; sumErr: number; sum: number; shaderLines: number };
+    expect(r.failure).toBeUndefined();
+    console.log(`example app: max |C − plain JS| ${r.maxErr.toExponential(2)}, |ΣC − plain JS| ${r.sumErr.toExponential(2)}`);
+    expect(r.maxErr).toBeLessThan(1e-5);
+    expect(r.sumErr / Math.max(1, Math.abs(r.sum))).toBeLessThan(1e-5);
+    expect(r.shaderLines).toBeGreaterThan(20); // the raw WGSL came through 'webgpu-bptt/wgsl/*'
+    expect(errors).toEqual([]);
+  });
+
+  it('plain Node (ESM) imports it and trains a step through webgpu-bptt/node', () => {
+    const script = `
+      import { Trainer, charLmConfig } from 'webgpu-bptt';
+      import { createNodeDevice } from 'webgpu-bptt/node';
+      const device = await createNodeDevice();
+      const t = new Trainer(device, { config: charLmConfig(5, 8), batch: 2, steps: 3 });
+      const s = await (await t.step({ tokens: [0, 1, 2, 3, 4, 0], targets: [1, 2, 3, 4, 0, 1] })).stats;
+      t.destroy(); device.destroy();
+      console.log(JSON.stringify({ loss: s.loss, ln5: Math.log(5) }));
+      process.exit(0);`;
+    const out = run(process.execPath, ['--input-type=module', '-e', script], app);
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(Math.abs(r.loss - r.ln5)).toBeLessThan(0.5);
+  });
+});
