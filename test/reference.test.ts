@@ -4,17 +4,7 @@ import { validateConfig, type RnnConfig } from '../src/model/config';
 import { initWeights, paramShapes, type Weights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
 import { referenceForwardBackward, referenceLoss, toFloat64, type Batch } from '../src/reference/rnn64';
-
-function makeBatch(c: RnnConfig, B: number, T: number, seed: number): Batch {
-  const rng = createRng(seed);
-  const R = B * T;
-  const b: Batch = { B, T };
-  if (c.input === 'tokens') b.tokens = Array.from({ length: R }, () => rng.int(c.inputSize));
-  else b.x = Array.from({ length: R * c.inputSize }, () => rng.normal());
-  if (c.loss === 'softmax-xent') b.targets = Array.from({ length: R }, () => rng.int(c.outputSize));
-  else b.y = Array.from({ length: R * c.outputSize }, () => rng.normal());
-  return b;
-}
+import { makeBatch } from './fixtures';
 
 /** Centred differences for every parameter; returns max relative error over all tensors. */
 function fdCheck(c: RnnConfig, w: Weights<Float64Array>, batch: Batch, h0?: number[]) {
