@@ -6,8 +6,10 @@
 import type { Rng } from '../util/rng';
 import { BpttError } from '../errors';
 
+/** d2l's sequential partitioning (state carried) or random sampling (state reset). */
 export type Partition = 'sequential' | 'random';
 
+/** One minibatch cut from a token sequence. */
 export interface Minibatch {
   /** tokens, targets: (T, B) time-major; targets[t] = tokens[t + 1] in the text. */
   tokens: Uint32Array;

@@ -1,6 +1,7 @@
 // Text → characters → token ids, as the chapter does it.
 import { BpttError, show } from '../errors';
 
+/** 'd2l': letters and spaces, lower case; 'raw': the text as is. */
 export type Preprocess = 'd2l' | 'raw';
 
 /**
@@ -37,6 +38,7 @@ export class Vocab {
     this.tokenToIdx = new Map(tokens.map((t, i) => [t, i]));
   }
 
+  /** The vocabulary of every character in `text`. */
   static fromText(text: string): Vocab {
     const counts = new Map<string, number>();
     for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
@@ -60,6 +62,7 @@ export class Vocab {
     return out;
   }
 
+  /** The characters of `ids` ('?' for <unk>). */
   decode(ids: ArrayLike<number>): string {
     let s = '';
     for (let i = 0; i < ids.length; i++) s += this.idxToToken[ids[i]] === '<unk>' ? '?' : (this.idxToToken[ids[i]] ?? '?');
@@ -67,6 +70,7 @@ export class Vocab {
   }
 }
 
+/** A text with its vocabulary and ids. */
 export interface Corpus {
   text: string;
   vocab: Vocab;

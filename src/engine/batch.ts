@@ -3,6 +3,7 @@
 import type { RnnConfig } from '../model/config';
 import { BpttError, show } from '../errors';
 
+/** One minibatch, time-major (row r = t·B + b), as plain arrays or typed arrays. */
 export interface BatchInput {
   /** tokens: (T, B) ids in [0, V), for input 'tokens'. */
   tokens?: ArrayLike<number>;

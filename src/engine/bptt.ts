@@ -30,6 +30,7 @@ import { createSegmentNorms, createPowerIteration, spectralRadius } from '../ker
 import type { Bound } from '../kernels/kernel';
 import { checkBatch, type BatchInput } from './batch';
 
+/** A model and the minibatch shape an engine is built for. */
 export interface BpttShape {
   config: RnnConfig;
   /** B, sequences per minibatch. */
@@ -57,6 +58,16 @@ export interface Diagnostics {
   spectralRadius: number;
   /** ‖W_hh v_i‖ of each power-iteration step. */
   growth: Float32Array;
+}
+
+/** One kernel dispatch of the step, bound to this engine's buffers. */
+export interface RecordedDispatch {
+  /** The step phase it belongs to (for per-phase timing). */
+  phase: Phase;
+  /** Record it into a compute pass. */
+  encode(pass: GPUComputePassEncoder): void;
+  /** Free its uniform buffer. */
+  destroy(): void;
 }
 
 /** The phases of a step, for per-phase timing. */
@@ -138,6 +149,11 @@ export function checkShape(device: GPUDevice, shape: BpttShape): BpttShape {
   return fixed;
 }
 
+/**
+ * One shape's forward + backward on the GPU: owns every buffer (see
+ * planBuffers), encodes the whole step into one compute pass. Data is
+ * time-major: row r = t·B + b.
+ */
 export class BpttEngine {
   readonly config: RnnConfig;
   readonly B: number;
@@ -146,7 +162,7 @@ export class BpttEngine {
   readonly arena: BufferArena;
   readonly buf: Record<BufferName, GPUBuffer>;
   /** The recorded dispatches, in order, each with the phase it belongs to. */
-  readonly bound: { phase: Phase; encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
+  readonly bound: RecordedDispatch[] = [];
   private phase: Phase = 'input';
   private readonly csr?: { start: Uint32Array; order: Uint32Array };
   private readonly diagnostics: { encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
@@ -368,16 +384,19 @@ export class BpttEngine {
     this.device.queue.submit([enc.finish()]);
   }
 
+  /** The gradients of the last pass, per parameter (a readback). */
   async readGradients(): Promise<Weights> {
     this.live();
     return unpackWeights(this.layout, await readFloats(this.device, this.buf.grads));
   }
 
+  /** The current weights, per parameter (a readback). */
   async readWeights(): Promise<Weights> {
     this.live();
     return unpackWeights(this.layout, await readFloats(this.device, this.buf.params));
   }
 
+  /** The flat parameter buffer (layout of this.layout; a readback). */
   async readFlatParams(): Promise<Float32Array> {
     this.live();
     return readFloats(this.device, this.buf.params, 0, this.layout.total);

@@ -17,6 +17,7 @@ import { BpttError, requireFinite, requireInt, requireOneOf, show } from '../err
 
 export type { StepStats, OptimizerKind };
 
+/** The optimizer and its hyperparameters. */
 export interface OptimizerSpec {
   kind: OptimizerKind;
   /** Learning rate, ≥ 0. */
@@ -28,6 +29,7 @@ export interface OptimizerSpec {
   eps?: number;
 }
 
+/** Everything a Trainer is made from; all of it is checked before any GPU work. */
 export interface TrainerOptions extends BpttShape {
   /** Default: full BPTT over each window. */
   truncation?: Truncation;
@@ -69,6 +71,7 @@ export interface DeviceLostDetail {
 /** How the initial state of a step is set. */
 export type StateMode = 'carry' | 'reset';
 
+/** One minibatch (time-major) and how to start and measure its step. */
 export interface StepInput extends BatchInput {
   /** 'carry' (default): h0 = last step's final state, detached; 'reset': zeros. */
   state?: StateMode;
@@ -76,6 +79,7 @@ export interface StepInput extends BatchInput {
   diagnostics?: boolean;
 }
 
+/** What step() returns once the step is submitted. */
 export interface StepHandle {
   /** 1-based index of this call. */
   index: number;
@@ -325,6 +329,7 @@ export class Trainer extends EventTarget {
     return this.last;
   }
 
+  /** The current weights (waits for the steps in flight, then reads back). */
   async weights(): Promise<Weights> {
     await this.flush();
     return this.engine.readWeights();

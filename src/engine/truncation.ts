@@ -4,6 +4,7 @@
 import { BpttError, show } from '../errors';
 import type { Rng } from '../util/rng';
 
+/** A truncation strategy: a small pure object that yields the per-step multipliers ξ_t. */
 export interface Truncation {
   readonly kind: 'full' | 'regular' | 'randomized' | 'explicit';
   /** ξ_0 … ξ_{T−1} for a window of T steps (rng used by 'randomized' only). */
@@ -91,6 +92,7 @@ export function explicit(xi: ArrayLike<number>): Truncation {
   });
 }
 
+/** A strategy as plain data (JSON, URL parameters, CLI flags); see truncationFrom. */
 export type TruncationSpec =
   | { kind: 'full' }
   | { kind: 'regular'; tau: number }

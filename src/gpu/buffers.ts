@@ -2,6 +2,7 @@
 // arena, which destroys all of them in destroy(); a per-device tally of live
 // buffers and bytes lets tests prove that long runs do not grow memory.
 
+/** Live GPU buffers and their bytes (see liveMemory). */
 export interface MemoryTally {
   buffers: number;
   bytes: number;
@@ -38,6 +39,10 @@ export function destroyTracked(device: GPUDevice, buffer: GPUBuffer): void {
   buffer.destroy();
 }
 
+/**
+ * The owner of a group of GPU buffers: everything made through it is counted
+ * in liveMemory(device) and destroyed by destroy().
+ */
 export class BufferArena {
   private readonly owned = new Set<GPUBuffer>();
   /** The most bytes this arena has held at once. */
@@ -46,6 +51,7 @@ export class BufferArena {
 
   constructor(readonly device: GPUDevice, readonly label: string) {}
 
+  /** A buffer of at least `size` bytes (rounded up to 16), owned by this arena. */
   create(label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
     const padded = Math.max(16, Math.ceil(size / 16) * 16);
     const buffer = createTracked(this.device, { label: `${this.label}/${label}`, size: padded, usage, mappedAtCreation });
@@ -79,6 +85,7 @@ export class BufferArena {
     return this.bytes;
   }
 
+  /** Destroy every buffer this arena still owns. */
   destroy(): void {
     for (const b of [...this.owned]) this.release(b);
   }

@@ -12,9 +12,11 @@ const RAISED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
 ] as const;
 
+/** Options of requestTrainingDevice. */
 export interface DeviceOptions {
   /** Request the 'timestamp-query' feature when the adapter has it (default true). */
   timestamps?: boolean;
+  /** The device's label (in validation messages). */
   label?: string;
 }
 

@@ -1,12 +1,13 @@
 import code from '../../shaders/carry_state.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, type Bound } from './kernel';
+import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const CARRY_STATE_WGSL = code;
 const Params = uniformStruct({ n: 'u32' });
 
 /** h0 ← the last final state, or zero after a skipped (non-finite) step. */
-export function createCarryState(device: GPUDevice) {
+export function createCarryState(device: GPUDevice): KernelHandle<{ last: GPUBuffer; stats: GPUBuffer; hs: GPUBuffer }, { n: number }> {
   const k = new Kernel(device, { name: 'carry_state', code, entryPoints: ['main'], params: Params, bindings: [['last', 'read'], ['stats', 'read'], ['hs', 'rw']] }, { WG: 64 });
   return {
     layout: k.layout,

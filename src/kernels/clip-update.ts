@@ -1,11 +1,13 @@
 import code from '../../shaders/clip_update.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, type Bound } from './kernel';
+import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const CLIP_UPDATE_WGSL = code;
 const Params = uniformStruct({ n: 'u32', lr: 'f32', clip: 'f32', beta1: 'f32', beta2: 'f32', eps: 'f32' });
 const WG = 256;
 
+/** 'sgd' (d2l), 'adagrad' (min-char-rnn) or 'adam'. */
 export type OptimizerKind = 'sgd' | 'adagrad' | 'adam';
 const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, adagrad: 1, adam: 2 };
 
@@ -33,8 +35,10 @@ export const STATS = {
     };
   },
 } as const;
+/** A step's loss, gradient norm, clip scale, skip flag and counters, as read back. */
 export type StepStats = ReturnType<typeof STATS.decode>;
 
+/** The parameters of the fused clip + update kernel. */
 export interface ClipUpdateDims {
   /** Number of parameters (flat; P, G, S1, S2 share one layout). */
   n: number;
@@ -51,7 +55,7 @@ export interface ClipUpdateDims {
  * `finalize` turns Σg² into the norm, the clip scale and the skip flag (NaN or
  * Inf loss/norm: the weights stay untouched), `update` applies the step.
  */
-export function createClipUpdate(device: GPUDevice, optimizer: OptimizerKind) {
+export function createClipUpdate(device: GPUDevice, optimizer: OptimizerKind): KernelHandle<{ stats: GPUBuffer; params: GPUBuffer; grads: GPUBuffer; s1: GPUBuffer; s2: GPUBuffer }, ClipUpdateDims> & { readonly optimizer: OptimizerKind } {
   const k = new Kernel(
     device,
     {

@@ -2,9 +2,11 @@ import normsCode from '../../shaders/segment_norms.wgsl';
 import powerCode from '../../shaders/power_iteration.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
-import { Kernel, F32, type Bound } from './kernel';
+import { Kernel, F32, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const SEGMENT_NORMS_WGSL = normsCode;
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const POWER_ITERATION_WGSL = powerCode;
 
 const NormParams = uniformStruct({ segments: 'u32', len: 'u32' });
@@ -14,7 +16,7 @@ const PowerParams = uniformStruct({ H: 'u32', w_offset: 'u32', iters: 'u32', out
  * out[s] = ‖X[s·len … (s+1)·len)‖ for S segments; with X = ∂L/∂h (T, B, H)
  * and len = B·H, the gradient norm reaching each step.
  */
-export function createSegmentNorms(device: GPUDevice) {
+export function createSegmentNorms(device: GPUDevice): KernelHandle<{ x: GPUBuffer; out: GPUBuffer }, { segments: number; len: number }> {
   const k = new Kernel(device, { name: 'segment_norms', code: normsCode, entryPoints: ['main'], params: NormParams, bindings: [['x', 'read'], ['out', 'rw']] }, { WG: 64 });
   return {
     layout: k.layout,
@@ -32,7 +34,7 @@ export function createSegmentNorms(device: GPUDevice) {
  * growth[i] = ‖W v_i‖ for unit v_i, i < iters. spectralRadius(growth) turns
  * it into ρ(W_hh). H ≤ maxComputeWorkgroupStorageSize / 8.
  */
-export function createPowerIteration(device: GPUDevice, hidden: number) {
+export function createPowerIteration(device: GPUDevice, hidden: number): KernelHandle<{ params: GPUBuffer; growth: GPUBuffer }, { wOffset: number; iters: number; outOffset?: number }> {
   const limit = Math.floor((device.limits.maxComputeWorkgroupStorageSize - 64 * F32) / (2 * F32));
   if (!Number.isInteger(hidden) || hidden < 1 || hidden > limit) throw new BpttError('hidden', String(hidden), `must be an integer in [1, ${limit}] for power iteration`);
   const k = new Kernel(device, { name: 'power_iteration', code: powerCode, entryPoints: ['main'], params: PowerParams, bindings: [['params', 'read'], ['growth', 'rw']] }, { WG: 64, H_MAX: hidden });

@@ -1,9 +1,11 @@
 import gatherCode from '../../shaders/embed_gather.wgsl';
 import gradCode from '../../shaders/embed_grad.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, type Bound } from './kernel';
+import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const EMBED_GATHER_WGSL = gatherCode;
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const EMBED_GRAD_WGSL = gradCode;
 
 const GatherParams = uniformStruct({ R: 'u32', H: 'u32', V: 'u32', w_offset: 'u32', b_offset: 'u32' });
@@ -19,7 +21,7 @@ function grid(H: number, n: number): [number, number, number] {
  * a gather of W_hx's columns (x_t is one-hot; no dense matmul).
  * W_hx: (H, V) row-major at element wOffset of `params`; b_h: (H) at bOffset.
  */
-export function createEmbedGather(device: GPUDevice, options: { bias?: boolean } = {}) {
+export function createEmbedGather(device: GPUDevice, options: { bias?: boolean } = {}): KernelHandle<{ params: GPUBuffer; tokens: GPUBuffer; zx: GPUBuffer }, { R: number; H: number; V: number; wOffset: number; bOffset?: number }> {
   const k = new Kernel(
     device,
     { name: 'embed_gather', code: gatherCode, entryPoints: ['main'], params: GatherParams, bindings: [['params', 'read'], ['tokens', 'read'], ['zx', 'rw']] },
@@ -45,7 +47,7 @@ export function createEmbedGather(device: GPUDevice, options: { bias?: boolean }
  * with the rows grouped by token beforehand (see `bucketByToken`). No atomics;
  * deterministic. dW_hx: (H, V) row-major at element wOffset of `grads`.
  */
-export function createEmbedGrad(device: GPUDevice) {
+export function createEmbedGrad(device: GPUDevice): KernelHandle<{ dZ: GPUBuffer; start: GPUBuffer; order: GPUBuffer; grads: GPUBuffer }, { R: number; H: number; V: number; wOffset: number; beta?: number }> {
   const k = new Kernel(
     device,
     { name: 'embed_grad', code: gradCode, entryPoints: ['main'], params: GradParams, bindings: [['dZ', 'read'], ['start', 'read'], ['order', 'read'], ['grads', 'rw']] },

@@ -11,4 +11,4 @@ export { createClipUpdate, CLIP_UPDATE_WGSL, STATS, type StepStats, type Optimiz
 export { createTranspose, TRANSPOSE_WGSL } from './transpose';
 export { createSegmentNorms, createPowerIteration, spectralRadius, SEGMENT_NORMS_WGSL, POWER_ITERATION_WGSL } from './diagnostics';
 export { createCarryState, CARRY_STATE_WGSL } from './carry';
-export { Kernel, type Bound, type Activation } from './kernel';
+export { Kernel, type Bound, type Activation, type KernelHandle, type KernelSpec, type Constants } from './kernel';

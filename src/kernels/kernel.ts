@@ -10,6 +10,7 @@ import { createTracked, destroyTracked } from '../gpu/buffers';
 
 export type Access = 'read' | 'rw';
 
+/** A kernel's WGSL, entry points, uniform parameters and storage bindings. */
 export interface KernelSpec<B extends string, P extends string> {
   /** Unique name; also the cache key prefix. */
   readonly name: string;
@@ -27,18 +28,48 @@ export interface Bound {
   readonly bindGroup: GPUBindGroup;
   /** Workgroup counts, one triple per entry point. */
   readonly workgroups: readonly (readonly [number, number, number])[];
+  /** Destroy the uniform buffer this binding owns. */
   destroy(): void;
 }
 
+/** Values for a WGSL file's `override` constants (booleans as 0/1). */
 export type Constants = Record<string, number | boolean>;
 
-export class Kernel<B extends string, P extends string> {
+/** What every `createX(device, options)` kernel factory returns. */
+export interface KernelHandle<B, D> {
+  /**
+   * The explicit bind group layout: binding 0 is the kernel's uniform
+   * parameters, then its storage buffers in order. One per kernel and device,
+   * shared by all of the kernel's pipeline variants.
+   */
   readonly layout: GPUBindGroupLayout;
+  /**
+   * Check `buffers` (STORAGE usage, large enough for `dims`; errors name the
+   * buffer, its size and the size needed), bake `dims` into a small uniform
+   * buffer and make the bind group. The returned Bound owns that uniform
+   * buffer: call its destroy() when done. The data buffers stay the caller's.
+   */
+  bind(buffers: B, dims: D): Bound;
+  /** Record the kernel's dispatches into the caller's compute pass. Never submits. */
+  encode(pass: GPUComputePassEncoder, bound: Bound): void;
+}
+
+/**
+ * The machinery behind every kernel: the cached layout and pipelines of one
+ * WGSL file with one set of `override` constants, buffer checks, and encoding.
+ */
+export class Kernel<B extends string, P extends string> {
+  /** See KernelHandle.layout. */
+  readonly layout: GPUBindGroupLayout;
+  /** One pipeline per entry point, dispatched in order. */
   readonly pipelines: readonly GPUComputePipeline[];
 
   constructor(
+    /** The device the pipelines belong to. */
     readonly device: GPUDevice,
+    /** The kernel's WGSL, entry points, parameters and bindings. */
     readonly spec: KernelSpec<B, P>,
+    /** Values of the WGSL `override` constants. */
     readonly constants: Constants,
   ) {
     this.layout = cached(device, `layout:${spec.name}`, () =>
@@ -144,5 +175,6 @@ export function rowGrid(R: number): [number, number] {
   return [Math.min(R, 65535), Math.ceil(R / 65535)];
 }
 
+/** φ, the hidden-state activation. 'identity' without biases is the chapter's linear model. */
 export type Activation = 'identity' | 'tanh' | 'relu';
 export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2 };

@@ -1,15 +1,19 @@
 import xentCode from '../../shaders/softmax_xent.wgsl';
 import mseCode from '../../shaders/mse_loss.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, F32, ceilDiv, type Bound } from './kernel';
+import { Kernel, F32, ceilDiv, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const SOFTMAX_XENT_WGSL = xentCode;
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const MSE_LOSS_WGSL = mseCode;
 
 const Params = uniformStruct({ R: 'u32', Q: 'u32', scale: 'f32' });
 
+/** 'softmax-xent' on class ids (character models), 'mse' on dense targets. */
 export type LossKind = 'softmax-xent' | 'mse';
 
+/** The buffers of the loss kernels. */
 export interface LossBuffers {
   /** Outputs O: (R, Q). */
   o: GPUBuffer;
@@ -25,7 +29,7 @@ export interface LossBuffers {
  * A fused loss and gradient: softmax cross-entropy on class ids, or mean
  * squared error on dense targets, each row's loss times `scale` (1/(B·T)).
  */
-export function createLoss(device: GPUDevice, kind: LossKind) {
+export function createLoss(device: GPUDevice, kind: LossKind): KernelHandle<LossBuffers, { R: number; Q: number; scale: number }> & { readonly kind: LossKind } {
   const threads = 64;
   const k = new Kernel(
     device,

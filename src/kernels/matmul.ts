@@ -1,7 +1,8 @@
 import code from '../../shaders/matmul.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound } from './kernel';
+import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const MATMUL_WGSL = code;
 /** Rows (and columns) of C one workgroup covers: 4 per thread × 8 threads. */
 export const MATMUL_TILE = 32;
@@ -10,6 +11,7 @@ const Params = uniformStruct({
   M: 'u32', N: 'u32', K: 'u32', a_offset: 'u32', b_offset: 'u32', c_offset: 'u32', bias_offset: 'u32', beta: 'f32',
 });
 
+/** Pipeline options of createMatmul (compiled in as WGSL overrides). */
 export interface MatmulOptions {
   /** A is stored K×M and op(A) = Aᵀ. */
   transA?: boolean;
@@ -21,6 +23,7 @@ export interface MatmulOptions {
   activation?: Activation;
 }
 
+/** The buffers of createMatmul, each with STORAGE usage. */
 export interface MatmulBuffers {
   a: GPUBuffer;
   b: GPUBuffer;
@@ -29,6 +32,7 @@ export interface MatmulBuffers {
   bias?: GPUBuffer;
 }
 
+/** The sizes and offsets of one matmul, C (M×N) from op(A) (M×K) and op(B) (K×N). */
 export interface MatmulDims {
   M: number;
   N: number;
@@ -46,7 +50,7 @@ export interface MatmulDims {
  * f32 GEMM, C[M×N] = beta·C + op(A)·op(B) (+ bias) then activation, all
  * matrices row-major. Each thread owns a 4×4 block (8×8 threads per workgroup).
  */
-export function createMatmul(device: GPUDevice, options: MatmulOptions = {}) {
+export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): KernelHandle<MatmulBuffers, MatmulDims> & { readonly options: MatmulOptions } {
   const k = new Kernel(
     device,
     {

@@ -1,7 +1,8 @@
 import code from '../../shaders/reduce_sum.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, type Bound } from './kernel';
+import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const REDUCE_SUM_WGSL = code;
 const Params = uniformStruct({ n: 'u32', x_offset: 'u32', n_partials: 'u32', out_index: 'u32' });
 const WG = 64;
@@ -11,7 +12,7 @@ const WG = 64;
  * sum of squares with `square` (the global gradient norm²). `partials` needs
  * 64 floats.
  */
-export function createReduceSum(device: GPUDevice, options: { square?: boolean } = {}) {
+export function createReduceSum(device: GPUDevice, options: { square?: boolean } = {}): KernelHandle<{ x: GPUBuffer; partials: GPUBuffer; out: GPUBuffer }, { n: number; xOffset?: number; outIndex?: number }> {
   const k = new Kernel(
     device,
     { name: 'reduce_sum', code, entryPoints: ['partial', 'total'], params: Params, bindings: [['x', 'read'], ['partials', 'rw'], ['out', 'rw']] },

@@ -2,13 +2,16 @@ import forwardCode from '../../shaders/rnn_forward.wgsl';
 import backwardCode from '../../shaders/rnn_backward.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
-import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound } from './kernel';
+import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
 
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const RNN_FORWARD_WGSL = forwardCode;
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const RNN_BACKWARD_WGSL = backwardCode;
 
 const Params = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32' });
 
+/** Pipeline options of the recurrence kernels. */
 export interface RnnKernelOptions {
   /** Hidden size H (fixed per pipeline: it sizes the workgroup cache). */
   hidden: number;
@@ -17,6 +20,7 @@ export interface RnnKernelOptions {
   rows?: number;
 }
 
+/** Batch, step range and W_hh offset of one recurrence dispatch. */
 export interface RnnDims {
   /** Batch size B. */
   B: number;
@@ -65,7 +69,7 @@ function check(o: RnnKernelOptions, d: RnnDims) {
  * Hs[t + 1] = φ(Zx[t] + Hs[t] W_hhᵀ). Zx: (T, B, H); Hs: (T + 1, B, H).
  * Reads W_hhᵀ ((H, H) row-major at `wOffset` of `params`; see createTranspose).
  */
-export function createRnnForward(device: GPUDevice, options: RnnKernelOptions) {
+export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<{ weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer }, RnnDims> & { readonly rows: number } {
   const { rows, c } = constants(device, options);
   const k = new Kernel(
     device,
@@ -94,7 +98,7 @@ export function createRnnForward(device: GPUDevice, options: RnnKernelOptions) {
  * carry ← ξ[t] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out;
  * dHo is overwritten with the whole ∂L/∂h_t.
  */
-export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions) {
+export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<{ params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dZ: GPUBuffer }, RnnDims> & { readonly rows: number } {
   const { rows, c } = constants(device, options);
   const k = new Kernel(
     device,

@@ -10,6 +10,7 @@ import type { Corpus } from '../data/text';
 import { createRng, type Rng } from '../util/rng';
 import { BpttError, requireFinite } from '../errors';
 
+/** A character model's size, window, truncation, optimizer and partitioning (defaults: d2l's). */
 export interface CharLmOptions {
   hidden?: number;
   /** B. */
@@ -27,6 +28,7 @@ export interface CharLmOptions {
   rows?: number;
 }
 
+/** What one epoch of training measured. */
 export interface EpochResult {
   /** exp(mean training loss over the epoch's steps that were not skipped). */
   perplexity: number;
@@ -37,6 +39,7 @@ export interface EpochResult {
   seconds: number;
 }
 
+/** What trainEpoch's callback sees at each step. */
 export interface StepInfo {
   epochStep: number;
   epochSteps: number;
@@ -46,6 +49,10 @@ export interface StepInfo {
   batch: Minibatch;
 }
 
+/**
+ * The chapter's character-level language model: a Trainer on a corpus with
+ * d2l's training loop, perplexity and generation after a prefix.
+ */
 export class CharLM {
   readonly trainer: Trainer;
   readonly options: Required<Omit<CharLmOptions, 'optimizer' | 'init' | 'rows'>> & Pick<CharLmOptions, 'optimizer' | 'init' | 'rows'>;
@@ -141,6 +148,7 @@ export class CharLM {
     return generate(w, this.corpus, this.options.activation, prefix, count, temperature, rng);
   }
 
+  /** Destroy the trainer's GPU buffers. */
   destroy(): void {
     this.trainer.destroy();
   }

@@ -4,8 +4,10 @@ import type { Activation } from '../kernels/kernel';
 import type { LossKind } from '../kernels/loss';
 
 export type { Activation, LossKind };
+/** The activations φ the engine supports. */
 export const ACTIVATIONS: readonly Activation[] = ['tanh', 'identity', 'relu'];
 
+/** The model: input kind and size, H, output size, φ, biases, loss (shapes in params.ts). */
 export interface RnnConfig {
   /** 'tokens': x_t is a token id (one-hot over inputSize); 'dense': x_t ∈ R^inputSize. */
   input: 'tokens' | 'dense';

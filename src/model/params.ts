@@ -6,9 +6,12 @@ import type { RnnConfig } from './config';
 import type { Rng } from '../util/rng';
 import { BpttError, show } from '../errors';
 
+/** The parameters in the chapter's names, in buffer order. */
 export const PARAM_NAMES = ['W_hx', 'W_hh', 'W_qh', 'b_h', 'b_q'] as const;
+/** One of W_hx, W_hh, W_qh, b_h, b_q. */
 export type ParamName = (typeof PARAM_NAMES)[number];
 
+/** A flat row-major tensor, f32 (the GPU's) or f64 (the reference's). */
 export type Tensor = Float32Array | Float64Array;
 
 /**
@@ -33,6 +36,7 @@ export interface Slot {
   size: number;
 }
 
+/** Where each parameter lives in the flat parameter (and gradient, optimizer-state) buffer. */
 export interface ParamLayout {
   slots: Slot[];
   byName: Partial<Record<ParamName, Slot>>;
@@ -42,6 +46,7 @@ export interface ParamLayout {
 
 const ALIGN = 64;
 
+/** [name, rows, cols] of each parameter of `c` (biases are 1 × n). */
 export function paramShapes(c: RnnConfig): [ParamName, number, number][] {
   const H = c.hidden, d = c.inputSize, Q = c.outputSize;
   const shapes: [ParamName, number, number][] = [['W_hx', H, d], ['W_hh', H, H], ['W_qh', Q, H]];
@@ -49,6 +54,7 @@ export function paramShapes(c: RnnConfig): [ParamName, number, number][] {
   return shapes;
 }
 
+/** The flat layout of `c`'s parameters, each at a multiple of 64 floats. */
 export function paramLayout(c: RnnConfig): ParamLayout {
   let offset = 0;
   const slots: Slot[] = [];
@@ -92,6 +98,7 @@ export function unpackWeights(layout: ParamLayout, flat: Float32Array): Weights 
   return w as Weights;
 }
 
+/** How initWeights draws weights: 'pytorch' (U(±1/√H)) or 'd2l' (N(0, 0.01²), zero biases). */
 export type InitScheme = 'pytorch' | 'd2l';
 
 /**

@@ -10,6 +10,7 @@ import { chooseDriverOrNull, SWIFTSHADER_ICD, type DriverChoice } from './driver
 
 export { SWIFTSHADER_ICD, type DriverChoice };
 
+/** Options of createNodeDevice. */
 export interface NodeDeviceOptions extends DeviceOptions {
   /** 'auto' (default): a hardware driver when one is installed, else SwiftShader. */
   driver?: DriverChoice;

@@ -3,8 +3,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** 'auto', 'swiftshader' (CPU) or 'system' (an installed GPU driver). */
 export type DriverChoice = 'auto' | 'swiftshader' | 'system';
 
+/** Where Debian's chromium package puts SwiftShader's Vulkan ICD file. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
 

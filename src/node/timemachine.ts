@@ -6,12 +6,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BpttError } from '../errors';
 
+/** d2l's copy of The Time Machine: its URL, sha1 and cache file name. */
 export const TIME_MACHINE = {
   url: 'http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt',
   sha1: '090b5e7e70c295757f55df93cb0a180b9691891a',
   file: 'timemachine.txt',
 };
 
+/** Fetches a URL's bytes (injected in tests so no test needs the network). */
 export type Fetcher = (url: string) => Promise<Uint8Array>;
 
 const httpFetch: Fetcher = async (url) => {
@@ -20,6 +22,7 @@ const httpFetch: Fetcher = async (url) => {
   return new Uint8Array(await res.arrayBuffer());
 };
 
+/** The sha1 of `data` as hex. */
 export function sha1Hex(data: Uint8Array): string {
   return createHash('sha1').update(data).digest('hex');
 }

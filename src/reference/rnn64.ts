@@ -12,6 +12,7 @@
 import type { RnnConfig } from '../model/config';
 import { paramShapes, type Weights, type Tensor } from '../model/params';
 
+/** A minibatch for the reference, time-major (row r = t·B + b). */
 export interface Batch {
   /** Batch size B and steps T. */
   B: number;
@@ -26,6 +27,7 @@ export interface Batch {
   y?: ArrayLike<number>;
 }
 
+/** Initial state, per-step multipliers and loss scale of a reference pass. */
 export interface ReferenceOptions {
   /** h0: (B, H); zeros when absent. */
   h0?: ArrayLike<number>;
@@ -35,6 +37,7 @@ export interface ReferenceOptions {
   scale?: number;
 }
 
+/** Everything the reference computes, in float64. */
 export interface ReferenceResult {
   loss: number;
   grads: Weights<Float64Array>;
@@ -52,6 +55,10 @@ const phi = (a: RnnConfig['activation'], z: number) => (a === 'tanh' ? Math.tanh
 /** φ'(z) written in terms of h = φ(z). */
 const dphi = (a: RnnConfig['activation'], h: number) => (a === 'tanh' ? 1 - h * h : a === 'relu' ? (h > 0 ? 1 : 0) : 1);
 
+/**
+ * Forward, loss and backpropagation through time in float64 (plain loops),
+ * with the per-step multipliers ξ of ReferenceOptions.xi.
+ */
 export function referenceForwardBackward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: ReferenceOptions = {}): ReferenceResult {
   const { B, T } = batch;
   const H = c.hidden, d = c.inputSize, Q = c.outputSize;

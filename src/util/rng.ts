@@ -1,5 +1,6 @@
 // A small seeded PRNG (mulberry32): reproducible runs without global state.
 
+/** A seeded random number generator. */
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -9,6 +10,7 @@ export interface Rng {
   int(n: number): number;
 }
 
+/** A mulberry32 generator from a 32-bit seed: the same seed, the same sequence. */
 export function createRng(seed: number): Rng {
   let s = seed >>> 0;
   const next = () => {
