@@ -6,7 +6,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startSession, openPage, type Session } from './browser';
+import { chromium } from 'playwright-core';
+import { startSession, openPage, CHROMIUM, CHROMIUM_ARGS, type Session } from './browser';
 
 const ART = join(import.meta.dirname, 'artifacts');
 mkdirSync(ART, { recursive: true });
@@ -34,6 +35,8 @@ async function ready(path: string) {
 describe('demo page', () => {
   it('trains: loss falls, charts and heatmap draw, Pause stops, Step steps, no long tasks', async () => {
     const { page, errors } = await ready(`/?${SMALL}`);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
     await page.getByRole('button', { name: 'Train' }).click();
     await waitSteps(page, 30);
     await page.getByRole('button', { name: 'Pause' }).click();
@@ -57,6 +60,29 @@ describe('demo page', () => {
     console.log(`demo: main-thread long tasks while training: ${JSON.stringify(long)}`);
     await page.screenshot({ path: join(ART, 'demo-trained.png'), fullPage: true });
     expect(errors).toEqual([]);
+    // page safety: a CSP with no remote origins, and no request leaves the page's own origin
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).not.toMatch(/https?:\/\/|unsafe-eval/);
+    expect(requests.filter((u) => !u.startsWith(s.base) && !u.startsWith('data:'))).toEqual([]);
+  });
+
+  it('without WebGPU the page explains what to do instead of failing', async () => {
+    const plain = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS.filter((a) => !a.includes('webgpu') && !a.includes('swiftshader')).concat(['--disable-gpu', '--disable-features=WebGPU']) });
+    try {
+      const page = await plain.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${s.base}/?${SMALL}`);
+      await page.waitForFunction(() => !document.getElementById('nogpu')!.hidden, undefined, { timeout: 30_000 });
+      expect(await page.locator('#nogpu').textContent()).toMatch(/WebGPU is not available in this browser.*Chrome or Edge \(113 or later\)/);
+      await page.getByRole('button', { name: 'Train' }).click();
+      await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/WebGPU is not available/);
+      await page.screenshot({ path: join(ART, 'demo-no-webgpu.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('compares the three strategies side by side on the delay task', async () => {
