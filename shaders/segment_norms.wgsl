@@ -1,6 +1,6 @@
 // segment_norms.wgsl — the Euclidean norm of each of S equal segments:
 //
-//   out[s] = sqrt(Σ_{i < len} X[s · len + i]²)
+//   out[out_offset + s] = sqrt(Σ_{i < len} X[s · len + i]²)
 //
 // With X = ∂L/∂h as (T, B, H) and len = B·H this is ‖∂L/∂h_t‖ for every
 // step t: how gradients vanish or explode going back in time.
@@ -12,6 +12,7 @@ override WG: u32 = 64u;
 struct Params {
   segments: u32,
   len: u32,
+  out_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,5 +36,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     if (li < k) { red[li] = red[li] + red[li + k]; }
     workgroupBarrier();
   }
-  if (li == 0u) { out[s] = sqrt(red[0]); }
+  if (li == 0u) { out[p.out_offset + s] = sqrt(red[0]); }
 }

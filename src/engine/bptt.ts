@@ -1,9 +1,9 @@
 // The BPTT engine for one shape (B sequences × T steps): it owns every GPU
-// buffer of the model's forward and backward pass and encodes them into one
-// compute pass, no CPU round trip per timestep.
+// buffer of the model's forward and backward pass and encodes a whole step
+// with no CPU round trip per timestep.
 //
-//   Zx  = W_hx x_t + b_h            gather (tokens) or GEMM (dense), all T·B rows at once
-//   Hs  = the recurrence             rnn_forward.wgsl, one dispatch for all T steps
+//   Zx  = W_hx x_t + b_h            gather (tokens) or GEMM (dense), all rows at once
+//   Hs  = the recurrence             rnn_forward.wgsl, one dispatch for all steps
 //   O   = Hs[1..T] W_qhᵀ + b_q       one GEMM over T·B rows
 //   dO, L                             fused loss + gradient
 //   dHo = dO W_qh                     one GEMM
@@ -11,16 +11,21 @@
 //   dW_qh = dOᵀ Hs[1..T], dW_hh = dZᵀ Hs[0..T−1], dW_hx = dZᵀ X (or a bucketed
 //   gather-sum for tokens), db = column sums: single large GEMMs over T·B rows
 //   Σ g² for the global norm
+//
+// A window too long for the device's buffers runs in chunks (see plan.ts):
+// a forward pass stores each chunk's initial state; then, last chunk first,
+// each chunk's forward is recomputed from its state and its backward continues
+// the gradient carried from the chunk after it (dHc), adding its weight
+// gradients to the ones before (beta = 1).
 import type { RnnConfig } from '../model/config';
-import { validateConfig } from '../model/config';
 import { paramLayout, checkWeights, packWeights, unpackWeights, type ParamLayout, type Weights, type Tensor } from '../model/params';
-import { BufferArena, STORAGE, COPY_DST, COPY_SRC, upload } from '../gpu/buffers';
+import { BufferArena, upload } from '../gpu/buffers';
 import { readBuffer, readFloats } from '../gpu/readback';
-import { BpttError, requireInt, show } from '../errors';
-import { createMatmul, MATMUL_TILE } from '../kernels/matmul';
+import { BpttError, show } from '../errors';
+import { createMatmul } from '../kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
 import { createColsum } from '../kernels/colsum';
-import { createRnnForward, createRnnBackward, maxHidden, autoRows } from '../kernels/rnn';
+import { createRnnForward, createRnnBackward } from '../kernels/rnn';
 import { createTranspose } from '../kernels/transpose';
 import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
@@ -29,28 +34,11 @@ import { STATS } from '../kernels/clip-update';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
 import type { Bound } from '../kernels/kernel';
 import { checkBatch, type BatchInput } from './batch';
+import { checkShape, planBuffers, POWER_ITERS, type BpttShape, type BufferName } from './plan';
 
-/** A model and the minibatch shape an engine is built for. */
-export interface BpttShape {
-  config: RnnConfig;
-  /** B, sequences per minibatch. */
-  batch: number;
-  /** T, steps per window. */
-  steps: number;
-  /** Sequences per workgroup in the recurrence kernels: 1, 2 or 4 (default: the most that fit). */
-  rows?: number;
-}
+export { planBuffers, estimateBytes, checkShape, chooseChunk, POWER_ITERS, type BpttShape, type CheckedShape } from './plan';
 
-interface BufferPlan {
-  name: BufferName;
-  bytes: number;
-  usage: number;
-}
-
-/** Power-iteration steps for the spectral radius of W_hh (diagnostics). */
-export const POWER_ITERS = 48;
-
-/** What the diagnostics pass measures (see encodeDiagnostics). */
+/** What the diagnostics pass measures (see encodeStep). */
 export interface Diagnostics {
   /** ‖∂L/∂h_t‖ over the batch, for t = 0 … T − 1 (T). */
   dhNorms: Float32Array;
@@ -73,100 +61,45 @@ export interface RecordedDispatch {
 /** The phases of a step, for per-phase timing. */
 export type Phase = 'input' | 'forward' | 'output' | 'backward' | 'weight-grads' | 'clip';
 
-type BufferName =
-  | 'params' | 'grads' | 'zx' | 'hs' | 'o' | 'dO' | 'dHo' | 'dZ' | 'dHc' | 'xi' | 'input' | 'target'
-  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry' | 'whhT' | 'diag';
-
-const S = STORAGE | COPY_DST | COPY_SRC;
-
-/** Every buffer a shape needs, in bytes (the memory estimate and the allocation plan). */
-export function planBuffers(shape: BpttShape): BufferPlan[] {
-  const c = shape.config;
-  const B = shape.batch, T = shape.steps, R = B * T;
-  const H = c.hidden, Q = c.outputSize, d = c.inputSize;
-  const L = paramLayout(c);
-  const tokens = c.input === 'tokens';
-  const plan: [BufferName, number][] = [
-    ['params', L.total * 4],
-    ['grads', L.total * 4],
-    ['zx', R * H * 4],
-    ['hs', (T + 1) * B * H * 4],
-    ['o', R * Q * 4],
-    ['dO', R * Q * 4],
-    ['dHo', R * H * 4],
-    ['dZ', R * H * 4],
-    ['dHc', B * H * 4],
-    ['xi', T * 4],
-    ['input', tokens ? R * 4 : R * d * 4],
-    ['target', c.loss === 'mse' ? R * Q * 4 : R * 4],
-    ['start', tokens ? (d + 1) * 4 : 16],
-    ['order', tokens ? R * 4 : 16],
-    ['lossRows', R * 4],
-    ['partials', 64 * 4],
-    ['stats', STATS.byteSize],
-    ['hCarry', B * H * 4],
-    ['whhT', H * H * 4],
-    ['diag', (T + POWER_ITERS) * 4],
-  ];
-  return plan.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
-}
-
-/** Bytes of GPU memory a shape needs (all buffers of planBuffers). */
-export function estimateBytes(shape: BpttShape): number {
-  return planBuffers(shape).reduce((s, p) => s + p.bytes, 0);
-}
-
-/** Check a shape against the device's limits; throws BpttError naming what to reduce. */
-export function checkShape(device: GPUDevice, shape: BpttShape): BpttShape {
-  const config = validateConfig(shape.config);
-  const batch = requireInt('batch', shape.batch, 1, 1 << 20);
-  const rows = shape.rows === undefined ? autoRows(device, config.hidden, batch) : shape.rows;
-  if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4');
-  const steps = requireInt('steps', shape.steps, 1, 1 << 20);
-  const lim = device.limits;
-  const hmax = maxHidden(device, rows);
-  if (config.hidden > hmax) {
-    throw new BpttError('config.hidden', String(config.hidden), `must be ≤ ${hmax} on this device (maxComputeWorkgroupStorageSize = ${lim.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, rows = ${rows})`);
-  }
-  const wgMax = lim.maxComputeWorkgroupsPerDimension;
-  if (Math.ceil(batch / rows) > wgMax) throw new BpttError('batch', String(batch), `must be ≤ ${wgMax * rows} (maxComputeWorkgroupsPerDimension = ${wgMax}, rows = ${rows})`);
-  const R = batch * steps;
-  const tiles = (n: number) => Math.ceil(n / MATMUL_TILE);
-  if (tiles(R) > wgMax || tiles(config.hidden) > wgMax || tiles(config.outputSize) > wgMax || tiles(config.inputSize) > wgMax) {
-    throw new BpttError('batch·steps', String(R), `GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${wgMax}: reduce batch or steps`);
-  }
-  const fixed = { config, batch, steps, rows };
-  for (const p of planBuffers(fixed)) {
-    const limit = Math.min(lim.maxBufferSize, lim.maxStorageBufferBindingSize);
-    if (p.bytes > limit) {
-      throw new BpttError(
-        `buffer ${p.name}`,
-        `${p.bytes} bytes`,
-        `exceeds this device's limit of ${limit} bytes (min of maxBufferSize, maxStorageBufferBindingSize) for batch=${batch}, steps=${steps}, hidden=${config.hidden}: reduce steps or batch`,
-      );
-    }
-  }
-  return fixed;
+/** The dispatches of one chunk length. */
+interface ChunkDispatches {
+  /** Input projection and forward recurrence only (the checkpoint pass). */
+  forward: RecordedDispatch[];
+  /** The chunk's whole forward and backward. */
+  step: RecordedDispatch[];
 }
 
 /**
  * One shape's forward + backward on the GPU: owns every buffer (see
- * planBuffers), encodes the whole step into one compute pass. Data is
- * time-major: row r = t·B + b.
+ * planBuffers), encodes the whole step without a CPU round trip per
+ * timestep. Data is time-major: row r = t·B + b.
  */
 export class BpttEngine {
   readonly config: RnnConfig;
+  /** Batch size B. */
   readonly B: number;
+  /** Window length T. */
   readonly T: number;
+  /** Steps per chunk C (= T unless the window is chunked). */
+  readonly C: number;
+  /** Number of chunks, ceil(T / C). */
+  readonly chunks: number;
   readonly layout: ParamLayout;
+  /** The owner of every buffer below. */
   readonly arena: BufferArena;
+  /** The buffers by name (see planBuffers); whole-sequence names alias the chunk ones when unchunked. */
   readonly buf: Record<BufferName, GPUBuffer>;
-  /** The recorded dispatches, in order, each with the phase it belongs to. */
+  /** The step's dispatches, in order (unchunked engines; per-phase timing uses them). */
   readonly bound: RecordedDispatch[] = [];
-  private phase: Phase = 'input';
+  private readonly owned: { destroy(): void }[] = [];
+  private full?: ChunkDispatches;
+  private last?: ChunkDispatches;
+  private finish: RecordedDispatch[] = [];
+  private normsAt: RecordedDispatch[] = [];
+  private power?: RecordedDispatch;
+  private carry!: RecordedDispatch;
   private readonly csr?: { start: Uint32Array; order: Uint32Array };
-  private readonly diagnostics: { encode(pass: GPUComputePassEncoder): void; destroy(): void }[] = [];
-  private carry!: { encode(pass: GPUComputePassEncoder): void; destroy(): void };
+  private readonly lastChunk: number;
   private destroyed = false;
 
   /** Allocate a shape's buffers and bind groups; everything is checked first. */
@@ -175,92 +108,123 @@ export class BpttEngine {
     this.config = s.config;
     this.B = s.batch;
     this.T = s.steps;
+    this.C = s.chunk;
+    this.chunks = s.chunks;
+    this.lastChunk = s.lastChunk;
     this.layout = paramLayout(this.config);
     this.arena = new BufferArena(device, 'bptt');
     try {
       const buf = {} as Record<BufferName, GPUBuffer>;
       for (const p of planBuffers(s)) buf[p.name] = this.arena.create(p.name, p.bytes, p.usage);
+      if (this.chunks === 1) {
+        for (const [all, one] of [['inputAll', 'input'], ['targetAll', 'target'], ['xiAll', 'xi'], ['lossAll', 'lossRows']] as const) buf[all] = buf[one];
+      }
       this.buf = buf;
       if (this.config.input === 'tokens') {
-        this.csr = { start: new Uint32Array(this.config.inputSize + 1), order: new Uint32Array(this.B * this.T) };
+        this.csr = { start: new Uint32Array(this.chunks * (this.config.inputSize + 1)), order: new Uint32Array(this.B * this.T) };
       }
-      this.buildPasses(s.rows!);
+      this.build(s.rows);
     } catch (e) {
       this.destroy();
       throw e;
     }
   }
 
-  private add(kernel: { encode(pass: GPUComputePassEncoder, b: Bound): void }, b: Bound) {
-    this.bound.push({ phase: this.phase, encode: (pass) => kernel.encode(pass, b), destroy: () => b.destroy() });
+  private record(list: RecordedDispatch[], phase: Phase, kernel: { encode(pass: GPUComputePassEncoder, b: Bound): void }, b: Bound): RecordedDispatch {
+    const d: RecordedDispatch = { phase, encode: (pass) => kernel.encode(pass, b), destroy: () => b.destroy() };
+    this.owned.push(d);
+    list.push(d);
+    return d;
   }
 
-  private buildPasses(rows: number) {
+  /** The dispatches for a chunk of `len` steps; beta 0 overwrites the gradients, 1 adds to them. */
+  private chunkDispatches(rows: number, len: number, beta: number, whole: boolean): ChunkDispatches {
     const c = this.config, dev = this.device, buf = this.buf, L = this.layout.byName;
-    const B = this.B, T = this.T, R = B * T, H = c.hidden, Q = c.outputSize, d = c.inputSize;
-    const bias = c.bias;
-    // 1. input projection for all steps
+    const B = this.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize, bias = c.bias;
+    const forward: RecordedDispatch[] = [], step: RecordedDispatch[] = [];
+    const both = (phase: Phase, k: { encode(p: GPUComputePassEncoder, b: Bound): void }, make: () => Bound) => {
+      this.record(forward, phase, k, make());
+      this.record(step, phase, k, make());
+    };
+    // 1. input projection for all steps of the chunk
     if (c.input === 'tokens') {
       const k = createEmbedGather(dev, { bias });
-      this.add(k, k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx }, { R, H, V: d, wOffset: L.W_hx!.offset, bOffset: L.b_h?.offset }));
+      both('input', k, () => k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx }, { R, H, V: d, wOffset: L.W_hx!.offset, bOffset: L.b_h?.offset }));
     } else {
       const k = createMatmul(dev, { transB: true, bias });
-      this.add(k, k.bind({ a: buf.input, b: buf.params, c: buf.zx, bias: buf.params }, { M: R, N: H, K: d, bOffset: L.W_hx!.offset, biasOffset: L.b_h?.offset }));
+      both('input', k, () => k.bind({ a: buf.input, b: buf.params, c: buf.zx, bias: buf.params }, { M: R, N: H, K: d, bOffset: L.W_hx!.offset, biasOffset: L.b_h?.offset }));
     }
     // 2. the forward recurrence (it reads W_hhᵀ: neighbouring threads, neighbouring weights)
-    this.phase = 'forward';
     const tr = createTranspose(dev);
-    this.add(tr, tr.bind({ x: buf.params, out: buf.whhT }, { rows: H, cols: H, xOffset: L.W_hh!.offset }));
+    both('forward', tr, () => tr.bind({ x: buf.params, out: buf.whhT }, { rows: H, cols: H, xOffset: L.W_hh!.offset }));
     const fwd = createRnnForward(dev, { hidden: H, activation: c.activation, rows });
-    this.add(fwd, fwd.bind({ weightsT: buf.whhT, zx: buf.zx, hs: buf.hs }, { B, t0: 0, t1: T, wOffset: 0 }));
-    // 3. outputs O = Hs[1..T] W_qhᵀ + b_q
-    this.phase = 'output';
+    both('forward', fwd, () => fwd.bind({ weightsT: buf.whhT, zx: buf.zx, hs: buf.hs }, { B, t0: 0, t1: len, wOffset: 0 }));
+    // 3. outputs O = Hs[1..len] W_qhᵀ + b_q
     const out = createMatmul(dev, { transB: true, bias });
-    this.add(out, out.bind({ a: buf.hs, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: L.W_qh!.offset, biasOffset: L.b_q?.offset }));
-    // 4. loss and ∂L/∂O; 5. L = Σ loss rows
+    this.record(step, 'output', out, out.bind({ a: buf.hs, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: L.W_qh!.offset, biasOffset: L.b_q?.offset }));
+    // 4. loss and ∂L/∂O, scaled by 1/(B·T) for the mean over the whole window
     const loss = createLoss(dev, c.loss);
-    this.add(loss, loss.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R, Q, scale: 1 / R }));
-    const sum = createReduceSum(dev);
-    this.add(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss }));
-    // 6. ∂L/∂h from the outputs: dHo = dO W_qh
+    this.record(step, 'output', loss, loss.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R, Q, scale: 1 / (B * this.T) }));
+    if (whole) {
+      const sum = createReduceSum(dev);
+      this.record(step, 'output', sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss }));
+    }
+    // 5. ∂L/∂h from the outputs: dHo = dO W_qh
     const dho = createMatmul(dev);
-    this.add(dho, dho.bind({ a: buf.dO, b: buf.params, c: buf.dHo }, { M: R, N: H, K: Q, bOffset: L.W_qh!.offset }));
-    // 7. reverse-time recurrence
-    this.phase = 'backward';
+    this.record(step, 'output', dho, dho.bind({ a: buf.dO, b: buf.params, c: buf.dHo }, { M: R, N: H, K: Q, bOffset: L.W_qh!.offset }));
+    // 6. reverse-time recurrence, continuing the gradient carried in dHc
     const bwd = createRnnBackward(dev, { hidden: H, activation: c.activation, rows });
-    this.add(bwd, bwd.bind({ params: buf.params, hs: buf.hs, dHo: buf.dHo, xi: buf.xi, dHc: buf.dHc, dZ: buf.dZ }, { B, t0: 0, t1: T, wOffset: L.W_hh!.offset }));
-    // 8. weight gradients, each one GEMM over all T·B rows
-    this.phase = 'weight-grads';
+    this.record(step, 'backward', bwd, bwd.bind({ params: buf.params, hs: buf.hs, dHo: buf.dHo, xi: buf.xi, dHc: buf.dHc, dZ: buf.dZ }, { B, t0: 0, t1: len, wOffset: L.W_hh!.offset }));
+    // 7. weight gradients, each one GEMM over all rows of the chunk
     const tA = createMatmul(dev, { transA: true });
-    this.add(tA, tA.bind({ a: buf.dO, b: buf.hs, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: L.W_qh!.offset }));
-    this.add(tA, tA.bind({ a: buf.dZ, b: buf.hs, c: buf.grads }, { M: H, N: H, K: R, cOffset: L.W_hh!.offset }));
+    this.record(step, 'weight-grads', tA, tA.bind({ a: buf.dO, b: buf.hs, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: L.W_qh!.offset, beta }));
+    this.record(step, 'weight-grads', tA, tA.bind({ a: buf.dZ, b: buf.hs, c: buf.grads }, { M: H, N: H, K: R, cOffset: L.W_hh!.offset, beta }));
     if (c.input === 'tokens') {
       const eg = createEmbedGrad(dev);
-      this.add(eg, eg.bind({ dZ: buf.dZ, start: buf.start, order: buf.order, grads: buf.grads }, { R, H, V: d, wOffset: L.W_hx!.offset }));
+      this.record(step, 'weight-grads', eg, eg.bind({ dZ: buf.dZ, start: buf.start, order: buf.order, grads: buf.grads }, { R, H, V: d, wOffset: L.W_hx!.offset, beta }));
     } else {
-      this.add(tA, tA.bind({ a: buf.dZ, b: buf.input, c: buf.grads }, { M: H, N: d, K: R, cOffset: L.W_hx!.offset }));
+      this.record(step, 'weight-grads', tA, tA.bind({ a: buf.dZ, b: buf.input, c: buf.grads }, { M: H, N: d, K: R, cOffset: L.W_hx!.offset, beta }));
     }
     if (bias) {
       const cs = createColsum(dev);
-      this.add(cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: L.b_q!.offset }));
-      this.add(cs, cs.bind({ x: buf.dZ, out: buf.grads }, { R, N: H, outOffset: L.b_h!.offset }));
+      this.record(step, 'weight-grads', cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: L.b_q!.offset, beta }));
+      this.record(step, 'weight-grads', cs, cs.bind({ x: buf.dZ, out: buf.grads }, { R, N: H, outOffset: L.b_h!.offset, beta }));
     }
-    // 9. Σ g² over all gradients (padding stays zero)
-    this.phase = 'clip';
-    const sq = createReduceSum(dev, { square: true });
-    this.add(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
-    // the carried state (encodeCarryState), outside the step's pass
-    const cs2 = createCarryState(dev);
-    const cb = cs2.bind({ last: buf.hCarry, stats: buf.stats, hs: buf.hs }, { n: B * H });
-    this.carry = { encode: (p) => cs2.encode(p, cb), destroy: () => cb.destroy() };
-    // diagnostics, encoded only on request: ‖∂L/∂h_t‖ (the backward pass left ∂L/∂h in dHo) and ρ(W_hh)
+    // 8. Σ g² over all gradients (padding stays zero)
+    if (whole) this.sumsq(step);
+    return { forward, step };
+  }
+
+  private sumsq(list: RecordedDispatch[]) {
+    const sq = createReduceSum(this.device, { square: true });
+    this.record(list, 'clip', sq, sq.bind({ x: this.buf.grads, partials: this.buf.partials, out: this.buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
+  }
+
+  private build(rows: number) {
+    const dev = this.device, buf = this.buf, B = this.B, H = this.config.hidden;
+    if (this.chunks === 1) {
+      this.bound.push(...this.chunkDispatches(rows, this.T, 0, true).step);
+    } else {
+      // the last chunk is processed first (beta 0); the others add to it
+      this.last = this.chunkDispatches(rows, this.lastChunk, 0, false);
+      this.full = this.chunks > 1 ? this.chunkDispatches(rows, this.C, 1, false) : undefined;
+      const sum = createReduceSum(dev);
+      this.record(this.finish, 'output', sum, sum.bind({ x: buf.lossAll, partials: buf.partials, out: buf.stats }, { n: B * this.T, outIndex: STATS.loss }));
+      this.sumsq(this.finish);
+    }
+    // the carried state (encodeCarryState): into the window's initial state
+    const carry = createCarryState(dev);
+    const states = this.chunks === 1 ? buf.hs : buf.checkpoints;
+    this.carry = this.record([], 'input', carry, carry.bind({ last: buf.hCarry, stats: buf.stats, hs: states }, { n: B * H }));
+    // diagnostics: ‖∂L/∂h_t‖ (the backward pass leaves ∂L/∂h in dHo), per chunk, and ρ(W_hh)
     const norms = createSegmentNorms(dev);
-    const nb = norms.bind({ x: buf.dHo, out: buf.diag }, { segments: T, len: B * H });
-    this.diagnostics.push({ encode: (p) => norms.encode(p, nb), destroy: () => nb.destroy() });
+    for (let k = 0; k < this.chunks; k++) {
+      const len = k === this.chunks - 1 ? this.lastChunk : this.C;
+      this.record(this.normsAt, 'clip', norms, norms.bind({ x: buf.dHo, out: buf.diag }, { segments: len, len: B * H, outOffset: k * this.C }));
+    }
     if (H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
       const power = createPowerIteration(dev, H);
-      const pb = power.bind({ params: buf.params, growth: buf.diag }, { wOffset: L.W_hh!.offset, iters: POWER_ITERS, outOffset: T });
-      this.diagnostics.push({ encode: (p) => power.encode(p, pb), destroy: () => pb.destroy() });
+      this.power = this.record([], 'clip', power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: this.layout.byName.W_hh!.offset, iters: POWER_ITERS, outOffset: this.T }));
     }
   }
 
@@ -282,16 +246,21 @@ export class BpttEngine {
     upload(this.device, this.buf.params, flat);
   }
 
-  /** Check and upload one minibatch (time-major). */
+  /** Check and upload one minibatch (time-major), and group each chunk's rows by token. */
   writeBatch(batch: BatchInput): void {
     this.live();
     const { input, target } = checkBatch(this.config, this.B, this.T, batch);
-    upload(this.device, this.buf.input, input);
-    upload(this.device, this.buf.target, target);
+    upload(this.device, this.buf.inputAll, input);
+    upload(this.device, this.buf.targetAll, target);
     if (this.csr) {
-      bucketByToken(input as Uint32Array, this.config.inputSize, this.csr.start, this.csr.order);
-      upload(this.device, this.buf.start, this.csr.start);
-      upload(this.device, this.buf.order, this.csr.order);
+      const V = this.config.inputSize, rowsPer = this.C * this.B;
+      for (let k = 0; k < this.chunks; k++) {
+        const len = k === this.chunks - 1 ? this.lastChunk : this.C;
+        const tokens = (input as Uint32Array).subarray(k * rowsPer, k * rowsPer + len * this.B);
+        bucketByToken(tokens, V, this.csr.start.subarray(k * (V + 1), (k + 1) * (V + 1)), this.csr.order.subarray(k * rowsPer, k * rowsPer + tokens.length));
+      }
+      upload(this.device, this.chunks === 1 ? this.buf.start : this.buf.startAll, this.csr.start);
+      upload(this.device, this.chunks === 1 ? this.buf.order : this.buf.orderAll, this.csr.order);
     }
   }
 
@@ -299,7 +268,12 @@ export class BpttEngine {
   writeXi(xi: Float32Array): void {
     this.live();
     if (xi.length !== this.T) throw new BpttError('xi', `length ${xi.length}`, `must have T = ${this.T} entries`);
-    upload(this.device, this.buf.xi, xi);
+    upload(this.device, this.buf.xiAll, xi);
+  }
+
+  /** The buffer holding the window's initial state at offset 0 (and, at the end, the final state). */
+  private get states(): GPUBuffer {
+    return this.chunks === 1 ? this.buf.hs : this.buf.checkpoints;
   }
 
   /** Set the initial state h0 (B, H); zeros when absent. */
@@ -314,17 +288,22 @@ export class BpttEngine {
         data[i] = h0[i];
       }
     }
-    upload(this.device, this.buf.hs, data);
+    upload(this.device, this.states, data);
+  }
+
+  /** Byte offset of the final state h_T in `states`. */
+  private get finalOffset(): number {
+    return (this.chunks === 1 ? this.T : this.chunks) * this.B * this.config.hidden * 4;
   }
 
   /**
    * Carry the last state into h0 for the next minibatch, detached (d2l's
    * sequential partitioning); zero instead after a skipped (non-finite) step.
-   * Recorded into `encoder` before the step's pass.
+   * Recorded into `encoder` before the step.
    */
   encodeCarryState(encoder: GPUCommandEncoder): void {
     const bytes = this.B * this.config.hidden * 4;
-    encoder.copyBufferToBuffer(this.buf.hs, this.T * bytes, this.buf.hCarry, 0, bytes);
+    encoder.copyBufferToBuffer(this.states, this.finalOffset, this.buf.hCarry, 0, bytes);
     const pass = encoder.beginComputePass({ label: 'bptt.carry' });
     this.carry.encode(pass);
     pass.end();
@@ -332,56 +311,104 @@ export class BpttEngine {
 
   /** Zero the initial state (random sampling: no state between minibatches). */
   encodeResetState(encoder: GPUCommandEncoder): void {
-    encoder.clearBuffer(this.buf.hs, 0, this.B * this.config.hidden * 4);
+    encoder.clearBuffer(this.states, 0, this.B * this.config.hidden * 4);
   }
 
-  /** Record what must happen before the pass (the gradient carried into the window is zero). */
+  /** Record what must happen before the step's passes (the gradient carried into the window is zero). */
   encodePrologue(encoder: GPUCommandEncoder): void {
     this.live();
     encoder.clearBuffer(this.buf.dHc);
   }
 
-  /** Record forward, loss, BPTT, weight gradients and Σg² into `pass`. */
-  encodeForwardBackward(pass: GPUComputePassEncoder): void {
-    this.live();
-    for (const b of this.bound) b.encode(pass);
+  /**
+   * Record forward, loss, BPTT, weight gradients and Σg² into `encoder`; with
+   * `diagnostics`, also ‖∂L/∂h_t‖ per step and ρ(W_hh) into buf.diag.
+   */
+  encodeStep(encoder: GPUCommandEncoder, opts: { diagnostics?: boolean } = {}): void {
+    this.encodePrologue(encoder);
+    if (this.chunks === 1) {
+      const pass = encoder.beginComputePass({ label: 'bptt' });
+      for (const b of this.bound) b.encode(pass);
+      if (opts.diagnostics) this.encodeDiagnostics(pass);
+      pass.end();
+      return;
+    }
+    const B = this.B, H = this.config.hidden, n = this.chunks, C = this.C, buf = this.buf;
+    const stateBytes = B * H * 4;
+    const inBytes = (this.config.input === 'tokens' ? 1 : this.config.inputSize) * B * 4;
+    const tgBytes = (this.config.loss === 'mse' ? this.config.outputSize : 1) * B * 4;
+    const V1 = this.config.inputSize + 1;
+    const slices = (k: number, len: number, targets: boolean) => {
+      encoder.copyBufferToBuffer(buf.inputAll, k * C * inBytes, buf.input, 0, len * inBytes);
+      encoder.copyBufferToBuffer(buf.checkpoints, k * stateBytes, buf.hs, 0, stateBytes);
+      if (!targets) return;
+      encoder.copyBufferToBuffer(buf.targetAll, k * C * tgBytes, buf.target, 0, len * tgBytes);
+      encoder.copyBufferToBuffer(buf.xiAll, k * C * 4, buf.xi, 0, len * 4);
+      if (this.csr) {
+        encoder.copyBufferToBuffer(buf.startAll, k * V1 * 4, buf.start, 0, V1 * 4);
+        encoder.copyBufferToBuffer(buf.orderAll, k * C * B * 4, buf.order, 0, len * B * 4);
+      }
+    };
+    // forward through the chunks, keeping each chunk's initial state
+    for (let k = 0; k < n; k++) {
+      const len = k === n - 1 ? this.lastChunk : C;
+      slices(k, len, false);
+      const pass = encoder.beginComputePass({ label: `bptt.forward.${k}` });
+      for (const d of (k === n - 1 ? this.last! : this.full!).forward) d.encode(pass);
+      pass.end();
+      encoder.copyBufferToBuffer(buf.hs, len * stateBytes, buf.checkpoints, (k + 1) * stateBytes, stateBytes);
+    }
+    // backward, last chunk first: recompute its forward, continue the carried gradient
+    for (let k = n - 1; k >= 0; k--) {
+      const len = k === n - 1 ? this.lastChunk : C;
+      slices(k, len, true);
+      const pass = encoder.beginComputePass({ label: `bptt.chunk.${k}` });
+      for (const d of (k === n - 1 ? this.last! : this.full!).step) d.encode(pass);
+      if (opts.diagnostics) this.normsAt[k].encode(pass);
+      pass.end();
+      encoder.copyBufferToBuffer(buf.lossRows, 0, buf.lossAll, k * C * B * 4, len * B * 4);
+    }
+    const pass = encoder.beginComputePass({ label: 'bptt.finish' });
+    for (const d of this.finish) d.encode(pass);
+    if (opts.diagnostics) this.power?.encode(pass);
+    pass.end();
   }
 
-  /**
-   * Record the diagnostics into `pass`, after encodeForwardBackward:
-   * ‖∂L/∂h_t‖ per step and the power iteration on W_hh (into buf.diag).
-   */
-  encodeDiagnostics(pass: GPUComputePassEncoder): void {
-    this.live();
-    for (const d of this.diagnostics) d.encode(pass);
+  /** Unchunked: ‖∂L/∂h_t‖ of the last step's ∂L/∂h and ρ(W_hh), into buf.diag. */
+  private encodeDiagnostics(pass: GPUComputePassEncoder): void {
+    this.normsAt[0].encode(pass);
+    this.power?.encode(pass);
   }
 
   /** Decode a copy of buf.diag. */
   decodeDiagnostics(data: ArrayBuffer): Diagnostics {
     const f = new Float32Array(data, 0, this.T + POWER_ITERS);
     const growth = f.slice(this.T);
-    const hasPower = this.diagnostics.length > 1;
-    return { dhNorms: f.slice(0, this.T), growth, spectralRadius: hasPower ? spectralRadius(growth) : NaN };
+    return { dhNorms: f.slice(0, this.T), growth, spectralRadius: this.power ? spectralRadius(growth) : NaN };
   }
 
-  /** Run the diagnostics on the last pass's ∂L/∂h and the current weights, and read them. */
-  async readDiagnostics(): Promise<Diagnostics> {
-    const enc = this.device.createCommandEncoder({ label: 'bptt.diagnostics' });
-    const pass = enc.beginComputePass();
-    this.encodeDiagnostics(pass);
-    pass.end();
-    this.device.queue.submit([enc.finish()]);
-    return this.decodeDiagnostics(await readBuffer(this.device, this.buf.diag, 0, (this.T + POWER_ITERS) * 4));
-  }
-
-  /** One forward + backward, submitted (no update). */
-  run(): void {
+  /** One forward + backward, submitted (no update); with diagnostics when asked. */
+  run(opts: { diagnostics?: boolean } = {}): void {
+    this.live();
     const enc = this.device.createCommandEncoder({ label: 'bptt.forwardBackward' });
-    this.encodePrologue(enc);
-    const pass = enc.beginComputePass({ label: 'bptt' });
-    this.encodeForwardBackward(pass);
-    pass.end();
+    this.encodeStep(enc, opts);
     this.device.queue.submit([enc.finish()]);
+  }
+
+  /**
+   * The diagnostics of the last step: unchunked engines measure them now from
+   * what the last step left; chunked ones need that step run with diagnostics.
+   */
+  async readDiagnostics(): Promise<Diagnostics> {
+    this.live();
+    if (this.chunks === 1) {
+      const enc = this.device.createCommandEncoder({ label: 'bptt.diagnostics' });
+      const pass = enc.beginComputePass();
+      this.encodeDiagnostics(pass);
+      pass.end();
+      this.device.queue.submit([enc.finish()]);
+    }
+    return this.decodeDiagnostics(await readBuffer(this.device, this.buf.diag, 0, (this.T + POWER_ITERS) * 4));
   }
 
   /** The gradients of the last pass, per parameter (a readback). */
@@ -408,16 +435,18 @@ export class BpttEngine {
     return new Float32Array(await readBuffer(this.device, this.buf.stats, 0, 4))[0];
   }
 
-  /** States Hs: ((T + 1), B, H). */
+  /** All states Hs: ((T + 1), B, H) (unchunked engines; a chunked one keeps only each chunk's first state). */
   async readStates(): Promise<Float32Array> {
     this.live();
+    if (this.chunks > 1) throw new BpttError('readStates', 'chunked engine', `only chunk boundaries are kept (chunk = ${this.C} < steps = ${this.T}); use readLastState`);
     return readFloats(this.device, this.buf.hs, 0, (this.T + 1) * this.B * this.config.hidden);
   }
 
   /** The final state h_T: (B, H). */
   async readLastState(): Promise<Float32Array> {
+    this.live();
     const n = this.B * this.config.hidden;
-    return readFloats(this.device, this.buf.hs, this.T * n, n);
+    return readFloats(this.device, this.states, this.finalOffset / 4, n);
   }
 
   /** ∂L/∂h0 (B, H) of the last pass (times ξ_0). */
@@ -434,10 +463,9 @@ export class BpttEngine {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const b of [...this.bound, ...this.diagnostics]) b.destroy();
-    this.carry?.destroy();
+    for (const d of this.owned) d.destroy();
+    this.owned.length = 0;
     this.bound.length = 0;
-    this.diagnostics.length = 0;
     this.arena.destroy();
   }
 }

@@ -270,10 +270,8 @@ export class Trainer extends EventTarget {
     const enc = this.device.createCommandEncoder({ label: 'trainer.step' });
     if (state === 'carry') e.encodeCarryState(enc);
     else e.encodeResetState(enc);
-    e.encodePrologue(enc);
-    const pass = enc.beginComputePass({ label: 'trainer.step' });
-    e.encodeForwardBackward(pass);
-    if (input.diagnostics) e.encodeDiagnostics(pass);
+    e.encodeStep(enc, { diagnostics: input.diagnostics });
+    const pass = enc.beginComputePass({ label: 'trainer.update' });
     this.update.kernel.encode(pass, this.update.bound);
     pass.end();
     enc.copyBufferToBuffer(e.buf.stats, 0, slot.buffer, 0, STATS.byteSize);
