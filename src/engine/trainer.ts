@@ -8,10 +8,9 @@ import { full, type Truncation } from './truncation';
 import type { BatchInput } from './batch';
 import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
 import type { Bound } from '../kernels/kernel';
-import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ } from '../gpu/buffers';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ, upload } from '../gpu/buffers';
 import { initWeights, checkWeights, unpackWeights, packWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
 import { validateConfig, type RnnConfig } from '../model/config';
-import { upload } from '../gpu/buffers';
 import { createRng, type Rng } from '../util/rng';
 import { BpttError, requireFinite, requireInt, requireOneOf, show } from '../errors';
 
