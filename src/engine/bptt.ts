@@ -207,7 +207,7 @@ export class BpttEngine {
     } else {
       // the last chunk is processed first (beta 0); the others add to it
       this.last = this.chunkDispatches(rows, this.lastChunk, 0, false);
-      this.full = this.chunks > 1 ? this.chunkDispatches(rows, this.C, 1, false) : undefined;
+      this.full = this.chunkDispatches(rows, this.C, 1, false);
       const sum = createReduceSum(dev);
       this.record(this.finish, 'output', sum, sum.bind({ x: buf.lossAll, partials: buf.partials, out: buf.stats }, { n: B * this.T, outIndex: STATS.loss }));
       this.sumsq(this.finish);
@@ -219,13 +219,18 @@ export class BpttEngine {
     // diagnostics: ‖∂L/∂h_t‖ (the backward pass leaves ∂L/∂h in dHo), per chunk, and ρ(W_hh)
     const norms = createSegmentNorms(dev);
     for (let k = 0; k < this.chunks; k++) {
-      const len = k === this.chunks - 1 ? this.lastChunk : this.C;
+      const len = this.chunkLength(k);
       this.record(this.normsAt, 'clip', norms, norms.bind({ x: buf.dHo, out: buf.diag }, { segments: len, len: B * H, outOffset: k * this.C }));
     }
     if (H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
       const power = createPowerIteration(dev, H);
       this.power = this.record([], 'clip', power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: this.layout.byName.W_hh!.offset, iters: POWER_ITERS, outOffset: this.T }));
     }
+  }
+
+  /** Steps in chunk k (the last one may be shorter). */
+  private chunkLength(k: number): number {
+    return k === this.chunks - 1 ? this.lastChunk : this.C;
   }
 
   private live() {
@@ -255,7 +260,7 @@ export class BpttEngine {
     if (this.csr) {
       const V = this.config.inputSize, rowsPer = this.C * this.B;
       for (let k = 0; k < this.chunks; k++) {
-        const len = k === this.chunks - 1 ? this.lastChunk : this.C;
+        const len = this.chunkLength(k);
         const tokens = (input as Uint32Array).subarray(k * rowsPer, k * rowsPer + len * this.B);
         bucketByToken(tokens, V, this.csr.start.subarray(k * (V + 1), (k + 1) * (V + 1)), this.csr.order.subarray(k * rowsPer, k * rowsPer + tokens.length));
       }
@@ -351,7 +356,7 @@ export class BpttEngine {
     };
     // forward through the chunks, keeping each chunk's initial state
     for (let k = 0; k < n; k++) {
-      const len = k === n - 1 ? this.lastChunk : C;
+      const len = this.chunkLength(k);
       slices(k, len, false);
       const pass = encoder.beginComputePass({ label: `bptt.forward.${k}` });
       for (const d of (k === n - 1 ? this.last! : this.full!).forward) d.encode(pass);
@@ -360,7 +365,7 @@ export class BpttEngine {
     }
     // backward, last chunk first: recompute its forward, continue the carried gradient
     for (let k = n - 1; k >= 0; k--) {
-      const len = k === n - 1 ? this.lastChunk : C;
+      const len = this.chunkLength(k);
       slices(k, len, true);
       const pass = encoder.beginComputePass({ label: `bptt.chunk.${k}` });
       for (const d of (k === n - 1 ? this.last! : this.full!).step) d.encode(pass);
@@ -451,6 +456,7 @@ export class BpttEngine {
 
   /** ∂L/∂h0 (B, H) of the last pass (times ξ_0). */
   async readDh0(): Promise<Float32Array> {
+    this.live();
     return readFloats(this.device, this.buf.dHc, 0, this.B * this.config.hidden);
   }
 

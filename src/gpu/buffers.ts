@@ -45,8 +45,6 @@ export function destroyTracked(device: GPUDevice, buffer: GPUBuffer): void {
  */
 export class BufferArena {
   private readonly owned = new Set<GPUBuffer>();
-  /** The most bytes this arena has held at once. */
-  peakBytes = 0;
   private bytes = 0;
 
   constructor(readonly device: GPUDevice, readonly label: string) {}
@@ -57,7 +55,6 @@ export class BufferArena {
     const buffer = createTracked(this.device, { label: `${this.label}/${label}`, size: padded, usage, mappedAtCreation });
     this.owned.add(buffer);
     this.bytes += padded;
-    this.peakBytes = Math.max(this.peakBytes, this.bytes);
     return buffer;
   }
 
@@ -94,7 +91,6 @@ export class BufferArena {
 export const STORAGE = 0x80; // GPUBufferUsage.STORAGE
 export const COPY_SRC = 0x04;
 export const COPY_DST = 0x08;
-export const UNIFORM = 0x40;
 export const MAP_READ = 0x01;
 
 /** queue.writeBuffer for any typed array (TypeScript's ArrayBufferLike generics aside). */

@@ -170,11 +170,6 @@ export class Kernel<B extends string, P extends string> {
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 export const F32 = 4;
 
-/** Rows r < R spread over (min(R, 65535), ceil(R / 65535)) workgroups. */
-export function rowGrid(R: number): [number, number] {
-  return [Math.min(R, 65535), Math.ceil(R / 65535)];
-}
-
 /** φ, the hidden-state activation. 'identity' without biases is the chapter's linear model. */
 export type Activation = 'identity' | 'tanh' | 'relu';
 export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2 };
