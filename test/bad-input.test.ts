@@ -48,7 +48,7 @@ describe('bad configurations and options: refused before any allocation', () => 
     ['pi schedule too short', () => ({ ...base(), truncation: randomized([0.5, 0.5]) }), /truncation\.pi = array\(2\): a schedule needs one π per step \(≥ 4\)/],
     ['weights: NaN in W_hh', () => { const x = w(); x.W_hh[3] = NaN; return { ...base(), weights: x }; }, /weights\.W_hh\[3\] = NaN: must be finite/],
     ['weights: W_qh too short', () => ({ ...base(), weights: { ...w(), W_qh: new Float32Array(3) } }), /weights\.W_qh = length 3: must have 7×8 = 56 elements/],
-    ['weights: b_h missing', () => ({ ...base(), weights: { ...w(), b_h: undefined } }), /weights\.b_h = undefined: must be a Float32Array or Float64Array of 1×8/],
+    ['weights: b_h missing', () => { const x = w(); delete x.b_h; return { ...base(), weights: x }; }, /weights\.b_h = undefined: must be a Float32Array or Float64Array of 1×8/],
     ['seed negative', () => ({ ...base(), seed: -1 }), /seed = -1/],
   ];
   for (const [name, make, msg] of cases) {

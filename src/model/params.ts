@@ -2,31 +2,31 @@
 // of 64 floats (256 bytes), so it can also be bound on its own; gradients and
 // optimizer state use the same layout, so clipping and the update are single
 // passes over one array.
-import type { RnnConfig } from './config';
+import { GATES, isChapterModel, type RnnConfig } from './config';
 import type { Rng } from '../util/rng';
 import { BpttError, show } from '../errors';
 
-/** The parameters in the chapter's names, in buffer order. */
+/** The chapter model's parameters in the chapter's names, in buffer order. */
 export const PARAM_NAMES = ['W_hx', 'W_hh', 'W_qh', 'b_h', 'b_q'] as const;
-/** One of W_hx, W_hh, W_qh, b_h, b_q. */
-export type ParamName = (typeof PARAM_NAMES)[number];
+/**
+ * A parameter's name: the chapter's (W_hx, W_hh, W_qh, b_h, b_q) for the
+ * chapter's model, else PyTorch's per layer k (weight_ih_l{k},
+ * weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}) plus W_qh and b_q.
+ */
+export type ParamName = string;
 
 /** A flat row-major tensor, f32 (the GPU's) or f64 (the reference's). */
 export type Tensor = Float32Array | Float64Array;
 
 /**
- * Weights, each row-major as the chapter writes them:
+ * Weights by name (see paramShapes), each row-major. The chapter's model:
  * W_hx: (H, d)   W_hh: (H, H)   W_qh: (Q, H)   b_h: (H)   b_q: (Q)
  * (= PyTorch nn.RNN weight_ih_l0, weight_hh_l0, nn.Linear weight; b_h is
- * bias_ih_l0 + bias_hh_l0). Biases are absent when config.bias is false.
+ * bias_ih_l0 + bias_hh_l0). Other models: PyTorch's nn.RNN / nn.LSTM /
+ * nn.GRU names and shapes per layer, plus W_qh and b_q. Biases are absent
+ * when config.bias is false.
  */
-export interface Weights<T extends Tensor = Float32Array> {
-  W_hx: T;
-  W_hh: T;
-  W_qh: T;
-  b_h?: T;
-  b_q?: T;
-}
+export type Weights<T extends Tensor = Float32Array> = Record<ParamName, T>;
 
 export interface Slot {
   name: ParamName;
@@ -39,18 +39,48 @@ export interface Slot {
 /** Where each parameter lives in the flat parameter (and gradient, optimizer-state) buffer. */
 export interface ParamLayout {
   slots: Slot[];
-  byName: Partial<Record<ParamName, Slot>>;
+  byName: Record<ParamName, Slot | undefined>;
   /** Floats in the flat buffer, padding included. */
   total: number;
 }
 
 const ALIGN = 64;
 
-/** [name, rows, cols] of each parameter of `c` (biases are 1 × n). */
+/** The names of layer k's parameters: the chapter's for the chapter's model, else PyTorch's. */
+export function layerNames(c: RnnConfig, k: number): { W_ih: ParamName; W_hh: ParamName; b_ih?: ParamName; b_hh?: ParamName } {
+  if (isChapterModel(c)) return { W_ih: 'W_hx', W_hh: 'W_hh', b_ih: c.bias ? 'b_h' : undefined };
+  return {
+    W_ih: `weight_ih_l${k}`,
+    W_hh: `weight_hh_l${k}`,
+    b_ih: c.bias ? `bias_ih_l${k}` : undefined,
+    b_hh: c.bias ? `bias_hh_l${k}` : undefined,
+  };
+}
+
+/**
+ * [name, rows, cols] of each parameter of `c` (biases are 1 × n), in buffer
+ * order. The chapter's model: W_hx (H, d), W_hh (H, H), W_qh (Q, H), b_h, b_q.
+ * Others, per layer k (G = 1, 4, 3 gates for rnn, lstm, gru; in = d for
+ * k = 0, else H): weight_ih_l{k} (G·H, in), weight_hh_l{k} (G·H, H),
+ * bias_ih_l{k} (G·H), bias_hh_l{k} (G·H); then W_qh (Q, H), b_q (Q).
+ */
 export function paramShapes(c: RnnConfig): [ParamName, number, number][] {
   const H = c.hidden, d = c.inputSize, Q = c.outputSize;
-  const shapes: [ParamName, number, number][] = [['W_hx', H, d], ['W_hh', H, H], ['W_qh', Q, H]];
-  if (c.bias) shapes.push(['b_h', 1, H], ['b_q', 1, Q]);
+  if (isChapterModel(c)) {
+    const shapes: [ParamName, number, number][] = [['W_hx', H, d], ['W_hh', H, H], ['W_qh', Q, H]];
+    if (c.bias) shapes.push(['b_h', 1, H], ['b_q', 1, Q]);
+    return shapes;
+  }
+  const G = GATES[c.cell ?? 'rnn'];
+  const shapes: [ParamName, number, number][] = [];
+  for (let k = 0; k < (c.layers ?? 1); k++) {
+    const n = layerNames(c, k);
+    shapes.push([n.W_ih, G * H, k === 0 ? d : H], [n.W_hh, G * H, H]);
+    if (n.b_ih) shapes.push([n.b_ih, 1, G * H]);
+    if (n.b_hh) shapes.push([n.b_hh, 1, G * H]);
+  }
+  shapes.push(['W_qh', Q, H]);
+  if (c.bias) shapes.push(['b_q', 1, Q]);
   return shapes;
 }
 
@@ -58,7 +88,7 @@ export function paramShapes(c: RnnConfig): [ParamName, number, number][] {
 export function paramLayout(c: RnnConfig): ParamLayout {
   let offset = 0;
   const slots: Slot[] = [];
-  const byName: Partial<Record<ParamName, Slot>> = {};
+  const byName: Record<ParamName, Slot | undefined> = {};
   for (const [name, rows, cols] of paramShapes(c)) {
     const slot = { name, offset, rows, cols, size: rows * cols };
     slots.push(slot);
@@ -87,15 +117,15 @@ export function checkWeights(c: RnnConfig, w: unknown, field = 'weights'): void 
 /** Pack weights into the flat layout (f32). */
 export function packWeights(layout: ParamLayout, w: Weights<Tensor>): Float32Array {
   const flat = new Float32Array(layout.total);
-  for (const s of layout.slots) flat.set(w[s.name]!, s.offset);
+  for (const s of layout.slots) flat.set(w[s.name], s.offset);
   return flat;
 }
 
 /** Unpack the flat layout into separate tensors (copies). */
 export function unpackWeights(layout: ParamLayout, flat: Float32Array): Weights {
-  const w: Partial<Weights> = {};
+  const w: Weights = {};
   for (const s of layout.slots) w[s.name] = flat.slice(s.offset, s.offset + s.size);
-  return w as Weights;
+  return w;
 }
 
 /** How initWeights draws weights: 'pytorch' (U(±1/√H)) or 'd2l' (N(0, 0.01²), zero biases). */
@@ -107,15 +137,15 @@ export type InitScheme = 'pytorch' | 'd2l';
  */
 export function initWeights(c: RnnConfig, rng: Rng, scheme: InitScheme = 'pytorch'): Weights {
   const k = 1 / Math.sqrt(c.hidden);
-  const w: Partial<Weights> = {};
+  const w: Weights = {};
   for (const [name, rows, cols] of paramShapes(c)) {
     const t = new Float32Array(rows * cols);
-    const isBias = name.startsWith('b_');
+    const isBias = name.startsWith('b_') || name.startsWith('bias_');
     for (let i = 0; i < t.length; i++) {
       if (scheme === 'd2l') t[i] = isBias ? 0 : 0.01 * rng.normal();
       else t[i] = (2 * rng.next() - 1) * k;
     }
     w[name] = t;
   }
-  return w as Weights;
+  return w;
 }
