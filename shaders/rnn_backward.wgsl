@@ -1,21 +1,24 @@
 // rnn_backward.wgsl — the reverse-time recurrence, steps t1 > t ≥ t0 in one
 // dispatch, with the per-step multiplier ξ that implements truncation.
 //
-//   ∂L/∂h_t  = ∂L/∂h_t|output + carry_t
+//   ∂L/∂h_t  = m_t · ∂L/∂h_t|outside + carry_t
 //   ∂L/∂z_t  = ∂L/∂h_t ⊙ φ'(z_t)                       (φ' from the cached h)
-//   carry_{t-1} = ξ_t · W_hhᵀ ∂L/∂z_t                   (into the state before step t)
+//   carry_{t-1} = ξ_{t,b} · W_hhᵀ ∂L/∂z_t               (into the state before step t)
 //
-// ξ_t = 1 everywhere is full BPTT; ξ_t = 0 at window starts is regular
-// truncation; ξ_t ∈ {0, 1/π_t} is randomized truncation. Only the carry is
-// scaled, so ∂L/∂z_t itself (and the weight-gradient terms of step t) is not.
+// ξ = 1 everywhere is full BPTT; ξ_t = 0 at window starts is regular
+// truncation; ξ ∈ {0, 1/π_t} is randomized truncation (shared by the batch,
+// or drawn per sequence b). Only the carry is scaled, so ∂L/∂z_t itself (and
+// the weight-gradient terms of step t) is not. The loss mask m_t selects the
+// losses of one gradient stream (TBPTT(k1, k2) runs several; 1 otherwise).
 //
 // State indexing as in rnn_forward.wgsl: Hs[t + 1] = h after step t.
 // W_hh: (H, H) row-major at P[w_offset] (row j: W_hh[j, k] over k, so a
 //       thread owning units k … k + 3 reads them side by side)
-// Hs:  (T + 1, B, H)   dHo: (T, B, H) in: ∂L/∂h from the output layer; out:
-//      the whole ∂L/∂h_t (output + carry), written in place (nothing reads
-//      dHo afterwards; segment_norms.wgsl turns it into ‖∂L/∂h_t‖ per step)
-// xi:  (T)             dZ:  (T, B, H) ∂L/∂z (written)
+// Hs:  (T + 1, B, H)   dHo: (T, B, H) ∂L/∂h from outside the recurrence
+//      (the output layer or the layer above)
+// xi:  ξ_{t,b} at xi[xi_offset + t·B + b], m_t at xi[mask_offset + t]
+// dZ:  (T, B, H) ∂L/∂z (written)
+// dH:  (T, B, H) the whole ∂L/∂h_t (m_t·dHo + carry; written, for ‖∂L/∂h_t‖)
 // dHc: (B, H) in: gradient reaching Hs[t1] from beyond the window (0 for a
 //      fresh window); out: gradient reaching Hs[t0] (already times ξ_t0).
 // Each workgroup owns ROWS sequences; dispatch (ceil(B / ROWS), 1, 1).
@@ -33,15 +36,18 @@ struct Params {
   t0: u32,
   t1: u32,
   w_offset: u32,
+  xi_offset: u32,
+  mask_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> P: array<f32>;
 @group(0) @binding(2) var<storage, read> Hs: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dHo: array<f32>;
+@group(0) @binding(3) var<storage, read> dHo: array<f32>;
 @group(0) @binding(4) var<storage, read> xi: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dHc: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dZ: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dH: array<f32>;
 
 var<workgroup> dzs: array<f32, ROWS * H_MAX>;
 var<workgroup> carry: array<f32, ROWS * H_MAX>;
@@ -52,10 +58,17 @@ fn dactivate(h: f32) -> f32 {
   return 1.0;
 }
 
+// ξ of sequence b0 + r at step t (0 past the batch).
+fn xi_of(t: u32, b: u32) -> f32 {
+  if (b >= p.B) { return 0.0; }
+  return xi[p.xi_offset + t * p.B + b];
+}
+
+// ξ = 0 cuts exactly (no 0 · Inf); the kernel never scales ∂L/∂z itself.
 fn put_carry(r: u32, k0: u32, x: f32, acc: vec4f) {
   for (var c = 0u; c < 4u; c++) {
     if (k0 + c >= p.H) { return; }
-    carry[r * H_MAX + k0 + c] = x * acc[c];
+    carry[r * H_MAX + k0 + c] = select(x * acc[c], 0.0, x == 0.0);
   }
 }
 
@@ -76,14 +89,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 
   for (var s = p.t1; s > p.t0; s--) {
     let t = s - 1u;
+    let m = xi[p.mask_offset + t];
     for (var r = 0u; r < ROWS; r++) {
       let b = b0 + r;
       for (var j = li; j < H; j += WG) {
         var dz = 0.0;
         if (b < B) {
           let row = (t * B + b) * H + j;
-          let dh = dHo[row] + carry[r * H_MAX + j];
-          dHo[row] = dh;
+          let dh = m * dHo[row] + carry[r * H_MAX + j];
+          dH[row] = dh;
           dz = dh * dactivate(Hs[row + B * H]);
           dZ[row] = dz;
         }
@@ -91,7 +105,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       }
     }
     workgroupBarrier();
-    let x = xi[t];
+    let x0 = xi_of(t, b0);
+    var x1 = 0.0;
+    var x2 = 0.0;
+    var x3 = 0.0;
+    if (ROWS > 1u) { x1 = xi_of(t, b0 + 1u); }
+    if (ROWS > 2u) {
+      x2 = xi_of(t, b0 + 2u);
+      x3 = xi_of(t, b0 + 3u);
+    }
+    let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
     for (var k0 = li * 4u; k0 < H; k0 += WG * 4u) {
       let kk = vec4u(k0, min(k0 + 1u, H - 1u), min(k0 + 2u, H - 1u), min(k0 + 3u, H - 1u));
       // Initialised explicitly: SwiftShader was seen to keep the previous
@@ -100,7 +123,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a1 = vec4f(0.0);
       var a2 = vec4f(0.0);
       var a3 = vec4f(0.0);
-      if (x != 0.0) {
+      if (any) {
         for (var j = 0u; j < H; j++) {
           let row = p.w_offset + j * H;
           let w = vec4f(P[row + kk.x], P[row + kk.y], P[row + kk.z], P[row + kk.w]);
@@ -112,11 +135,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
           }
         }
       }
-      put_carry(0u, k0, x, a0);
-      if (ROWS > 1u) { put_carry(1u, k0, x, a1); }
+      put_carry(0u, k0, x0, a0);
+      if (ROWS > 1u) { put_carry(1u, k0, x1, a1); }
       if (ROWS > 2u) {
-        put_carry(2u, k0, x, a2);
-        put_carry(3u, k0, x, a3);
+        put_carry(2u, k0, x2, a2);
+        put_carry(3u, k0, x3, a3);
       }
     }
     workgroupBarrier();

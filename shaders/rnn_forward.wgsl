@@ -1,6 +1,7 @@
 // rnn_forward.wgsl — the forward recurrence, steps t0 ≤ t < t1 in one dispatch.
 //
-//   h_{t+1} = φ(Zx_t + W_hh h_t)       (Zx_t = W_hx x_t + b_h, precomputed)
+//   h_{t+1} = φ(Zx_t + W_hh h_t [+ b_hh])   (Zx_t = W_hx x_t + b_h, precomputed;
+//                                            b_hh: PyTorch's second bias, stacked models)
 //
 // State index: Hs[0] is the initial state, Hs[t + 1] the state after step t.
 // Every state is cached in Hs and reused by the backward pass (φ' is computed
@@ -14,7 +15,7 @@
 // loads in the k loop. The weights are read transposed (WT[k, j] = W_hh[j, k])
 // so that neighbouring threads read neighbouring weights.
 //
-// WT:  (H, H) row-major at WT[w_offset]
+// WT:  (H, H) row-major at WT[w_offset]     b_hh: (H) at P[b_offset] (HAS_BIAS)
 // Zx:  (T, B, H)      Hs: (T + 1, B, H)
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
@@ -25,6 +26,8 @@ override ROWS: u32 = 1u;
 override H_MAX: u32 = 256u;
 // 0 = identity, 1 = tanh, 2 = relu
 override ACTIVATION: u32 = 1u;
+// Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).
+override HAS_BIAS: bool = false;
 
 struct Params {
   B: u32,
@@ -32,12 +35,14 @@ struct Params {
   t0: u32,
   t1: u32,
   w_offset: u32,
+  b_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> WT: array<f32>;
 @group(0) @binding(2) var<storage, read> Zx: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Hs: array<f32>;
+@group(0) @binding(4) var<storage, read> P: array<f32>;
 
 var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
 
@@ -55,7 +60,9 @@ fn finish(r: u32, acc: vec4f, t: u32, b0: u32, j0: u32, nxt: u32) {
     if (j >= p.H) { return; }
     var h = 0.0;
     if (b < p.B) {
-      h = activate(acc[c] + Zx[(t * p.B + b) * p.H + j]);
+      var z = acc[c] + Zx[(t * p.B + b) * p.H + j];
+      if (HAS_BIAS) { z += P[p.b_offset + j]; }
+      h = activate(z);
       Hs[((t + 1u) * p.B + b) * p.H + j] = h;
     }
     hs[nxt + r * H_MAX + j] = h;

@@ -121,28 +121,38 @@ describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
     it(`B=${B} T=${T} H=${H} ${activation} rows=${rows}`, async () => {
       const { device, up, zeros, run, read } = await setup();
       const W = randn(H * H, 1 / Math.sqrt(H)), Zx = randn(T * B * H), h0 = randn(B * H, 0.5);
-      const P = new Float32Array(64 + H * H);
+      const bias = rows !== 2; // b_hh (stacked models) on most cases
+      const b_hh = randn(H);
+      const bOffset = 64 + Math.ceil((H * H) / 64) * 64;
+      const P = new Float32Array(bOffset + H);
       P.set(W, 64);
+      P.set(b_hh, bOffset);
       const params = up(P);
       const WT = new Float32Array(64 + H * H);
       for (let j = 0; j < H; j++) for (let k = 0; k < H; k++) WT[64 + k * H + j] = W[j * H + k];
       const hsInit = new Float32Array((T + 1) * B * H);
       hsInit.set(h0);
       const hs = up(hsInit);
-      const fwd = createRnnForward(device, { hidden: H, activation, rows });
-      run(fwd, fwd.bind({ weightsT: up(WT), zx: up(Zx), hs }, { B, t0: 0, t1: T, wOffset: 64 }));
-      const HsRef = ref.rnnForward64(W, Zx, h0, B, T, H, activation);
+      const fwd = createRnnForward(device, { hidden: H, activation, rows, bias });
+      run(fwd, fwd.bind({ weightsT: up(WT), zx: up(Zx), hs, params }, { B, t0: 0, t1: T, wOffset: 64, bOffset }));
+      const HsRef = ref.rnnForward64(W, Zx, h0, B, T, H, activation, bias ? b_hh : undefined);
       const HsGpu = await read(hs, (T + 1) * B * H);
       report(`rnn_forward B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(HsGpu, HsRef), 1e-5);
 
       const dHo = randn(T * B * H), dHc0 = randn(B * H);
-      const xi = Float32Array.from({ length: T }, (_, t) => (t % 3 === 1 ? 0 : t % 3 === 2 ? 2 : 1));
+      // ξ per step and sequence (0, 2 or 1), and a loss mask with a zero
+      const xi = Float32Array.from({ length: T * B }, (_, i) => ((i + Math.floor(i / B)) % 3 === 1 ? 0 : i % 3 === 2 ? 2 : 1));
+      const mask = Float32Array.from({ length: T }, (_, t) => (t % 4 === 3 ? 0 : 1));
+      const xiBuf = new Float32Array(T + T * B);
+      xiBuf.set(mask, 0);
+      xiBuf.set(xi, T);
       const bwd = createRnnBackward(device, { hidden: H, activation, rows });
-      const dHc = up(dHc0), dZ = zeros(T * B * H);
-      run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(xi), dHc, dZ }, { B, t0: 0, t1: T, wOffset: 64 }));
+      const dHc = up(dHc0), dZ = zeros(T * B * H), dH = zeros(T * B * H);
+      run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(xiBuf), dHc, dZ, dH }, { B, t0: 0, t1: T, wOffset: 64, xiOffset: T, maskOffset: 0 }));
       // the backward reference uses the GPU's own states, so only this kernel is measured
-      const want = ref.rnnBackward64(W, HsGpu, dHo, xi, dHc0, B, T, H, activation);
+      const want = ref.rnnBackward64(W, HsGpu, dHo, xi, mask, dHc0, B, T, H, activation);
       report(`rnn_backward dZ B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(await read(dZ, T * B * H), want.dZ), 1e-5);
+      report(`rnn_backward dH B=${B} T=${T} H=${H}`, relErr(await read(dH, T * B * H), want.dH), 1e-5);
       report(`rnn_backward carry B=${B} T=${T} H=${H}`, relErr(await read(dHc, B * H), want.carry), 1e-5);
     });
   }

@@ -9,7 +9,8 @@ export const RNN_FORWARD_WGSL = forwardCode;
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const RNN_BACKWARD_WGSL = backwardCode;
 
-const Params = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32' });
+const ForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', b_offset: 'u32' });
+const BackwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32' });
 
 /** Pipeline options of the recurrence kernels. */
 export interface RnnKernelOptions {
@@ -18,6 +19,8 @@ export interface RnnKernelOptions {
   activation: Activation;
   /** Sequences per workgroup: 1, 2 or 4 (default 1). */
   rows?: number;
+  /** Forward only: add the recurrent bias b_hh (PyTorch's bias_hh_l{k}) from `params` at `bOffset`. */
+  bias?: boolean;
 }
 
 /** Batch, step range and W_hh offset of one recurrence dispatch. */
@@ -27,8 +30,22 @@ export interface RnnDims {
   /** Steps t0 ≤ t < t1 of the (T, B, H) tensors. */
   t0: number;
   t1: number;
-  /** Element offset of W_hh (H, H) row-major in `params`. */
+  /** Element offset of W_hh (H, H) row-major in `params` (the backward pass; the forward reads `weightsT` from 0). */
   wOffset: number;
+}
+
+/** The forward recurrence's dims: RnnDims plus where b_hh is. */
+export interface RnnForwardDims extends RnnDims {
+  /** Element offset of b_hh (H) in `params` (with `bias`). */
+  bOffset?: number;
+}
+
+/** The reverse recurrence's dims: RnnDims plus where ξ and the loss mask are in `xi`. */
+export interface RnnBackwardDims extends RnnDims {
+  /** ξ_{t,b} is xi[xiOffset + t·B + b] (default 0: T·B values from the start). */
+  xiOffset?: number;
+  /** The loss mask m_t is xi[maskOffset + t] (multiplies dHo[t]). */
+  maskOffset: number;
 }
 
 /** Largest hidden size the recurrence kernels take on `device` with `rows` sequences per workgroup. */
@@ -56,7 +73,7 @@ function constants(device: GPUDevice, o: RnnKernelOptions) {
   }
   // Each thread owns 4 hidden units.
   const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, 256, ceilDiv(ceilDiv(o.hidden, 4), 32) * 32);
-  return { rows, c: { WG, ROWS: rows, H_MAX: o.hidden, ACTIVATION: ACTIVATION_CODE[o.activation] } };
+  return { rows, c: { WG, ROWS: rows, H_MAX: o.hidden, ACTIVATION: ACTIVATION_CODE[o.activation] } as Record<string, number | boolean> };
 }
 
 function check(o: RnnKernelOptions, d: RnnDims) {
@@ -64,27 +81,34 @@ function check(o: RnnKernelOptions, d: RnnDims) {
   return o.hidden;
 }
 
+/** The buffers of the forward recurrence. */
+export type RnnForwardBuffers = { weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; params: GPUBuffer };
+
 /**
  * The forward recurrence for steps t0 ≤ t < t1 in one dispatch:
- * Hs[t + 1] = φ(Zx[t] + Hs[t] W_hhᵀ). Zx: (T, B, H); Hs: (T + 1, B, H).
- * Reads W_hhᵀ ((H, H) row-major at `wOffset` of `params`; see createTranspose).
+ * Hs[t + 1] = φ(Zx[t] + Hs[t] W_hhᵀ [+ b_hh]). Zx: (T, B, H); Hs: (T + 1, B, H).
+ * Reads W_hhᵀ ((H, H) row-major at `wOffset` of `weightsT`; see
+ * createTranspose) and, with `bias`, b_hh from `params` at `bOffset`.
  */
-export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<{ weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer }, RnnDims> & { readonly rows: number } {
+export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<RnnForwardBuffers, RnnForwardDims> & { readonly rows: number } {
   const { rows, c } = constants(device, options);
+  c.HAS_BIAS = options.bias ?? false;
   const k = new Kernel(
     device,
-    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: Params, bindings: [['weightsT', 'read'], ['zx', 'read'], ['hs', 'rw']] },
+    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: ForwardParams, bindings: [['weightsT', 'read'], ['zx', 'read'], ['hs', 'rw'], ['params', 'read']] },
     c,
   );
   return {
     layout: k.layout,
     rows,
-    bind(b: { weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer }, d: RnnDims): Bound {
+    bind(b: RnnForwardBuffers, d: RnnForwardDims): Bound {
       const H = check(options, d);
+      const bOffset = options.bias ? d.bOffset : 0;
+      if (bOffset === undefined) throw new BpttError('bOffset', 'undefined', 'is required with bias');
       return k.bindChecked(
         b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset },
-        { weightsT: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32 },
+        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset, b_offset: bOffset },
+        { weightsT: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32, params: options.bias ? (bOffset + H) * F32 : 4 },
         [[ceilDiv(d.B, rows), 1, 1]],
       );
     },
@@ -92,13 +116,16 @@ export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): 
   };
 }
 
+/** The buffers of the reverse recurrence. */
+export type RnnBackwardBuffers = { params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dZ: GPUBuffer; dH: GPUBuffer };
+
 /**
  * The reverse-time recurrence for steps t1 > t ≥ t0 in one dispatch, with the
- * per-step multiplier ξ (truncation): dZ[t] = (dHo[t] + carry) ⊙ φ'(Hs[t + 1]),
- * carry ← ξ[t] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out;
- * dHo is overwritten with the whole ∂L/∂h_t.
+ * multipliers ξ (truncation, per step and sequence) and the loss mask m:
+ * dH[t] = m_t·dHo[t] + carry, dZ[t] = dH[t] ⊙ φ'(Hs[t + 1]),
+ * carry ← ξ[t, b] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out.
  */
-export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<{ params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dZ: GPUBuffer }, RnnDims> & { readonly rows: number } {
+export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<RnnBackwardBuffers, RnnBackwardDims> & { readonly rows: number } {
   const { rows, c } = constants(device, options);
   const k = new Kernel(
     device,
@@ -106,29 +133,28 @@ export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions):
       name: 'rnn_backward',
       code: backwardCode,
       entryPoints: ['main'],
-      params: Params,
-      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'rw'], ['xi', 'read'], ['dHc', 'rw'], ['dZ', 'rw']],
+      params: BackwardParams,
+      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'read'], ['xi', 'read'], ['dHc', 'rw'], ['dZ', 'rw'], ['dH', 'rw']],
     },
     c,
   );
   return {
     layout: k.layout,
     rows,
-    bind(
-      b: { params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dZ: GPUBuffer },
-      d: RnnDims,
-    ): Bound {
+    bind(b: RnnBackwardBuffers, d: RnnBackwardDims): Bound {
       const H = check(options, d);
+      const xiOffset = d.xiOffset ?? 0;
       return k.bindChecked(
         b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset },
+        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset, xi_offset: xiOffset, mask_offset: d.maskOffset },
         {
           params: (d.wOffset + H * H) * F32,
           hs: (d.t1 + 1) * d.B * H * F32,
           dHo: d.t1 * d.B * H * F32,
-          xi: d.t1 * F32,
+          xi: Math.max(xiOffset + d.t1 * d.B, d.maskOffset + d.t1) * F32,
           dHc: d.B * H * F32,
           dZ: d.t1 * d.B * H * F32,
+          dH: d.t1 * d.B * H * F32,
         },
         [[ceilDiv(d.B, rows), 1, 1]],
       );

@@ -49,14 +49,14 @@ export function colsum64(X: ArrayLike<number>, R: number, N: number): Float64Arr
   return out;
 }
 
-/** rnn_forward.wgsl: Hs[t + 1] = φ(Zx[t] + W_hh Hs[t]) for t < T. Hs[0] given. */
-export function rnnForward64(W_hh: ArrayLike<number>, Zx: ArrayLike<number>, h0: ArrayLike<number>, B: number, T: number, H: number, a: 'identity' | 'tanh' | 'relu'): Float64Array {
+/** rnn_forward.wgsl: Hs[t + 1] = φ(Zx[t] + W_hh Hs[t] [+ b_hh]) for t < T. Hs[0] given. */
+export function rnnForward64(W_hh: ArrayLike<number>, Zx: ArrayLike<number>, h0: ArrayLike<number>, B: number, T: number, H: number, a: 'identity' | 'tanh' | 'relu', b_hh?: ArrayLike<number>): Float64Array {
   const Hs = new Float64Array((T + 1) * B * H);
   for (let i = 0; i < B * H; i++) Hs[i] = h0[i];
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < H; j++) {
-        let z = Zx[(t * B + b) * H + j];
+        let z = Zx[(t * B + b) * H + j] + (b_hh ? b_hh[j] : 0);
         for (let k = 0; k < H; k++) z += W_hh[j * H + k] * Hs[(t * B + b) * H + k];
         Hs[((t + 1) * B + b) * H + j] = act(a, z);
       }
@@ -65,25 +65,33 @@ export function rnnForward64(W_hh: ArrayLike<number>, Zx: ArrayLike<number>, h0:
   return Hs;
 }
 
-/** rnn_backward.wgsl: dZ[t] = (dHo[t] + carry) ⊙ φ'(Hs[t+1]); carry = ξ_t W_hhᵀ dZ[t]. Returns dZ and the final carry. */
+/**
+ * rnn_backward.wgsl: dH[t] = m_t·dHo[t] + carry, dZ[t] = dH[t] ⊙ φ'(Hs[t+1]);
+ * carry = ξ_{t,b} W_hhᵀ dZ[t]. xi: (T, B); mask: (T). Returns dZ, dH and the final carry.
+ */
 export function rnnBackward64(
-  W_hh: ArrayLike<number>, Hs: ArrayLike<number>, dHo: ArrayLike<number>, xi: ArrayLike<number>, dHc: ArrayLike<number>,
+  W_hh: ArrayLike<number>, Hs: ArrayLike<number>, dHo: ArrayLike<number>, xi: ArrayLike<number>, mask: ArrayLike<number>, dHc: ArrayLike<number>,
   B: number, T: number, H: number, a: 'identity' | 'tanh' | 'relu',
-): { dZ: Float64Array; carry: Float64Array } {
+): { dZ: Float64Array; dH: Float64Array; carry: Float64Array } {
   const dZ = new Float64Array(T * B * H);
+  const dH = new Float64Array(T * B * H);
   const carry = Float64Array.from(dHc);
   for (let t = T - 1; t >= 0; t--) {
     for (let b = 0; b < B; b++) {
       const row = (t * B + b) * H;
-      for (let j = 0; j < H; j++) dZ[row + j] = (dHo[row + j] + carry[b * H + j]) * dact(a, Hs[row + B * H + j]);
+      for (let j = 0; j < H; j++) {
+        dH[row + j] = mask[t] * dHo[row + j] + carry[b * H + j];
+        dZ[row + j] = dH[row + j] * dact(a, Hs[row + B * H + j]);
+      }
+      const x = xi[t * B + b];
       for (let k = 0; k < H; k++) {
         let s = 0;
         for (let j = 0; j < H; j++) s += W_hh[j * H + k] * dZ[row + j];
-        carry[b * H + k] = xi[t] === 0 ? 0 : xi[t] * s;
+        carry[b * H + k] = x === 0 ? 0 : x * s;
       }
     }
   }
-  return { dZ, carry };
+  return { dZ, dH, carry };
 }
 
 /** softmax_xent.wgsl: per-row scaled loss and dO. */
