@@ -10,7 +10,8 @@ import { createMatmul } from '../src/kernels/matmul';
 import { liveMemory } from '../src/gpu/buffers';
 import { describeAdapter } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
-import type { Phase } from '../src/engine/bptt';
+import type { Phase, PassScope } from '../src/engine/bptt';
+import { timedPhases, onlyPhase } from '../src/engine/profile';
 import { stepFlops, stepGemms, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
 
@@ -114,42 +115,35 @@ async function gemmGflops(device: GPUDevice, M: number, N: number, K: number): P
 
 /** Per-phase times of one step: timestamp queries where the device has them, else each phase alone by wall clock. */
 async function phases(device: GPUDevice, trainer: Trainer): Promise<WorkloadResult['phases']> {
-  const groups = new Map<string, ((p: GPUComputePassEncoder) => void)[]>();
-  for (const b of trainer.engine.bound) {
-    const list = groups.get(b.phase) ?? [];
-    list.push((p) => b.encode(p));
-    groups.set(b.phase, list);
-  }
-  const clip = groups.get('clip' as Phase) ?? [];
-  clip.push((p) => trainer.encodeUpdate(p));
-  groups.set('clip', clip);
-  const names = [...groups.keys()];
+  const names: Phase[] = ['input', 'forward', 'output', 'backward', 'weight-grads', 'clip'];
+  // the fused clip + update belongs to the 'clip' phase
+  const update = (scope: PassScope) => trainer.encodeUpdate(scope.pass('clip'));
   if (device.features.has('timestamp-query')) {
-    const n = names.length * 2;
+    const n = 2 * 512;
     const qs = device.createQuerySet({ type: 'timestamp', count: n });
     const resolve = device.createBuffer({ size: n * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     const read = device.createBuffer({ size: n * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const samples: number[][] = names.map(() => []);
+    const samples = new Map<Phase, number[]>(names.map((p) => [p, []]));
     for (let rep = 0; rep < 3; rep++) {
       const enc = device.createCommandEncoder();
-      trainer.engine.encodePrologue(enc);
-      names.forEach((name, i) => {
-        const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-        for (const f of groups.get(name)!) f(pass);
-        pass.end();
-      });
-      enc.resolveQuerySet(qs, 0, n, resolve, 0);
-      enc.copyBufferToBuffer(resolve, 0, read, 0, n * 8);
+      const scope = timedPhases(enc, qs);
+      trainer.engine.encodeStep(enc, { passes: scope });
+      update(scope);
+      scope.end();
+      enc.resolveQuerySet(qs, 0, scope.spans.length * 2, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, read, 0, scope.spans.length * 16);
       device.queue.submit([enc.finish()]);
       await read.mapAsync(GPUMapMode.READ);
       const t = new BigInt64Array(read.getMappedRange().slice(0));
       read.unmap();
-      names.forEach((_, i) => samples[i].push(Number(t[2 * i + 1] - t[2 * i]) / 1e6));
+      const total = new Map<Phase, number>(names.map((p) => [p, 0]));
+      for (const sp of scope.spans) total.set(sp.phase, total.get(sp.phase)! + Number(t[sp.end] - t[sp.begin]) / 1e6);
+      for (const p of names) samples.get(p)!.push(total.get(p)!);
     }
     qs.destroy();
     resolve.destroy();
     read.destroy();
-    const out = names.map((phase, i) => ({ phase, ms: median(samples[i]), method: 'timestamp-query' as const }));
+    const out = names.map((phase) => ({ phase, ms: median(samples.get(phase)!), method: 'timestamp-query' as const }));
     if (out.some((p) => p.ms > 0)) return out;
   }
   const out: WorkloadResult['phases'] = [];
@@ -158,9 +152,10 @@ async function phases(device: GPUDevice, trainer: Trainer): Promise<WorkloadResu
     for (let rep = 0; rep < 3; rep++) {
       const t0 = performance.now();
       const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      for (const f of groups.get(name)!) f(pass);
-      pass.end();
+      const scope = onlyPhase(enc, name);
+      trainer.engine.encodeStep(enc, { passes: scope });
+      update(scope);
+      scope.end();
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
       times.push(performance.now() - t0);

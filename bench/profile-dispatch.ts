@@ -1,6 +1,7 @@
-// Time each dispatch of one forward+backward on its own (submit + wait), for finding hot spots.
+// Time each phase of one forward+backward on its own (submit + wait), for finding hot spots.
 import { createNodeDevice } from '../src/node/device';
-import { BpttEngine } from '../src/engine/bptt';
+import { BpttEngine, type Phase } from '../src/engine/bptt';
+import { onlyPhase } from '../src/engine/profile';
 import { charLmConfig } from '../src/model/config';
 import { initWeights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
@@ -16,15 +17,15 @@ eng.writeXi(new Float32Array(T).fill(1));
 eng.writeH0();
 for (let rep = 0; rep < 2; rep++) {
   const times: string[] = [];
-  for (const [i, b] of eng.bound.entries()) {
+  for (const phase of ['input', 'forward', 'output', 'backward', 'weight-grads', 'clip'] as Phase[]) {
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    b.encode(pass);
-    pass.end();
+    const scope = onlyPhase(enc, phase);
+    eng.encodeStep(enc, { passes: scope });
+    scope.end();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
-    times.push(`${i}:${b.phase} ${(performance.now() - t0).toFixed(1)}ms`);
+    times.push(`${phase} ${(performance.now() - t0).toFixed(1)}ms`);
   }
   if (rep === 1) console.log(times.join('\n'));
 }

@@ -103,6 +103,6 @@ describe('chunked windows (T = 11 in chunks of 4, 4, 3)', () => {
     // 128 MiB / (B·H·4 = 256 KiB per step) = 512 steps, minus one for hs's extra state
     expect(chooseChunk(c, 64, 4096, limits)).toBe(511);
     expect(chooseChunk(c, 64, 100, limits)).toBe(100);
-    expect(() => chooseChunk(c, 64 * 1024, 10, limits)).toThrow(/buffer zx = 268435456 bytes per step: exceeds this device's limit of 134217728 bytes even for one step/);
+    expect(() => chooseChunk(c, 64 * 1024, 10, limits)).toThrow(/buffer zx0 = 268435456 bytes per step: exceeds this device's limit of 134217728 bytes even for one step/);
   });
 });

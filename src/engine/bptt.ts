@@ -1,72 +1,117 @@
 // The BPTT engine for one shape (B sequences × T steps): it owns every GPU
 // buffer of the model's forward and backward pass and encodes a whole step
-// with no CPU round trip per timestep.
+// with no CPU round trip per timestep. Data is time-major (row r = t·B + b);
+// every kernel is bound up front, in the constructor, so encodeStep only
+// records. The step, in the order of the math (per chunk; shapes for L layers
+// of a cell with G gates, R = B·len rows):
 //
-//   Zx  = W_hx x_t + b_h            gather (tokens) or GEMM (dense), all rows at once
-//   Hs  = the recurrence             rnn_forward.wgsl, one dispatch for all steps
-//   O   = Hs[1..T] W_qhᵀ + b_q       one GEMM over T·B rows
-//   dO, L                             fused loss + gradient
-//   dHo = dO W_qh                     one GEMM
-//   dZ  = reverse-time recurrence     rnn_backward.wgsl with the multipliers ξ
-//   dW_qh = dOᵀ Hs[1..T], dW_hh = dZᵀ Hs[0..T−1], dW_hx = dZᵀ X (or a bucketed
-//   gather-sum for tokens), db = column sums: single large GEMMs over T·B rows
+//   Zx_l  = X_l W_ih_lᵀ + b_ih_l          (R, G·H)  gather (tokens) or GEMM; X_l = h of layer l − 1
+//   Hs_l  = the recurrence                 (len + 1, B, H)  one dispatch for all steps (+ Cs, gates)
+//   O     = Hs_top[1..] W_qhᵀ + b_q        (R, Q)
+//   L, dO = the loss and ∂L/∂O             (R, Q)  scaled by 1/(B·T)
+//   dW_qh = dOᵀ Hs_top[1..], db_q = Σ dO
+//   dHtop = dO W_qh                        (R, H)  ∂L/∂h_t of the top layer from the outputs
+//   per gradient stream s, layer l = L − 1 … 0:
+//     dG  = reverse recurrence with ξ_s    (R, G·H)  ∂L/∂ pre-activations; carried dHc (B, H)
+//     dW_ih += dGᵀ X_l, dW_hh += dGhᵀ Hs_l[0..len−1], db_ih += Σ dG, db_hh += Σ dGh
+//     dX  = dG W_ih_l                      (R, H)  ∂L/∂h of layer l − 1, from above
 //   Σ g² for the global norm
 //
 // A window too long for the device's buffers runs in chunks (see plan.ts):
-// a forward pass stores each chunk's initial state; then, last chunk first,
-// each chunk's forward is recomputed from its state and its backward continues
-// the gradient carried from the chunk after it (dHc), adding its weight
-// gradients to the ones before (beta = 1).
-import type { RnnConfig } from '../model/config';
-import { paramLayout, checkWeights, packWeights, unpackWeights, type ParamLayout, type Weights, type Tensor } from '../model/params';
+// a forward sweep stores each chunk's initial states (checkpoints); then,
+// last chunk first, each chunk's forward is recomputed from its checkpoint
+// and its backward continues the gradients carried from the chunk after it.
+// The weight gradients are zeroed once per step and every GEMM adds to them.
+import type { ModelConfig } from '../model/config';
+import { paramLayout, checkWeights, packWeights, unpackWeights, layerNames, type ParamLayout, type Weights, type Tensor } from '../model/params';
 import { BufferArena, upload } from '../gpu/buffers';
 import { readBuffer, readFloats } from '../gpu/readback';
 import { BpttError, show } from '../errors';
 import { createMatmul } from '../kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
 import { createColsum } from '../kernels/colsum';
-import { createRnnForward, createRnnBackward } from '../kernels/rnn';
 import { createTranspose } from '../kernels/transpose';
 import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../kernels/clip-update';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
-import type { Bound } from '../kernels/kernel';
 import { checkBatch, type BatchInput } from './batch';
-import { checkShape, planBuffers, POWER_ITERS, type BpttShape, type BufferName } from './plan';
+import { checkShape, planBuffers, cellSizes, stateFloats, POWER_ITERS, type BpttShape, type BufferName } from './plan';
+import { createCell, dispatch, type Dispatch } from './cells';
+import type { Bound } from '../kernels/kernel';
+
+/** A kernel that records a binding into a pass. */
+type Encoder = { encode(pass: GPUComputePassEncoder, b: Bound): void };
+import { sharedPlan, xiStride, type XiPlan } from './truncation';
 
 export { planBuffers, estimateBytes, checkShape, chooseChunk, POWER_ITERS, type BpttShape, type CheckedShape } from './plan';
 
 /** What the diagnostics pass measures (see encodeStep). */
 export interface Diagnostics {
-  /** ‖∂L/∂h_t‖ over the batch, for t = 0 … T − 1 (T). */
+  /** ‖∂L/∂h_t‖ of the top layer over the batch, for t = 0 … T − 1 (T; the first gradient stream under TBPTT). */
   dhNorms: Float32Array;
-  /** ρ(W_hh), by power iteration. */
+  /** ‖∂L/∂c_t‖ of the top layer (LSTM; else empty). */
+  dcNorms: Float32Array;
+  /** ρ(W_hh) of layer 0, by power iteration ('rnn' cells; NaN for LSTM/GRU, whose W_hh is not square). */
   spectralRadius: number;
   /** ‖W_hh v_i‖ of each power-iteration step. */
   growth: Float32Array;
 }
 
-/** One kernel dispatch of the step, bound to this engine's buffers. */
-export interface RecordedDispatch {
-  /** The step phase it belongs to (for per-phase timing). */
-  phase: Phase;
-  /** Record it into a compute pass. */
-  encode(pass: GPUComputePassEncoder): void;
-  /** Free its uniform buffer. */
-  destroy(): void;
-}
-
 /** The phases of a step, for per-phase timing. */
 export type Phase = 'input' | 'forward' | 'output' | 'backward' | 'weight-grads' | 'clip';
 
-/** The dispatches of one chunk length. */
+/**
+ * How encodeStep opens compute passes: by default one pass for as long as no
+ * copy intervenes; a profiler may open one per phase (with timestamp writes).
+ */
+export interface PassScope {
+  /** The pass to record `phase`'s dispatches into. */
+  pass(phase: Phase): GPUComputePassEncoder;
+  /** End the open pass (before a copy, and at the end of the step). */
+  end(): void;
+}
+
+/** One pass at a time, whatever the phase. */
+function singlePass(encoder: GPUCommandEncoder, label: string): PassScope {
+  let open: GPUComputePassEncoder | null = null;
+  return {
+    pass: () => (open ??= encoder.beginComputePass({ label })),
+    end() {
+      open?.end();
+      open = null;
+    },
+  };
+}
+
+/** One layer's dispatches for a chunk of `len` steps. */
+interface LayerDispatches {
+  /** Zx = X W_ihᵀ + b_ih. */
+  input: Dispatch;
+  /** The recurrence over the chunk (Hs, Cs, gates). */
+  forward: Dispatch;
+  /** The reverse recurrence, one per gradient stream. */
+  backward: Dispatch[];
+  dW_ih: Dispatch;
+  dW_hh: Dispatch;
+  db_ih?: Dispatch;
+  db_hh?: Dispatch;
+  /** ∂L/∂h of the layer below (l > 0). */
+  dX?: Dispatch;
+}
+
+/** Every dispatch of a chunk of `len` steps except the per-chunk norms. */
 interface ChunkDispatches {
-  /** Input projection and forward recurrence only (the checkpoint pass). */
-  forward: RecordedDispatch[];
-  /** The chunk's whole forward and backward. */
-  step: RecordedDispatch[];
+  len: number;
+  layers: LayerDispatches[];
+  output: Dispatch;
+  loss: Dispatch;
+  /** Σ loss rows into Stats.loss (unchunked engines). */
+  lossSum?: Dispatch;
+  dW_qh: Dispatch;
+  db_q?: Dispatch;
+  dHtop: Dispatch;
 }
 
 /**
@@ -75,7 +120,7 @@ interface ChunkDispatches {
  * timestep. Data is time-major: row r = t·B + b.
  */
 export class BpttEngine {
-  readonly config: RnnConfig;
+  readonly config: ModelConfig;
   /** Batch size B. */
   readonly B: number;
   /** Window length T. */
@@ -84,25 +129,30 @@ export class BpttEngine {
   readonly C: number;
   /** Number of chunks, ceil(T / C). */
   readonly chunks: number;
+  /** Gradient streams S (1 except TBPTT(k1, k2) with k1 < k2). */
+  readonly streams: number;
   readonly layout: ParamLayout;
   /** The owner of every buffer below. */
   readonly arena: BufferArena;
   /** The buffers by name (see planBuffers); whole-sequence names alias the chunk ones when unchunked. */
   readonly buf: Record<BufferName, GPUBuffer>;
-  /** The step's dispatches, in order (unchunked engines; per-phase timing uses them). */
-  readonly bound: RecordedDispatch[] = [];
-  private readonly owned: { destroy(): void }[] = [];
-  private full?: ChunkDispatches;
-  private last?: ChunkDispatches;
-  private finish: RecordedDispatch[] = [];
-  private normsAt: RecordedDispatch[] = [];
-  private power?: RecordedDispatch;
-  private carry!: RecordedDispatch;
-  private readonly csr?: { start: Uint32Array; order: Uint32Array };
+  private readonly owned: Dispatch[] = [];
+  private readonly L: number;
+  private readonly K: number;
   private readonly lastChunk: number;
+  private readonly transposes: Dispatch[] = [];
+  private chunkSteps!: ChunkDispatches;
+  private lastSteps!: ChunkDispatches;
+  private readonly dhNorms: Dispatch[] = [];
+  private readonly dcNorms: Dispatch[] = [];
+  private lossAllSum?: Dispatch;
+  private sumsq!: Dispatch;
+  private power?: Dispatch;
+  private carry!: Dispatch;
+  private readonly csr?: { start: Uint32Array; order: Uint32Array };
   private destroyed = false;
 
-  /** Allocate a shape's buffers and bind groups; everything is checked first. */
+  /** Allocate a shape's buffers and bind every kernel; everything is checked first. */
   constructor(readonly device: GPUDevice, shape: BpttShape) {
     const s = checkShape(device, shape);
     this.config = s.config;
@@ -110,121 +160,153 @@ export class BpttEngine {
     this.T = s.steps;
     this.C = s.chunk;
     this.chunks = s.chunks;
+    this.streams = s.streams;
     this.lastChunk = s.lastChunk;
+    ({ L: this.L, K: this.K } = cellSizes(this.config));
     this.layout = paramLayout(this.config);
     this.arena = new BufferArena(device, 'bptt');
     try {
-      const buf = {} as Record<BufferName, GPUBuffer>;
+      const buf: Record<BufferName, GPUBuffer> = {};
       for (const p of planBuffers(s)) buf[p.name] = this.arena.create(p.name, p.bytes, p.usage);
       if (this.chunks === 1) {
-        for (const [all, one] of [['inputAll', 'input'], ['targetAll', 'target'], ['xiAll', 'xi'], ['lossAll', 'lossRows']] as const) buf[all] = buf[one];
+        for (const [all, one] of [['inputAll', 'input'], ['targetAll', 'target'], ['xiAll', 'xi'], ['lossAll', 'lossRows'], ['startAll', 'start'], ['orderAll', 'order']]) buf[all] = buf[one];
       }
       this.buf = buf;
+      // the loss mask of the layers below the top: all ones, after the streams' multipliers
+      upload(device, buf.xi, new Float32Array(this.C).fill(1), this.onesOffset * 4);
       if (this.config.input === 'tokens') {
         this.csr = { start: new Uint32Array(this.chunks * (this.config.inputSize + 1)), order: new Uint32Array(this.B * this.T) };
       }
-      this.build(s.rows);
+      this.chunkSteps = this.bindChunk(s.rows, this.C);
+      this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : this.bindChunk(s.rows, this.lastChunk);
+      this.bindStep();
     } catch (e) {
       this.destroy();
       throw e;
     }
   }
 
-  private record(list: RecordedDispatch[], phase: Phase, kernel: { encode(pass: GPUComputePassEncoder, b: Bound): void }, b: Bound): RecordedDispatch {
-    const d: RecordedDispatch = { phase, encode: (pass) => kernel.encode(pass, b), destroy: () => b.destroy() };
+  private own(d: Dispatch): Dispatch {
     this.owned.push(d);
-    list.push(d);
     return d;
   }
 
-  /** The dispatches for a chunk of `len` steps; beta 0 overwrites the gradients, 1 adds to them. */
-  private chunkDispatches(rows: number, len: number, beta: number, whole: boolean): ChunkDispatches {
-    const c = this.config, dev = this.device, buf = this.buf, L = this.layout.byName;
-    const B = this.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize, bias = c.bias;
-    const forward: RecordedDispatch[] = [], step: RecordedDispatch[] = [];
-    const both = (phase: Phase, k: { encode(p: GPUComputePassEncoder, b: Bound): void }, make: () => Bound) => {
-      this.record(forward, phase, k, make());
-      this.record(step, phase, k, make());
-    };
-    // 1. input projection for all steps of the chunk
-    if (c.input === 'tokens') {
-      const k = createEmbedGather(dev, { bias });
-      both('input', k, () => k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx }, { R, H, V: d, wOffset: L.W_hx!.offset, bOffset: L.b_h?.offset }));
-    } else {
-      const k = createMatmul(dev, { transB: true, bias });
-      both('input', k, () => k.bind({ a: buf.input, b: buf.params, c: buf.zx, bias: buf.params }, { M: R, N: H, K: d, bOffset: L.W_hx!.offset, biasOffset: L.b_h?.offset }));
-    }
-    // 2. the forward recurrence (it reads W_hhᵀ: neighbouring threads, neighbouring weights)
-    const tr = createTranspose(dev);
-    both('forward', tr, () => tr.bind({ x: buf.params, out: buf.whhT }, { rows: H, cols: H, xOffset: L.W_hh!.offset }));
-    const fwd = createRnnForward(dev, { hidden: H, activation: c.activation, rows });
-    both('forward', fwd, () => fwd.bind({ weightsT: buf.whhT, zx: buf.zx, hs: buf.hs }, { B, t0: 0, t1: len, wOffset: 0 }));
-    // 3. outputs O = Hs[1..len] W_qhᵀ + b_q
-    const out = createMatmul(dev, { transB: true, bias });
-    this.record(step, 'output', out, out.bind({ a: buf.hs, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: L.W_qh!.offset, biasOffset: L.b_q?.offset }));
-    // 4. loss and ∂L/∂O, scaled by 1/(B·T) for the mean over the whole window
-    const loss = createLoss(dev, c.loss);
-    this.record(step, 'output', loss, loss.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R, Q, scale: 1 / (B * this.T) }));
-    if (whole) {
-      const sum = createReduceSum(dev);
-      this.record(step, 'output', sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss }));
-    }
-    // 5. ∂L/∂h from the outputs: dHo = dO W_qh
-    const dho = createMatmul(dev);
-    this.record(step, 'output', dho, dho.bind({ a: buf.dO, b: buf.params, c: buf.dHo }, { M: R, N: H, K: Q, bOffset: L.W_qh!.offset }));
-    // 6. reverse-time recurrence, continuing the gradient carried in dHc
-    const bwd = createRnnBackward(dev, { hidden: H, activation: c.activation, rows });
-    this.record(step, 'backward', bwd, bwd.bind({ params: buf.params, hs: buf.hs, dHo: buf.dHo, xi: buf.xi, dHc: buf.dHc, dZ: buf.dZ }, { B, t0: 0, t1: len, wOffset: L.W_hh!.offset }));
-    // 7. weight gradients, each one GEMM over all rows of the chunk
+  /** Where the all-ones loss mask of the lower layers starts in `xi`. */
+  private get onesOffset(): number {
+    return this.streams * xiStride(this.C, this.B);
+  }
+
+  /** Bind every dispatch of a chunk of `len` steps. */
+  private bindChunk(rows: number, len: number): ChunkDispatches {
+    const c = this.config, dev = this.device, buf = this.buf, P = this.layout.byName;
+    const B = this.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize, L = this.L;
+    const { G, dGh } = cellSizes(c);
+    const GH = G * H;
+    const own = (k: Encoder, b: Bound) => this.own(dispatch(k, b));
+    const mm = createMatmul(dev);
+    const mmT = createMatmul(dev, { transB: true, bias: c.bias });
+    const mmTnb = createMatmul(dev, { transB: true });
     const tA = createMatmul(dev, { transA: true });
-    this.record(step, 'weight-grads', tA, tA.bind({ a: buf.dO, b: buf.hs, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: L.W_qh!.offset, beta }));
-    this.record(step, 'weight-grads', tA, tA.bind({ a: buf.dZ, b: buf.hs, c: buf.grads }, { M: H, N: H, K: R, cOffset: L.W_hh!.offset, beta }));
-    if (c.input === 'tokens') {
-      const eg = createEmbedGrad(dev);
-      this.record(step, 'weight-grads', eg, eg.bind({ dZ: buf.dZ, start: buf.start, order: buf.order, grads: buf.grads }, { R, H, V: d, wOffset: L.W_hx!.offset, beta }));
-    } else {
-      this.record(step, 'weight-grads', tA, tA.bind({ a: buf.dZ, b: buf.input, c: buf.grads }, { M: H, N: d, K: R, cOffset: L.W_hx!.offset, beta }));
+    const cs = createColsum(dev);
+    const stride = xiStride(this.C, B);
+    const layers: LayerDispatches[] = [];
+    for (let l = 0; l < L; l++) {
+      const n = layerNames(c, l);
+      const W_ih = P[n.W_ih]!.offset, W_hh = P[n.W_hh]!.offset;
+      const b_ih = n.b_ih ? P[n.b_ih]!.offset : undefined, b_hh = n.b_hh ? P[n.b_hh]!.offset : undefined;
+      const hs = buf[`hs${l}`], below = l > 0 ? buf[`hs${l - 1}`] : undefined;
+      const cell = createCell(dev, c, rows, b_hh !== undefined);
+      // Zx_l = X_l W_ih_lᵀ + b_ih_l: (R, G·H)
+      let input: Dispatch;
+      if (l === 0 && c.input === 'tokens') {
+        const k = createEmbedGather(dev, { bias: b_ih !== undefined });
+        input = own(k, k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx0 }, { R, H: GH, V: d, wOffset: W_ih, bOffset: b_ih }));
+      } else {
+        const k = b_ih !== undefined ? mmT : mmTnb;
+        const x = below ?? buf.input;
+        input = own(k, k.bind({ a: x, b: buf.params, c: buf[`zx${l}`], bias: buf.params }, { M: R, N: GH, K: l === 0 ? d : H, aOffset: below ? B * H : 0, bOffset: W_ih, biasOffset: b_ih }));
+      }
+      // the recurrence: Hs_l (len + 1, B, H), Cs_l, gates_l
+      const forward = this.own(cell.forward({ weightsT: buf[`whhT${l}`], params: buf.params, zx: buf[`zx${l}`], hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`] }, { B, len, bOffset: b_hh }));
+      // the reverse recurrence per stream: ∂L/∂h from the outputs (top) or from the layer above
+      const top = l === L - 1;
+      const dHo = top ? buf.dHtop : buf[`dHx${(L - 2 - l) % 2}`];
+      const backward: Dispatch[] = [];
+      for (let st = 0; st < this.streams; st++) {
+        backward.push(
+          this.own(
+            cell.backward(
+              {
+                params: buf.params, hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`], dHo, xi: buf.xi,
+                dHc: buf[`dHc${st}.${l}`], dCc: buf[`dCc${st}.${l}`], dG: buf.dG, dGh: buf.dGh,
+                dH: top ? buf.dH : buf.dHlow, dC: top ? buf.dC : buf.dClow,
+              },
+              { B, len, wOffset: W_hh, xiOffset: st * stride + this.C, maskOffset: top ? st * stride : this.onesOffset },
+            ),
+          ),
+        );
+      }
+      // weight gradients of layer l, one GEMM each over the chunk's R rows
+      const dGr = dGh ? buf.dGh : buf.dG;
+      let dW_ih: Dispatch;
+      if (l === 0 && c.input === 'tokens') {
+        const eg = createEmbedGrad(dev);
+        dW_ih = own(eg, eg.bind({ dZ: buf.dG, start: buf.start, order: buf.order, grads: buf.grads }, { R, H: GH, V: d, wOffset: W_ih, beta: 1 }));
+      } else {
+        dW_ih = own(tA, tA.bind({ a: buf.dG, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
+      }
+      const dW_hh = own(tA, tA.bind({ a: dGr, b: hs, c: buf.grads }, { M: GH, N: H, K: R, cOffset: W_hh, beta: 1 }));
+      const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: buf.dG, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
+      const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: dGr, out: buf.grads }, { R, N: GH, outOffset: b_hh, beta: 1 }));
+      // ∂L/∂h of layer l − 1 from layer l: dG W_ih_l (R, H)
+      const dX = l === 0 ? undefined : own(mm, mm.bind({ a: buf.dG, b: buf.params, c: buf[`dHx${(L - 1 - l) % 2}`] }, { M: R, N: H, K: GH, bOffset: W_ih }));
+      layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX });
     }
-    if (bias) {
-      const cs = createColsum(dev);
-      this.record(step, 'weight-grads', cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: L.b_q!.offset, beta }));
-      this.record(step, 'weight-grads', cs, cs.bind({ x: buf.dZ, out: buf.grads }, { R, N: H, outOffset: L.b_h!.offset, beta }));
-    }
-    // 8. Σ g² over all gradients (padding stays zero)
-    if (whole) this.sumsq(step);
-    return { forward, step };
+    const hsTop = buf[`hs${L - 1}`];
+    // O = Hs_top[1..len] W_qhᵀ + b_q: (R, Q)
+    const output = own(mmT, mmT.bind({ a: hsTop, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: P.W_qh!.offset, biasOffset: P.b_q?.offset }));
+    // loss and ∂L/∂O, scaled by 1/(B·T) for the mean over the whole window
+    const lk = createLoss(dev, c.loss);
+    const loss = own(lk, lk.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R, Q, scale: 1 / (B * this.T) }));
+    const sum = createReduceSum(dev);
+    const lossSum = this.chunks === 1 ? own(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss })) : undefined;
+    const dW_qh = own(tA, tA.bind({ a: buf.dO, b: hsTop, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: P.W_qh!.offset, beta: 1 }));
+    const db_q = P.b_q ? own(cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: P.b_q.offset, beta: 1 })) : undefined;
+    // ∂L/∂h_t of the top layer from the outputs: dO W_qh (R, H)
+    const dHtop = own(mm, mm.bind({ a: buf.dO, b: buf.params, c: buf.dHtop }, { M: R, N: H, K: Q, bOffset: P.W_qh!.offset }));
+    return { len, layers, output, loss, lossSum, dW_qh, db_q, dHtop };
   }
 
-  private sumsq(list: RecordedDispatch[]) {
-    const sq = createReduceSum(this.device, { square: true });
-    this.record(list, 'clip', sq, sq.bind({ x: this.buf.grads, partials: this.buf.partials, out: this.buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq }));
-  }
-
-  private build(rows: number) {
-    const dev = this.device, buf = this.buf, B = this.B, H = this.config.hidden;
-    if (this.chunks === 1) {
-      this.bound.push(...this.chunkDispatches(rows, this.T, 0, true).step);
-    } else {
-      // the last chunk is processed first (beta 0); the others add to it
-      this.last = this.chunkDispatches(rows, this.lastChunk, 0, false);
-      this.full = this.chunkDispatches(rows, this.C, 1, false);
-      const sum = createReduceSum(dev);
-      this.record(this.finish, 'output', sum, sum.bind({ x: buf.lossAll, partials: buf.partials, out: buf.stats }, { n: B * this.T, outIndex: STATS.loss }));
-      this.sumsq(this.finish);
+  /** Bind what runs once per step: W_hhᵀ, the norms, the carried state, the diagnostics. */
+  private bindStep() {
+    const c = this.config, dev = this.device, buf = this.buf, B = this.B, H = c.hidden;
+    const { G } = cellSizes(c);
+    const tr = createTranspose(dev);
+    for (let l = 0; l < this.L; l++) {
+      // the forward recurrence reads W_hhᵀ (H, G·H): neighbouring threads, neighbouring weights
+      const at = this.layout.byName[layerNames(c, l).W_hh]!.offset;
+      this.transposes.push(this.own(dispatch(tr, tr.bind({ x: buf.params, out: buf[`whhT${l}`] }, { rows: G * H, cols: H, xOffset: at }))));
     }
-    // the carried state (encodeCarryState): into the window's initial state
+    const sum = createReduceSum(dev);
+    if (this.chunks > 1) {
+      this.lossAllSum = this.own(dispatch(sum, sum.bind({ x: buf.lossAll, partials: buf.partials, out: buf.stats }, { n: B * this.T, outIndex: STATS.loss })));
+    }
+    const sq = createReduceSum(dev, { square: true });
+    this.sumsq = this.own(dispatch(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq })));
+    // the state carried into the next window (encodeCarryState), zeroed after a skipped step
     const carry = createCarryState(dev);
-    const states = this.chunks === 1 ? buf.hs : buf.checkpoints;
-    this.carry = this.record([], 'input', carry, carry.bind({ last: buf.hCarry, stats: buf.stats, hs: states }, { n: B * H }));
-    // diagnostics: ‖∂L/∂h_t‖ (the backward pass leaves ∂L/∂h in dHo), per chunk, and ρ(W_hh)
+    this.carry = this.own(dispatch(carry, carry.bind({ last: buf.hCarry, stats: buf.stats, hs: buf.checkpoints }, { n: stateFloats(c, B) })));
+    // diagnostics: ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) of the top layer per chunk, ρ(W_hh) of layer 0
     const norms = createSegmentNorms(dev);
     for (let k = 0; k < this.chunks; k++) {
       const len = this.chunkLength(k);
-      this.record(this.normsAt, 'clip', norms, norms.bind({ x: buf.dHo, out: buf.diag }, { segments: len, len: B * H, outOffset: k * this.C }));
+      this.dhNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, outOffset: k * this.C }))));
+      if (this.K === 2) this.dcNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dC, out: buf.diag }, { segments: len, len: B * H, outOffset: this.T + POWER_ITERS + k * this.C }))));
     }
-    if (H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
+    if (c.cell === 'rnn' && H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
       const power = createPowerIteration(dev, H);
-      this.power = this.record([], 'clip', power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: this.layout.byName.W_hh!.offset, iters: POWER_ITERS, outOffset: this.T }));
+      const at = this.layout.byName[layerNames(c, 0).W_hh]!.offset;
+      this.power = this.own(dispatch(power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: at, iters: POWER_ITERS, outOffset: this.T })));
     }
   }
 
@@ -264,132 +346,206 @@ export class BpttEngine {
         const tokens = (input as Uint32Array).subarray(k * rowsPer, k * rowsPer + len * this.B);
         bucketByToken(tokens, V, this.csr.start.subarray(k * (V + 1), (k + 1) * (V + 1)), this.csr.order.subarray(k * rowsPer, k * rowsPer + tokens.length));
       }
-      upload(this.device, this.chunks === 1 ? this.buf.start : this.buf.startAll, this.csr.start);
-      upload(this.device, this.chunks === 1 ? this.buf.order : this.buf.orderAll, this.csr.order);
+      upload(this.device, this.buf.startAll, this.csr.start);
+      upload(this.device, this.buf.orderAll, this.csr.order);
     }
-  }
-
-  /** Upload the per-step multipliers ξ (T). */
-  writeXi(xi: Float32Array): void {
-    this.live();
-    if (xi.length !== this.T) throw new BpttError('xi', `length ${xi.length}`, `must have T = ${this.T} entries`);
-    upload(this.device, this.buf.xiAll, xi);
-  }
-
-  /** The buffer holding the window's initial state at offset 0 (and, at the end, the final state). */
-  private get states(): GPUBuffer {
-    return this.chunks === 1 ? this.buf.hs : this.buf.checkpoints;
-  }
-
-  /** Set the initial state h0 (B, H); zeros when absent. */
-  writeH0(h0?: ArrayLike<number>): void {
-    this.live();
-    const n = this.B * this.config.hidden;
-    const data = new Float32Array(n);
-    if (h0) {
-      if (h0.length !== n) throw new BpttError('h0', `length ${h0.length}`, `must have B·H = ${n} entries`);
-      for (let i = 0; i < n; i++) {
-        if (!Number.isFinite(h0[i])) throw new BpttError(`h0[${i}]`, show(h0[i]), 'must be finite');
-        data[i] = h0[i];
-      }
-    }
-    upload(this.device, this.states, data);
-  }
-
-  /** Byte offset of the final state h_T in `states`. */
-  private get finalOffset(): number {
-    return (this.chunks === 1 ? this.T : this.chunks) * this.B * this.config.hidden * 4;
   }
 
   /**
-   * Carry the last state into h0 for the next minibatch, detached (d2l's
-   * sequential partitioning); zero instead after a skipped (non-finite) step.
-   * Recorded into `encoder` before the step.
+   * Upload the window's multipliers: a plan from Truncation.plan (its
+   * streams must match this engine's), or one ξ per step shared by the batch (T).
+   */
+  writeXi(xi: XiPlan | Float32Array): void {
+    this.live();
+    if (xi instanceof Float32Array) {
+      if (xi.length !== this.T) throw new BpttError('xi', `length ${xi.length}`, `must have T = ${this.T} entries`);
+      xi = sharedPlan(xi, this.B);
+    }
+    if (xi.T !== this.T || xi.B !== this.B) throw new BpttError('xi', `plan for T=${xi.T}, B=${xi.B}`, `must be for T = ${this.T}, B = ${this.B}`);
+    if (xi.streams !== this.streams) throw new BpttError('xi', `${xi.streams} streams`, `this engine was built for ${this.streams} (BpttShape.streams = truncation.streams(T))`);
+    upload(this.device, this.buf.xiAll, xi.data);
+  }
+
+  private get stateBytes(): number {
+    return stateFloats(this.config, this.B) * 4;
+  }
+
+  /**
+   * Set the initial states, each [layers][B][H] flattened (layer-major);
+   * zeros when absent. c0 only for LSTM.
+   */
+  writeH0(h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
+    this.live();
+    const n = this.B * this.config.hidden, L = this.L;
+    const data = new Float32Array(stateFloats(this.config, this.B));
+    const put = (name: string, v: ArrayLike<number> | undefined, slot: number) => {
+      if (!v) return;
+      if (v.length !== L * n) throw new BpttError(name, `length ${v.length}`, `must have layers·B·H = ${L * n} entries`);
+      for (let l = 0; l < L; l++) {
+        for (let i = 0; i < n; i++) {
+          const x = v[l * n + i];
+          if (!Number.isFinite(x)) throw new BpttError(`${name}[${l * n + i}]`, show(x), 'must be finite');
+          data[(l * this.K + slot) * n + i] = x;
+        }
+      }
+    };
+    put('h0', h0, 0);
+    if (c0 && this.K !== 2) throw new BpttError('c0', 'given', `only an LSTM has a cell state (cell = ${this.config.cell})`);
+    put('c0', c0, 1);
+    upload(this.device, this.buf.checkpoints, data);
+  }
+
+  /**
+   * Carry the last states into the next window's initial states, detached
+   * (d2l's sequential partitioning); zeros instead after a skipped
+   * (non-finite) step. Recorded into `encoder` before the step.
    */
   encodeCarryState(encoder: GPUCommandEncoder): void {
-    const bytes = this.B * this.config.hidden * 4;
-    encoder.copyBufferToBuffer(this.states, this.finalOffset, this.buf.hCarry, 0, bytes);
+    encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
     const pass = encoder.beginComputePass({ label: 'bptt.carry' });
     this.carry.encode(pass);
     pass.end();
   }
 
-  /** Zero the initial state (random sampling: no state between minibatches). */
+  /** Zero the initial states (random sampling: no state between minibatches). */
   encodeResetState(encoder: GPUCommandEncoder): void {
-    encoder.clearBuffer(this.states, 0, this.B * this.config.hidden * 4);
+    encoder.clearBuffer(this.buf.checkpoints, 0, this.stateBytes);
   }
 
-  /** Record what must happen before the step's passes (the gradient carried into the window is zero). */
-  encodePrologue(encoder: GPUCommandEncoder): void {
-    this.live();
-    encoder.clearBuffer(this.buf.dHc);
+  /** Copy chunk k's slice of the window (inputs; with `targets`, targets, ξ and token buckets) into the chunk buffers. */
+  private encodeChunkInputs(encoder: GPUCommandEncoder, k: number, len: number, targets: boolean) {
+    if (this.chunks === 1) return;
+    const c = this.config, buf = this.buf, B = this.B, C = this.C;
+    const inBytes = (c.input === 'tokens' ? 1 : c.inputSize) * B * 4;
+    encoder.copyBufferToBuffer(buf.inputAll, k * C * inBytes, buf.input, 0, len * inBytes);
+    if (!targets) return;
+    const tgBytes = (c.loss === 'mse' ? c.outputSize : 1) * B * 4;
+    encoder.copyBufferToBuffer(buf.targetAll, k * C * tgBytes, buf.target, 0, len * tgBytes);
+    const T = this.T, whole = xiStride(T, B), chunk = xiStride(C, B);
+    for (let s = 0; s < this.streams; s++) {
+      encoder.copyBufferToBuffer(buf.xiAll, (s * whole + k * C) * 4, buf.xi, s * chunk * 4, len * 4);
+      encoder.copyBufferToBuffer(buf.xiAll, (s * whole + T + k * C * B) * 4, buf.xi, (s * chunk + C) * 4, len * B * 4);
+    }
+    if (this.csr) {
+      const V1 = c.inputSize + 1;
+      encoder.copyBufferToBuffer(buf.startAll, k * V1 * 4, buf.start, 0, V1 * 4);
+      encoder.copyBufferToBuffer(buf.orderAll, k * C * B * 4, buf.order, 0, len * B * 4);
+    }
+  }
+
+  /** Copy checkpoint k (every layer's h, and c) into each layer's state 0, or state `len` out to checkpoint k. */
+  private encodeStates(encoder: GPUCommandEncoder, k: number, len: number, out: boolean) {
+    const n = this.B * this.config.hidden * 4;
+    for (let l = 0; l < this.L; l++) {
+      for (let slot = 0; slot < this.K; slot++) {
+        const states = this.buf[`${slot === 0 ? 'hs' : 'cs'}${l}`];
+        const at = k * this.stateBytes + (l * this.K + slot) * n;
+        if (out) encoder.copyBufferToBuffer(states, len * n, this.buf.checkpoints, at, n);
+        else encoder.copyBufferToBuffer(this.buf.checkpoints, at, states, 0, n);
+      }
+    }
+  }
+
+  /** The chunk's forward pass, every layer: input projection, then the recurrence. */
+  private encodeForward(pass: PassScope, steps: ChunkDispatches) {
+    for (const layer of steps.layers) {
+      layer.input.encode(pass.pass('input'));
+      layer.forward.encode(pass.pass('forward'));
+    }
   }
 
   /**
-   * Record forward, loss, BPTT, weight gradients and Σg² into `encoder`; with
-   * `diagnostics`, also ‖∂L/∂h_t‖ per step and ρ(W_hh) into buf.diag.
+   * Record a whole forward + backward into `encoder`: forward, loss, BPTT per
+   * gradient stream, weight gradients and Σg²; with `diagnostics`, also
+   * ‖∂L/∂h_t‖ per step and ρ(W_hh) into buf.diag. `passes` (profiling only)
+   * decides how compute passes are opened.
    */
-  encodeStep(encoder: GPUCommandEncoder, opts: { diagnostics?: boolean } = {}): void {
-    this.encodePrologue(encoder);
-    if (this.chunks === 1) {
-      const pass = encoder.beginComputePass({ label: 'bptt' });
-      for (const b of this.bound) b.encode(pass);
-      if (opts.diagnostics) this.encodeDiagnostics(pass);
-      pass.end();
-      return;
-    }
-    const B = this.B, H = this.config.hidden, n = this.chunks, C = this.C, buf = this.buf;
-    const stateBytes = B * H * 4;
-    const inBytes = (this.config.input === 'tokens' ? 1 : this.config.inputSize) * B * 4;
-    const tgBytes = (this.config.loss === 'mse' ? this.config.outputSize : 1) * B * 4;
-    const V1 = this.config.inputSize + 1;
-    const slices = (k: number, len: number, targets: boolean) => {
-      encoder.copyBufferToBuffer(buf.inputAll, k * C * inBytes, buf.input, 0, len * inBytes);
-      encoder.copyBufferToBuffer(buf.checkpoints, k * stateBytes, buf.hs, 0, stateBytes);
-      if (!targets) return;
-      encoder.copyBufferToBuffer(buf.targetAll, k * C * tgBytes, buf.target, 0, len * tgBytes);
-      encoder.copyBufferToBuffer(buf.xiAll, k * C * 4, buf.xi, 0, len * 4);
-      if (this.csr) {
-        encoder.copyBufferToBuffer(buf.startAll, k * V1 * 4, buf.start, 0, V1 * 4);
-        encoder.copyBufferToBuffer(buf.orderAll, k * C * B * 4, buf.order, 0, len * B * 4);
+  encodeStep(encoder: GPUCommandEncoder, opts: { diagnostics?: boolean; passes?: PassScope } = {}): void {
+    this.live();
+    const buf = this.buf, n = this.chunks;
+    const passes = opts.passes ?? singlePass(encoder, 'bptt');
+    // every weight GEMM below adds to the gradients; the carried gradients start at zero
+    encoder.clearBuffer(buf.grads);
+    for (let s = 0; s < this.streams; s++) {
+      for (let l = 0; l < this.L; l++) {
+        encoder.clearBuffer(buf[`dHc${s}.${l}`]);
+        if (this.K === 2) encoder.clearBuffer(buf[`dCc${s}.${l}`]);
       }
-    };
-    // forward through the chunks, keeping each chunk's initial state
+    }
+    // W_hhᵀ for the forward recurrences (the weights do not change within a step)
+    for (const t of this.transposes) t.encode(passes.pass('forward'));
+    // forward through the chunks, keeping each chunk's initial states
     for (let k = 0; k < n; k++) {
-      const len = this.chunkLength(k);
-      slices(k, len, false);
-      const pass = encoder.beginComputePass({ label: `bptt.forward.${k}` });
-      for (const d of (k === n - 1 ? this.last! : this.full!).forward) d.encode(pass);
-      pass.end();
-      encoder.copyBufferToBuffer(buf.hs, len * stateBytes, buf.checkpoints, (k + 1) * stateBytes, stateBytes);
+      const steps = k === n - 1 ? this.lastSteps : this.chunkSteps;
+      passes.end();
+      this.encodeChunkInputs(encoder, k, steps.len, n === 1);
+      this.encodeStates(encoder, k, 0, false);
+      this.encodeForward(passes, steps);
+      if (n > 1) {
+        passes.end();
+        this.encodeStates(encoder, k + 1, steps.len, true);
+      }
     }
-    // backward, last chunk first: recompute its forward, continue the carried gradient
+    // backward, last chunk first: recompute its forward (chunked), then the output layer and the reverse recurrences
     for (let k = n - 1; k >= 0; k--) {
-      const len = this.chunkLength(k);
-      slices(k, len, true);
-      const pass = encoder.beginComputePass({ label: `bptt.chunk.${k}` });
-      for (const d of (k === n - 1 ? this.last! : this.full!).step) d.encode(pass);
-      if (opts.diagnostics) this.normsAt[k].encode(pass);
-      pass.end();
-      encoder.copyBufferToBuffer(buf.lossRows, 0, buf.lossAll, k * C * B * 4, len * B * 4);
+      const steps = k === n - 1 ? this.lastSteps : this.chunkSteps;
+      if (n > 1) {
+        passes.end();
+        this.encodeChunkInputs(encoder, k, steps.len, true);
+        this.encodeStates(encoder, k, 0, false);
+        this.encodeForward(passes, steps);
+      }
+      steps.output.encode(passes.pass('output'));
+      steps.loss.encode(passes.pass('output'));
+      steps.lossSum?.encode(passes.pass('output'));
+      steps.dW_qh.encode(passes.pass('weight-grads'));
+      steps.db_q?.encode(passes.pass('weight-grads'));
+      steps.dHtop.encode(passes.pass('output'));
+      for (let s = 0; s < this.streams; s++) {
+        for (let l = this.L - 1; l >= 0; l--) {
+          const layer = steps.layers[l];
+          layer.backward[s].encode(passes.pass('backward'));
+          const wg = passes.pass('weight-grads');
+          layer.dW_ih.encode(wg);
+          layer.dW_hh.encode(wg);
+          layer.db_ih?.encode(wg);
+          layer.db_hh?.encode(wg);
+          layer.dX?.encode(passes.pass('backward'));
+        }
+        if (s === 0 && opts.diagnostics) {
+          this.dhNorms[k].encode(passes.pass('clip'));
+          this.dcNorms[k]?.encode(passes.pass('clip'));
+        }
+      }
+      if (n > 1) {
+        passes.end();
+        encoder.copyBufferToBuffer(buf.lossRows, 0, buf.lossAll, k * this.C * this.B * 4, steps.len * this.B * 4);
+      }
     }
-    const pass = encoder.beginComputePass({ label: 'bptt.finish' });
-    for (const d of this.finish) d.encode(pass);
-    if (opts.diagnostics) this.power?.encode(pass);
-    pass.end();
-  }
-
-  /** Unchunked: ‖∂L/∂h_t‖ of the last step's ∂L/∂h and ρ(W_hh), into buf.diag. */
-  private encodeDiagnostics(pass: GPUComputePassEncoder): void {
-    this.normsAt[0].encode(pass);
-    this.power?.encode(pass);
+    // the loss of the whole window (chunked), Σ g², and ρ(W_hh)
+    this.lossAllSum?.encode(passes.pass('output'));
+    this.sumsq.encode(passes.pass('clip'));
+    if (opts.diagnostics) this.power?.encode(passes.pass('clip'));
+    passes.end();
+    if (n === 1) this.encodeStates(encoder, 1, this.T, true);
   }
 
   /** Decode a copy of buf.diag. */
   decodeDiagnostics(data: ArrayBuffer): Diagnostics {
-    const f = new Float32Array(data, 0, this.T + POWER_ITERS);
-    const growth = f.slice(this.T);
-    return { dhNorms: f.slice(0, this.T), growth, spectralRadius: this.power ? spectralRadius(growth) : NaN };
+    const T = this.T;
+    const f = new Float32Array(data, 0, T * this.K + POWER_ITERS);
+    const growth = f.slice(T, T + POWER_ITERS);
+    return {
+      dhNorms: f.slice(0, T),
+      dcNorms: f.slice(T + POWER_ITERS),
+      growth,
+      spectralRadius: this.power ? spectralRadius(growth) : NaN,
+    };
+  }
+
+  /** Bytes of buf.diag that decodeDiagnostics reads. */
+  get diagnosticsBytes(): number {
+    return (this.T * this.K + POWER_ITERS) * 4;
   }
 
   /** One forward + backward, submitted (no update); with diagnostics when asked. */
@@ -409,11 +565,13 @@ export class BpttEngine {
     if (this.chunks === 1) {
       const enc = this.device.createCommandEncoder({ label: 'bptt.diagnostics' });
       const pass = enc.beginComputePass();
-      this.encodeDiagnostics(pass);
+      this.dhNorms[0].encode(pass);
+      this.dcNorms[0]?.encode(pass);
+      this.power?.encode(pass);
       pass.end();
       this.device.queue.submit([enc.finish()]);
     }
-    return this.decodeDiagnostics(await readBuffer(this.device, this.buf.diag, 0, (this.T + POWER_ITERS) * 4));
+    return this.decodeDiagnostics(await readBuffer(this.device, this.buf.diag, 0, this.diagnosticsBytes));
   }
 
   /** The gradients of the last pass, per parameter (a readback). */
@@ -440,24 +598,39 @@ export class BpttEngine {
     return new Float32Array(await readBuffer(this.device, this.buf.stats, 0, 4))[0];
   }
 
-  /** All states Hs: ((T + 1), B, H) (unchunked engines; a chunked one keeps only each chunk's first state). */
-  async readStates(): Promise<Float32Array> {
+  /** The final states of every layer, slot 0 (h) or 1 (c), [layers][B][H] flattened. */
+  private async readFinal(slot: number): Promise<Float32Array> {
     this.live();
-    if (this.chunks > 1) throw new BpttError('readStates', 'chunked engine', `only chunk boundaries are kept (chunk = ${this.C} < steps = ${this.T}); use readLastState`);
-    return readFloats(this.device, this.buf.hs, 0, (this.T + 1) * this.B * this.config.hidden);
+    const n = this.B * this.config.hidden, L = this.L, K = this.K;
+    const all = await readFloats(this.device, this.buf.checkpoints, (this.chunks * this.stateBytes) / 4, L * K * n);
+    const out = new Float32Array(L * n);
+    for (let l = 0; l < L; l++) out.set(all.subarray((l * K + slot) * n, (l * K + slot + 1) * n), l * n);
+    return out;
   }
 
-  /** The final state h_T: (B, H). */
-  async readLastState(): Promise<Float32Array> {
-    this.live();
-    const n = this.B * this.config.hidden;
-    return readFloats(this.device, this.states, this.finalOffset / 4, n);
+  /** The final hidden states h_T of every layer: [layers][B][H] flattened. */
+  readLastState(): Promise<Float32Array> {
+    return this.readFinal(0);
   }
 
-  /** ∂L/∂h0 (B, H) of the last pass (times ξ_0). */
+  /** The final cell states c_T of an LSTM: [layers][B][H] flattened. */
+  readLastCell(): Promise<Float32Array> {
+    if (this.K !== 2) throw new BpttError('readLastCell', this.config.cell, 'only an LSTM has a cell state');
+    return this.readFinal(1);
+  }
+
+  /** ∂L/∂h0 of every layer ([layers][B][H], times ξ_0), summed over the gradient streams. */
   async readDh0(): Promise<Float32Array> {
     this.live();
-    return readFloats(this.device, this.buf.dHc, 0, this.B * this.config.hidden);
+    const n = this.B * this.config.hidden;
+    const out = new Float32Array(this.L * n);
+    for (let s = 0; s < this.streams; s++) {
+      for (let l = 0; l < this.L; l++) {
+        const g = await readFloats(this.device, this.buf[`dHc${s}.${l}`], 0, n);
+        for (let i = 0; i < n; i++) out[l * n + i] += g[i];
+      }
+    }
+    return out;
   }
 
   /** Same as destroy(). */
@@ -465,13 +638,12 @@ export class BpttEngine {
     this.destroy();
   }
 
-  /** Destroy every GPU buffer and bind group this engine owns. */
+  /** Destroy every GPU buffer and uniform this engine owns. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const d of this.owned) d.destroy();
     this.owned.length = 0;
-    this.bound.length = 0;
     this.arena.destroy();
   }
 }

@@ -6,12 +6,12 @@
 // chunk; the initial state of every chunk is kept (checkpoints); the backward
 // pass recomputes each chunk's forward from its checkpoint and carries
 // ∂L/∂h across chunk boundaries, so full BPTT still spans the whole sequence.
-import { validateConfig, type RnnConfig } from '../model/config';
+import { validateConfig, GATES, type RnnConfig, type ModelConfig } from '../model/config';
 import { paramLayout } from '../model/params';
 import { STORAGE, COPY_DST, COPY_SRC } from '../gpu/buffers';
 import { BpttError, requireInt, show } from '../errors';
 import { MATMUL_TILE } from '../kernels/matmul';
-import { maxHidden, autoRows } from '../kernels/rnn';
+import { cellAutoRows, cellMaxHidden } from './cells';
 import { STATS } from '../kernels/clip-update';
 
 /** A model and the minibatch shape an engine is built for. */
@@ -30,11 +30,13 @@ export interface BpttShape {
    * one chunk.
    */
   chunk?: number;
+  /** Gradient streams S (default 1; TBPTT(k1, k2) needs truncation.streams(T)). */
+  streams?: number;
 }
 
 /** A shape after checkShape: every field known and within the device's limits. */
 export interface CheckedShape {
-  config: RnnConfig;
+  config: ModelConfig;
   batch: number;
   steps: number;
   rows: number;
@@ -44,15 +46,18 @@ export interface CheckedShape {
   chunks: number;
   /** Steps in the last chunk (T − (chunks − 1)·C). */
   lastChunk: number;
+  /** Gradient streams S. */
+  streams: number;
 }
 
 /** Power-iteration steps for the spectral radius of W_hh (diagnostics). */
 export const POWER_ITERS = 48;
 
-export type BufferName =
-  | 'params' | 'grads' | 'zx' | 'hs' | 'o' | 'dO' | 'dHo' | 'dZ' | 'dHc' | 'xi' | 'input' | 'target'
-  | 'start' | 'order' | 'lossRows' | 'partials' | 'stats' | 'hCarry' | 'whhT' | 'diag'
-  | 'inputAll' | 'targetAll' | 'xiAll' | 'startAll' | 'orderAll' | 'lossAll' | 'checkpoints';
+/**
+ * A buffer's name. Per layer l: zx{l}, hs{l}, cs{l} (LSTM), gates{l}
+ * (LSTM, GRU), whhT{l}; per stream s and layer l: dHc{s}.{l}, dCc{s}.{l}.
+ */
+export type BufferName = string;
 
 /** One buffer of the plan. */
 export interface BufferPlan {
@@ -63,33 +68,65 @@ export interface BufferPlan {
 
 const S = STORAGE | COPY_DST | COPY_SRC;
 
+/** The sizes the plan is made of: per layer state K (2 for LSTM: h and c), gates G, stored gate floats. */
+export function cellSizes(c: RnnConfig): { L: number; K: number; G: number; stored: number; dGh: boolean } {
+  const cell = c.cell ?? 'rnn';
+  return { L: c.layers ?? 1, K: cell === 'lstm' ? 2 : 1, G: GATES[cell], stored: cell === 'rnn' ? 0 : 4, dGh: cell === 'gru' };
+}
+
 /** Bytes per step of each buffer that holds one chunk. */
-function perStep(c: RnnConfig, B: number): [BufferName, number][] {
+function perStep(c: RnnConfig, B: number, streams: number): [BufferName, number][] {
   const H = c.hidden, Q = c.outputSize, d = c.inputSize, tokens = c.input === 'tokens';
-  return [
-    ['zx', B * H * 4], ['hs', B * H * 4], ['o', B * Q * 4], ['dO', B * Q * 4], ['dHo', B * H * 4], ['dZ', B * H * 4],
-    ['xi', 4], ['input', tokens ? B * 4 : B * d * 4], ['target', c.loss === 'mse' ? B * Q * 4 : B * 4],
+  const { L, K, G, stored, dGh } = cellSizes(c);
+  const out: [BufferName, number][] = [];
+  for (let l = 0; l < L; l++) {
+    out.push([`zx${l}`, B * G * H * 4], [`hs${l}`, B * H * 4]);
+    if (K === 2) out.push([`cs${l}`, B * H * 4]);
+    if (stored) out.push([`gates${l}`, B * stored * H * 4]);
+  }
+  out.push(
+    ['o', B * Q * 4], ['dO', B * Q * 4], ['dHtop', B * H * 4], ['dG', B * G * H * 4], ['dH', B * H * 4],
+    ['xi', streams * (B + 1) * 4 + 4], ['input', tokens ? B * 4 : B * d * 4], ['target', c.loss === 'mse' ? B * Q * 4 : B * 4],
     ['order', tokens ? B * 4 : 0], ['lossRows', B * 4],
-  ];
+  );
+  if (dGh) out.push(['dGh', B * G * H * 4]);
+  if (K === 2) out.push(['dC', B * H * 4]);
+  if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4]);
+  if (L > 1 && K === 2) out.push(['dClow', B * H * 4]);
+  return out;
+}
+
+/** Floats of one set of states (every layer's h, and c for LSTM): L·K·B·H. */
+export function stateFloats(c: RnnConfig, B: number): number {
+  const { L, K } = cellSizes(c);
+  return L * K * B * c.hidden;
 }
 
 /** Every buffer a checked shape needs (chunk-sized ones for C steps; whole-sequence ones when chunked). */
-export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' | 'chunk'>): BufferPlan[] {
-  const c = s.config, B = s.batch, T = s.steps, C = s.chunk;
+export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' | 'chunk' | 'streams'>): BufferPlan[] {
+  const c = s.config, B = s.batch, T = s.steps, C = s.chunk, streams = s.streams;
   const H = c.hidden, d = c.inputSize, tokens = c.input === 'tokens';
+  const { L, K, G } = cellSizes(c);
   const chunks = Math.ceil(T / C);
-  const L = paramLayout(c);
-  const plan: [BufferName, number][] = perStep(c, B).map(([n, b]) => [n, b * (n === 'hs' ? C + 1 : C)]);
+  const P = paramLayout(c);
+  const plan: [BufferName, number][] = perStep(c, B, streams).map(([n, b]) => [n, b * (n.startsWith('hs') || n.startsWith('cs') ? C + 1 : C)]);
+  for (let l = 0; l < L; l++) {
+    plan.push([`whhT${l}`, H * G * H * 4]);
+    for (let st = 0; st < streams; st++) {
+      plan.push([`dHc${st}.${l}`, B * H * 4]);
+      if (K === 2) plan.push([`dCc${st}.${l}`, B * H * 4]);
+    }
+  }
   plan.push(
-    ['params', L.total * 4], ['grads', L.total * 4], ['dHc', B * H * 4], ['start', tokens ? (d + 1) * 4 : 16],
-    ['partials', 64 * 4], ['stats', STATS.byteSize], ['hCarry', B * H * 4], ['whhT', H * H * 4], ['diag', (T + POWER_ITERS) * 4],
+    ['params', P.total * 4], ['grads', P.total * 4], ['start', tokens ? (d + 1) * 4 : 16],
+    ['partials', 64 * 4], ['stats', STATS.byteSize], ['hCarry', stateFloats(c, B) * 4],
+    ['checkpoints', (chunks + 1) * stateFloats(c, B) * 4], ['diag', (T * K + POWER_ITERS) * 4],
   );
   if (chunks > 1) {
     const R = T * B;
     plan.push(
-      ['inputAll', tokens ? R * 4 : R * d * 4], ['targetAll', c.loss === 'mse' ? R * c.outputSize * 4 : R * 4], ['xiAll', T * 4],
+      ['inputAll', tokens ? R * 4 : R * d * 4], ['targetAll', c.loss === 'mse' ? R * c.outputSize * 4 : R * 4], ['xiAll', streams * (T + R) * 4],
       ['startAll', tokens ? chunks * (d + 1) * 4 : 16], ['orderAll', tokens ? R * 4 : 16], ['lossAll', R * 4],
-      ['checkpoints', (chunks + 1) * B * H * 4],
     );
   }
   return plan.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
@@ -98,7 +135,7 @@ export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' |
 /** Bytes of GPU memory a shape needs (all buffers of planBuffers), chunked as checkShape would. */
 export function estimateBytes(shape: BpttShape & { chunk?: number }): number {
   const chunk = shape.chunk ?? shape.steps;
-  return planBuffers({ config: shape.config, batch: shape.batch, steps: shape.steps, chunk }).reduce((s, p) => s + p.bytes, 0);
+  return planBuffers({ config: validateConfig(shape.config), batch: shape.batch, steps: shape.steps, chunk, streams: shape.streams ?? 1 }).reduce((s, p) => s + p.bytes, 0);
 }
 
 /** The limits chooseChunk reads (a GPUSupportedLimits has them). */
@@ -112,12 +149,12 @@ export interface ChunkLimits {
  * The most steps per chunk (≤ T) whose buffers fit `limits`; throws when not
  * even one step fits or the whole-sequence buffers do not, naming what to reduce.
  */
-export function chooseChunk(config: RnnConfig, B: number, T: number, limits: ChunkLimits): number {
+export function chooseChunk(config: RnnConfig, B: number, T: number, limits: ChunkLimits, streams = 1): number {
   const limit = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   let C = T;
-  for (const [name, bytes] of perStep(config, B)) {
+  for (const [name, bytes] of perStep(config, B, streams)) {
     if (bytes === 0) continue;
-    const fit = Math.floor(limit / bytes) - (name === 'hs' ? 1 : 0);
+    const fit = Math.floor(limit / bytes) - (name.startsWith('hs') || name.startsWith('cs') ? 1 : 0);
     if (fit < 1) {
       throw new BpttError(`buffer ${name}`, `${bytes} bytes per step`, `exceeds this device's limit of ${limit} bytes even for one step (batch=${B}, hidden=${config.hidden}): reduce batch or hidden`);
     }
@@ -125,7 +162,7 @@ export function chooseChunk(config: RnnConfig, B: number, T: number, limits: Chu
   }
   C = Math.min(C, Math.floor((limits.maxComputeWorkgroupsPerDimension * MATMUL_TILE) / B));
   if (C < 1) throw new BpttError('batch', String(B), `GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${limits.maxComputeWorkgroupsPerDimension}: reduce batch`);
-  for (const p of planBuffers({ config, batch: B, steps: T, chunk: C })) {
+  for (const p of planBuffers({ config: validateConfig(config), batch: B, steps: T, chunk: C, streams })) {
     if (p.bytes > limit) {
       throw new BpttError(`buffer ${p.name}`, `${p.bytes} bytes`, `exceeds this device's limit of ${limit} bytes (min of maxBufferSize, maxStorageBufferBindingSize) for batch=${B}, steps=${T}: reduce steps or batch`);
     }
@@ -137,22 +174,24 @@ export function chooseChunk(config: RnnConfig, B: number, T: number, limits: Chu
 export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   const config = validateConfig(shape.config);
   const batch = requireInt('batch', shape.batch, 1, 1 << 20);
-  const rows = shape.rows === undefined ? autoRows(device, config.hidden, batch) : shape.rows;
+  const rows = shape.rows === undefined ? cellAutoRows(device, config.cell, config.hidden, batch) : shape.rows;
   if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4');
   const steps = requireInt('steps', shape.steps, 1, 1 << 24);
+  const streams = requireInt('streams', shape.streams ?? 1, 1, 1 << 12);
   const lim = device.limits;
-  const hmax = maxHidden(device, rows);
+  const hmax = cellMaxHidden(device, config.cell, rows);
   if (config.hidden > hmax) {
-    throw new BpttError('config.hidden', String(config.hidden), `must be ≤ ${hmax} on this device (maxComputeWorkgroupStorageSize = ${lim.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, rows = ${rows})`);
+    throw new BpttError('config.hidden', String(config.hidden), `must be ≤ ${hmax} for cell ${config.cell} on this device (maxComputeWorkgroupStorageSize = ${lim.maxComputeWorkgroupStorageSize} bytes, rows = ${rows} sequences per workgroup)`);
   }
   const wgMax = lim.maxComputeWorkgroupsPerDimension;
   if (Math.ceil(batch / rows) > wgMax) throw new BpttError('batch', String(batch), `must be ≤ ${wgMax * rows} (maxComputeWorkgroupsPerDimension = ${wgMax}, rows = ${rows})`);
   const tiles = (n: number) => Math.ceil(n / MATMUL_TILE);
-  if (tiles(config.hidden) > wgMax || tiles(config.outputSize) > wgMax || tiles(config.inputSize) > wgMax) {
-    throw new BpttError('config', `H=${config.hidden}, Q=${config.outputSize}, d=${config.inputSize}`, `a GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${wgMax}`);
+  const GH = GATES[config.cell] * config.hidden;
+  if (tiles(GH) > wgMax || tiles(config.outputSize) > wgMax || tiles(config.inputSize) > wgMax) {
+    throw new BpttError('config', `G·H=${GH}, Q=${config.outputSize}, d=${config.inputSize}`, `a GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${wgMax}`);
   }
-  const fit = chooseChunk(config, batch, steps, lim);
+  const fit = chooseChunk(config, batch, steps, lim, streams);
   const chunk = shape.chunk === undefined ? fit : requireInt('chunk', shape.chunk, 1, fit);
   const chunks = Math.ceil(steps / chunk);
-  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk };
+  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams };
 }
