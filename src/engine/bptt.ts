@@ -366,7 +366,8 @@ export class BpttEngine {
     upload(this.device, this.buf.xiAll, xi.data);
   }
 
-  private get stateBytes(): number {
+  /** Bytes of one set of states (every layer's h, and c for LSTM; a checkpoint). */
+  get stateBytes(): number {
     return stateFloats(this.config, this.B) * 4;
   }
 
@@ -528,6 +529,30 @@ export class BpttEngine {
     if (opts.diagnostics) this.power?.encode(passes.pass('clip'));
     passes.end();
     if (n === 1) this.encodeStates(encoder, 1, this.T, true);
+  }
+
+  /**
+   * Forward only, for generation: the window's states from the initial ones
+   * and the outputs O (T, B, Q) into buf.o; no loss, no gradients. The final
+   * states land where encodeCarryState takes them from. Unchunked engines.
+   */
+  encodeForwardOnly(encoder: GPUCommandEncoder): void {
+    this.live();
+    if (this.chunks > 1) throw new BpttError('encodeForwardOnly', `${this.chunks} chunks`, 'needs an unchunked engine (a window whose buffers fit)');
+    const passes = singlePass(encoder, 'bptt.forwardOnly');
+    for (const t of this.transposes) t.encode(passes.pass('forward'));
+    passes.end();
+    this.encodeStates(encoder, 0, 0, false);
+    this.encodeForward(passes, this.lastSteps);
+    this.lastSteps.output.encode(passes.pass('output'));
+    passes.end();
+    this.encodeStates(encoder, 1, this.T, true);
+  }
+
+  /** The outputs O (T, B, Q) of the last pass (a readback). */
+  async readOutputs(): Promise<Float32Array> {
+    this.live();
+    return readFloats(this.device, this.buf.o, 0, this.T * this.B * this.config.outputSize);
   }
 
   /** Decode a copy of buf.diag. */
