@@ -3,8 +3,8 @@
 // update, in one command buffer. The loss and gradient norm come back
 // asynchronously through a small ring of staging buffers, so the next step is
 // encoded while the last one's numbers are still on their way.
-import { BpttEngine, POWER_ITERS, type BpttShape, type Diagnostics } from './bptt';
-import { full, type Truncation } from './truncation';
+import { BpttEngine, type BpttShape, type Diagnostics } from './bptt';
+import { full, xiAt, type Truncation, type XiPlan } from './truncation';
 import type { BatchInput } from './batch';
 import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
 import type { Bound } from '../kernels/kernel';
@@ -82,8 +82,10 @@ export interface StepInput extends BatchInput {
 export interface StepHandle {
   /** 1-based index of this call. */
   index: number;
-  /** The multipliers used (T). */
+  /** The multipliers used: ξ_t of the first sequence and stream (T); see `plan` for all. */
   xi: Float32Array;
+  /** Every multiplier and loss mask of the step (per stream, step and sequence). */
+  plan: XiPlan;
   /** Loss, gradient norm, clip scale, skip flag: resolves once the GPU is done. */
   stats: Promise<StepStats>;
   /** With `diagnostics: true`: ‖∂L/∂h_t‖ per step and ρ(W_hh). */
@@ -139,13 +141,13 @@ export class Trainer extends EventTarget {
     const seed = requireInt('seed', options.seed ?? 0, 0, 0xffffffff);
     const inflight = requireInt('inflight', options.inflight ?? 3, 1, 64);
     this.snapshotEvery = requireInt('snapshotEvery', options.snapshotEvery ?? 0, 0, 1 << 30);
-    truncation.check(requireInt('steps', options.steps, 1, 1 << 20));
+    truncation.check(requireInt('steps', options.steps, 1, 1 << 20), requireInt('batch', options.batch, 1, 1 << 20));
     if (options.weights !== undefined) checkWeights(validateConfig(options.config), options.weights);
     this.truncation = truncation;
     this.optimizer = optimizer;
     this.clip = clip;
     this.rng = createRng(seed ^ 0x9e3779b9);
-    const engine = new BpttEngine(device, options);
+    const engine = new BpttEngine(device, { ...options, streams: truncation.streams(options.steps) });
     this.engine = engine;
     this.arena = new BufferArena(device, 'trainer');
     try {
@@ -165,7 +167,7 @@ export class Trainer extends EventTarget {
       for (let i = 0; i < inflight; i++) {
         this.ring.push({
           buffer: this.arena.create(`stats.staging${i}`, STATS.byteSize, MAP_READ | COPY_DST),
-          diag: this.arena.create(`diag.staging${i}`, (engine.T + POWER_ITERS) * 4, MAP_READ | COPY_DST),
+          diag: this.arena.create(`diag.staging${i}`, engine.diagnosticsBytes, MAP_READ | COPY_DST),
           pending: null,
         });
       }
@@ -261,11 +263,12 @@ export class Trainer extends EventTarget {
     if (state !== 'carry' && state !== 'reset') throw new BpttError('state', show(state), 'must be "carry" or "reset"');
     const e = this.engine;
     e.writeBatch(input);
-    const xi = this.truncation.multipliers(e.T, this.rng);
+    const plan = this.truncation.plan(e.T, e.B, this.rng);
+    const xi = Float32Array.from({ length: e.T }, (_, t) => xiAt(plan, 0, t, 0));
     const slot = this.ring[this.calls % this.ring.length];
     if (slot.pending) await slot.pending; // back-pressure: at most `inflight` steps in flight
     if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed during the step');
-    e.writeXi(xi);
+    e.writeXi(plan);
     const enc = this.device.createCommandEncoder({ label: 'trainer.step' });
     if (state === 'carry') e.encodeCarryState(enc);
     else e.encodeResetState(enc);
@@ -307,7 +310,7 @@ export class Trainer extends EventTarget {
         () => {}, // a device lost mid-snapshot keeps the previous one
       );
     }
-    return { index: this.calls, xi, stats, diagnostics };
+    return { index: this.calls, xi, plan, stats, diagnostics };
   }
 
   /** Record the fused clip + update alone into `pass` (for per-phase profiling). */
