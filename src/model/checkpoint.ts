@@ -13,6 +13,7 @@ import { validateConfig, type RnnConfig } from './config';
 import { paramShapes, type ParamName, type Weights } from './params';
 import { encodeSafetensors, decodeSafetensors, type NamedTensor } from './safetensors';
 
+/** The chapter model's parameter names → PyTorch's state-dict names (nn.RNN as `rnn`, nn.Linear as `fc`). */
 export const TORCH_NAMES: Record<ParamName, string> = {
   W_hx: 'rnn.weight_ih_l0',
   W_hh: 'rnn.weight_hh_l0',
@@ -21,8 +22,11 @@ export const TORCH_NAMES: Record<ParamName, string> = {
   b_q: 'fc.bias',
 };
 
+/** What a checkpoint holds. */
 export interface CheckpointData {
+  /** The model. */
   config: RnnConfig;
+  /** The parameters, by the engine's names (see paramShapes). */
   weights: Weights;
   /** Optimizer state, when saved. */
   optimizer?: { kind: string; step: number; s1?: Weights; s2?: Weights };
@@ -44,6 +48,10 @@ function tensorsOf(c: RnnConfig, w: Weights, prefix: string, torch: boolean): Re
   return out;
 }
 
+/**
+ * Write a checkpoint as safetensors bytes with PyTorch's state-dict names and
+ * metadata (config, step, vocabulary, optimizer). Browser-safe: bytes out.
+ */
 export function saveCheckpoint(d: CheckpointData): Uint8Array {
   const tensors: Record<string, NamedTensor> = tensorsOf(d.config, d.weights, '', true);
   if (d.optimizer?.s1) Object.assign(tensors, tensorsOf(d.config, d.optimizer.s1, 'optim.s1.', true));

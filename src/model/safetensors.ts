@@ -3,11 +3,19 @@
 // bytes), written and read with every field checked.
 import { BpttError } from '../errors';
 
+/** One tensor of a safetensors file: its shape and its f32 values, row-major. */
 export interface NamedTensor {
+  /** The dimensions, outermost first. */
   shape: number[];
+  /** The values, row-major (length = the product of shape). */
   data: Float32Array;
 }
 
+/**
+ * Write tensors (F32) and string metadata as safetensors bytes. Tensors are
+ * laid out in name order; the header is padded to 8 bytes. Browser-safe:
+ * bytes out, no file system.
+ */
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
@@ -33,11 +41,19 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   return out;
 }
 
+/** A decoded safetensors file. */
 export interface Decoded {
+  /** The tensors by name (copies, independent of the input bytes). */
   tensors: Record<string, NamedTensor>;
+  /** The `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 
+/**
+ * Read safetensors bytes, checking every field: a malformed file is a
+ * BpttError naming the field (prefixed by `field`). Only F32 tensors are
+ * accepted. Browser-safe: bytes in.
+ */
 export function decodeSafetensors(bytes: Uint8Array, field = 'checkpoint'): Decoded {
   if (bytes.length < 8) throw new BpttError(field, `${bytes.length} bytes`, 'is truncated: a safetensors file starts with an 8-byte header length');
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
