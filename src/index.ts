@@ -17,5 +17,5 @@ export { BUILTIN_CORPUS } from './data/builtin';
 export { CharLM, generate, type CharLmOptions, type EpochResult, type StepInfo } from './lm/charlm';
 export { createRng, type Rng } from './util/rng';
 export { generateIds, generateText, pickToken, type GeneratorWeights } from './lm/generate';
-export { saveCheckpoint, loadCheckpoint, TORCH_NAMES, type CheckpointData } from './model/checkpoint';
+export { saveCheckpoint, loadCheckpoint, torchName, TORCH_NAMES, OUTPUT_MODULES, type CheckpointData } from './model/checkpoint';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type Decoded } from './model/safetensors';

@@ -17,6 +17,23 @@ import { createRng } from '../src/util/rng';
 import { upload } from '../src/gpu/buffers';
 import type { StepStats } from '../src/kernels/clip-update';
 
+/**
+ * Record every snapshot the trainer takes (its `snapshotEvery` ones call
+ * `snapshot()`), so a test can wait on those promises themselves. The
+ * trainer's own `.then` (which sets lastSnapshot) was registered on each
+ * promise before `settled()` awaits it, so it has run when `settled()` resolves.
+ */
+function awaitSnapshots(tr: Trainer) {
+  const taken: Promise<TrainerSnapshot>[] = [];
+  const original = tr.snapshot.bind(tr);
+  tr.snapshot = () => {
+    const p = original();
+    taken.push(p);
+    return p;
+  };
+  return { settled: async () => (await Promise.all(taken)).map((s) => s.calls) };
+}
+
 const same = (a: Weights, b: Weights) => Object.keys(a).every((k) => Buffer.from((a as never as Record<string, Float32Array>)[k].buffer).equals(Buffer.from((b as never as Record<string, Float32Array>)[k].buffer)));
 
 describe('checkpoints (safetensors, PyTorch names)', () => {
@@ -70,10 +87,10 @@ describe('checkpoints (safetensors, PyTorch names)', () => {
     ['a header that is JSON but not a header', () => { const b = good(); b[12] = 0x7b; b[13] = 0x7b; return b; }, /dtype = undefined: must be "F32"/],
     ['not safetensors at all', () => new TextEncoder().encode('hello world, this is text'), /exceeds the file|not valid JSON/],
     ['another model (hidden 8)', () => saveCheckpoint({ config: makeConfig({ hidden: 8 }), weights: initWeights(makeConfig({ hidden: 8 }), createRng(1)), step: 0 }), /checkpoint config\.hidden = 8: does not match the model's 6/],
-    ['a NaN weight', () => { const w = initWeights(c, createRng(3)); w.W_hh[4] = NaN; return saveCheckpoint({ config: c, weights: w, step: 0 }); }, /rnn\.weight_hh_l0\[4\] = NaN: must be finite/],
+    ['a NaN weight', () => { const { tensors, metadata } = decodeSafetensors(good()); tensors['rnn.weight_hh_l0'].data[4] = NaN; return encodeSafetensors(tensors, metadata); }, /rnn\.weight_hh_l0\[4\] = NaN: must be finite/],
     ['a missing tensor', () => { const w = initWeights(c, createRng(1)); return encodeSafetensors({ 'rnn.weight_ih_l0': { shape: [6, 7], data: w.W_hx } }, { config: JSON.stringify(c) }); }, /rnn\.weight_hh_l0 = missing/],
     ['a wrong shape', () => { const w = initWeights(c, createRng(1)); return encodeSafetensors({ 'rnn.weight_ih_l0': { shape: [7, 6], data: w.W_hx } }, { config: JSON.stringify(c) }); }, /rnn\.weight_ih_l0\.shape = \[7,6\]: must be \[6,7\]/],
-    ['a bad dtype', () => { const b = good(); const s = new TextDecoder().decode(b); return new TextEncoder().encode(s.replace('"F32"', '"F64"')); }, /dtype = F64: must be "F32"/],
+    ['a bad dtype', () => { const b = good(); const at = Buffer.from(b).indexOf('"F32"'); b[at + 2] = 0x36; b[at + 3] = 0x34; return b; }, /dtype = F64: must be "F32"/],
   ];
   for (const [name, make, msg] of broken) {
     it(`refused: ${name}, and the model is left as it was`, async () => {
@@ -134,9 +151,12 @@ describe('device loss', () => {
     const d1 = await createNodeDevice({ quiet: true });
     const tr = new Trainer(d1, opts);
     const lost = new Promise<{ snapshot: TrainerSnapshot | null; reason: string }>((res) => tr.addEventListener('devicelost', (e) => res((e as CustomEvent).detail)));
+    const snapshots = awaitSnapshots(tr);
     for (let i = 0; i < 10; i++) await tr.step(makeBatch(c, 2, 3, i));
     await tr.flush();
-    await new Promise((r) => setTimeout(r, 200)); // let the step-8 snapshot land
+    // wait for the snapshots the trainer took (steps 4 and 8) themselves, not for a timer
+    expect(await snapshots.settled()).toEqual([4, 8]);
+    expect(tr.lastSnapshot?.calls).toBe(8);
     d1.destroy();
     const detail = await lost;
     expect(detail.reason).toBe('destroyed');
@@ -165,6 +185,7 @@ describe('resources', () => {
     const c = makeConfig({ hidden: 4, inputSize: 5, outputSize: 5 });
     const before = liveMemory(device);
     const tr = new Trainer(device, { config: c, batch: 2, steps: 2, truncation: randomized(0.5), snapshotEvery: 500 });
+    const snapshots = awaitSnapshots(tr);
     const held = liveMemory(device);
     let maxBytes = 0;
     for (let i = 0; i < 3000; i++) {
@@ -172,7 +193,8 @@ describe('resources', () => {
       if (i % 100 === 0) maxBytes = Math.max(maxBytes, liveMemory(device).bytes);
     }
     await tr.flush();
-    await new Promise((r) => setTimeout(r, 100));
+    // every snapshot's staging buffer is released once its promise settles
+    expect(await snapshots.settled()).toEqual([500, 1000, 1500, 2000, 2500, 3000]);
     console.log(`soak: 3000 steps, live buffers ${held.buffers} → ${liveMemory(device).buffers}, bytes ${held.bytes} → ${liveMemory(device).bytes}`);
     expect(liveMemory(device)).toEqual(held);
     tr.destroy();

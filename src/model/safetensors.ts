@@ -1,7 +1,7 @@
 // The safetensors format (a little-endian u64 header length, a JSON header of
 // {name: {dtype, shape, data_offsets}} plus "__metadata__", then the raw
 // bytes), written and read with every field checked.
-import { BpttError } from '../errors';
+import { BpttError, show } from '../errors';
 
 /** One tensor of a safetensors file: its shape and its f32 values, row-major. */
 export interface NamedTensor {
@@ -13,15 +13,24 @@ export interface NamedTensor {
 
 /**
  * Write tensors (F32) and string metadata as safetensors bytes. Tensors are
- * laid out in name order; the header is padded to 8 bytes. Browser-safe:
- * bytes out, no file system.
+ * laid out in name order; the header is padded to 8 bytes. A shape that does
+ * not match its data, or a metadata value that is not a string, is a
+ * BpttError. Browser-safe: bytes out, no file system.
  */
 export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string') throw new BpttError(`safetensors metadata.${k}`, show(v), 'must be a string (safetensors metadata maps strings to strings)');
+  }
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = Object.keys(tensors).sort();
   for (const name of names) {
     const t = tensors[name];
+    if (name === '__metadata__') throw new BpttError('safetensors tensor name', '"__metadata__"', 'is reserved for the metadata');
+    if (!(t?.data instanceof Float32Array)) throw new BpttError(`safetensors: ${name}.data`, show(t?.data), 'must be a Float32Array');
+    if (!Array.isArray(t.shape) || !t.shape.every((n) => Number.isInteger(n) && n >= 0)) throw new BpttError(`safetensors: ${name}.shape`, JSON.stringify(t.shape), 'must be an array of non-negative integers');
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new BpttError(`safetensors: ${name}.shape`, JSON.stringify(t.shape), `holds ${count} values but the data has ${t.data.length}`);
     const bytes = t.data.length * 4;
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -66,10 +75,16 @@ export function decodeSafetensors(bytes: Uint8Array, field = 'checkpoint'): Deco
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new BpttError(`${field} header`, typeof header, 'must be a JSON object');
   const dataStart = 8 + n, dataLen = bytes.length - dataStart;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const meta = '__metadata__' in header ? header.__metadata__ : {};
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new BpttError(`${field} __metadata__`, show(meta), 'must be a JSON object of strings');
+  for (const [k, v] of Object.entries(meta)) {
+    if (typeof v !== 'string') throw new BpttError(`${field} __metadata__.${k}`, typeof v === 'object' && v !== null ? JSON.stringify(v).slice(0, 40) : show(v), 'must be a string (safetensors metadata maps strings to strings)');
+  }
+  const metadata = meta as Record<string, string>;
   const tensors: Record<string, NamedTensor> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new BpttError(`${field}: ${name}`, show(info), 'must be an object with dtype, shape and data_offsets');
     const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (t.dtype !== 'F32') throw new BpttError(`${field}: ${name}.dtype`, String(t.dtype), 'must be "F32"');
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BpttError(`${field}: ${name}.shape`, JSON.stringify(t.shape), 'must be an array of non-negative integers');
