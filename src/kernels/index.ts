@@ -1,7 +1,14 @@
 // The kernels, for web apps that bring their own buffers and command encoders.
 // Each createX(device, options) returns { layout, bind(buffers, dims), encode(pass, bound) };
 // encode records into the caller's compute pass and never submits.
-export { createMatmul, MATMUL_WGSL, type MatmulOptions, type MatmulBuffers, type MatmulDims } from './matmul';
+export {
+  createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_WGSL, MATMUL_VEC4_WGSL, MATMUL_VEC4_4X8_WGSL, MATMUL_VEC4_8X8_WGSL, MATMUL_VARIANTS, MATMUL_FALLBACK,
+  type MatmulOptions, type MatmulBuffers, type MatmulDims, type MatmulBound, type MatmulVariant, type MatmulKernelHandle,
+} from './matmul';
+export {
+  tuneMatmul, pinMatmulVariant, stepGemmShapes, tuneRecurrenceRows, tunedRows, timePass, shapeBucket, tunedChoices, clearChoices,
+  type GemmShape, type StepGemm, type TuneOptions, type TuneResult, type RowsResult,
+} from './tune';
 export { createEmbedGather, createEmbedGrad, bucketByToken, EMBED_GATHER_WGSL, EMBED_GRAD_WGSL } from './embed';
 export { createColsum, COLSUM_WGSL } from './colsum';
 export { createRnnForward, createRnnBackward, maxHidden, RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, type RnnKernelOptions, type RnnDims } from './rnn';

@@ -1,15 +1,67 @@
 import code from '../../shaders/matmul.wgsl';
+import vec4Code from '../../shaders/matmul_vec4.wgsl';
+import vec4x8Code from '../../shaders/matmul_vec4_4x8.wgsl';
+import vec8x8Code from '../../shaders/matmul_vec4_8x8.wgsl';
 import { uniformStruct } from '../gpu/uniform';
+import { BpttError, show } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
+import { chosenVariant } from './matmul-choice';
 
-/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
+/** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl): scalar loads, 4×4 per thread. */
 export const MATMUL_WGSL = code;
-/** Rows (and columns) of C one workgroup covers: 4 per thread × 8 threads. */
+/** vec4 loads from array<vec4f>, 4×4 of C per thread. */
+export const MATMUL_VEC4_WGSL = vec4Code;
+/** vec4 loads, 4×8 of C per thread. */
+export const MATMUL_VEC4_4X8_WGSL = vec4x8Code;
+/** vec4 loads, 8×8 of C per thread. */
+export const MATMUL_VEC4_8X8_WGSL = vec8x8Code;
+/**
+ * Rows (and columns) of C one workgroup of the default scalar variant covers
+ * (4 per thread × 8 threads); every variant covers at least this many or
+ * falls back to the scalar one when its dispatch would not fit the device.
+ */
 export const MATMUL_TILE = 32;
+
+/** The shader files behind the variants: block of C per thread, and whether the loads are vec4. */
+const SHADERS = {
+  scalar: { code, name: 'matmul', tm: 4, tn: 4, vec4: false },
+  vec4: { code: vec4Code, name: 'matmul.vec4', tm: 4, tn: 4, vec4: true },
+  'vec4-4x8': { code: vec4x8Code, name: 'matmul.vec4_4x8', tm: 4, tn: 8, vec4: true },
+  'vec4-8x8': { code: vec8x8Code, name: 'matmul.vec4_8x8', tm: 8, tn: 8, vec4: true },
+} as const;
+type ShaderName = keyof typeof SHADERS;
+
+/**
+ * The matmul variants, named `shader@WG_XxWG_Y`: the shader (scalar or vec4
+ * loads; 4×4, 4×8 or 8×8 of C per thread) and the workgroup size. All take
+ * the same options, buffers and dims; the vec4 ones need aligned operands
+ * (see matmulVariantFits) and are skipped where they do not fit.
+ */
+export const MATMUL_VARIANTS = [
+  'scalar@8x8',
+  'vec4@8x8',
+  'vec4@16x4',
+  'vec4@16x16',
+  'vec4-4x8@8x8',
+  'vec4-8x8@4x4',
+  'vec4-8x8@8x8',
+] as const;
+/** One of MATMUL_VARIANTS. */
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+/** The variant that fits every shape and dispatch the engine can make. */
+export const MATMUL_FALLBACK: MatmulVariant = 'scalar@8x8';
+
+function parseVariant(v: string): { shader: ShaderName; wx: number; wy: number } {
+  if (!(MATMUL_VARIANTS as readonly string[]).includes(v)) throw new BpttError('matmul.variant', show(v), `must be one of ${MATMUL_VARIANTS.join(', ')}`);
+  const [shader, wg] = v.split('@');
+  const [wx, wy] = wg.split('x').map(Number);
+  return { shader: shader as ShaderName, wx, wy };
+}
 
 const Params = uniformStruct({
   M: 'u32', N: 'u32', K: 'u32', a_offset: 'u32', b_offset: 'u32', c_offset: 'u32', bias_offset: 'u32', beta: 'f32',
 });
+type MatmulKernel = Kernel<'a' | 'b' | 'c' | 'bias', 'M' | 'N' | 'K' | 'a_offset' | 'b_offset' | 'c_offset' | 'bias_offset' | 'beta'>;
 
 /** Pipeline options of createMatmul (compiled in as WGSL overrides). */
 export interface MatmulOptions {
@@ -21,6 +73,12 @@ export interface MatmulOptions {
   bias?: boolean;
   /** Applied last, elementwise. */
   activation?: Activation;
+  /**
+   * Always use this variant (one of MATMUL_VARIANTS) where it fits the
+   * shape. Default: the device's pinned variant (pinMatmulVariant), else the
+   * one tuneMatmul found fastest at the shape's bucket, else a heuristic.
+   */
+  variant?: MatmulVariant;
 }
 
 /** The buffers of createMatmul, each with STORAGE usage. */
@@ -46,34 +104,91 @@ export interface MatmulDims {
   beta?: number;
 }
 
+/** A binding of createMatmul: the variant chosen for its dims. */
+export interface MatmulBound extends Bound {
+  readonly variant: MatmulVariant;
+}
+
+/** What createMatmul returns: a kernel handle whose bind() reports the variant it chose. */
+export interface MatmulKernelHandle extends KernelHandle<MatmulBuffers, MatmulDims> {
+  readonly options: MatmulOptions;
+  /** See KernelHandle.bind; the variant is chosen here, from the dims. */
+  bind(buffers: MatmulBuffers, dims: MatmulDims): MatmulBound;
+}
+
+/** Workgroup counts of `variant` at dims d. */
+function workgroups(variant: MatmulVariant, d: MatmulDims): [number, number, number] {
+  const { shader, wx, wy } = parseVariant(variant);
+  const s = SHADERS[shader];
+  return [ceilDiv(d.N, s.tn * wx), ceilDiv(d.M, s.tm * wy), 1];
+}
+
+/**
+ * Whether `variant` can run C = op(A)·op(B) at dims `d` on `device`: vec4
+ * loads need K, both operand offsets, and the vectorised dimension of each
+ * operand (M for Aᵀ, N for B) to be multiples of 4; every dispatch must fit
+ * maxComputeWorkgroupsPerDimension and maxComputeInvocationsPerWorkgroup.
+ */
+export function matmulVariantFits(device: GPUDevice, variant: MatmulVariant, o: MatmulOptions, d: MatmulDims): boolean {
+  const { shader, wx, wy } = parseVariant(variant);
+  const lim = device.limits;
+  if (wx * wy > lim.maxComputeInvocationsPerWorkgroup || wx > lim.maxComputeWorkgroupSizeX || wy > lim.maxComputeWorkgroupSizeY) return false;
+  if (workgroups(variant, d).some((n) => n > lim.maxComputeWorkgroupsPerDimension)) return false;
+  if (!SHADERS[shader].vec4) return true;
+  const four = (n: number | undefined) => (n ?? 0) % 4 === 0;
+  return four(d.K) && four(d.aOffset) && four(d.bOffset) && (!o.transA || four(d.M)) && (o.transB || four(d.N));
+}
+
+/** The variant used where nothing is pinned or tuned: vec4 4×4 in 8×8 workgroups where it fits. */
+export function defaultMatmulVariant(device: GPUDevice, o: MatmulOptions, d: MatmulDims): MatmulVariant {
+  return matmulVariantFits(device, 'vec4@8x8', o, d) ? 'vec4@8x8' : MATMUL_FALLBACK;
+}
+
 /**
  * f32 GEMM, C[M×N] = beta·C + op(A)·op(B) (+ bias) then activation, all
- * matrices row-major. Each thread owns a 4×4 block (8×8 threads per workgroup).
+ * matrices row-major. The pipeline variant is picked in bind() from the dims
+ * (see MatmulOptions.variant); every variant computes the same thing.
  */
-export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): KernelHandle<MatmulBuffers, MatmulDims> & { readonly options: MatmulOptions } {
-  const k = new Kernel(
-    device,
-    {
-      name: 'matmul',
-      code,
-      entryPoints: ['main'],
-      params: Params,
-      bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']],
-    },
-    {
-      TRANS_A: !!options.transA,
-      TRANS_B: !!options.transB,
-      HAS_BIAS: !!options.bias,
-      ACTIVATION: ACTIVATION_CODE[options.activation ?? 'identity'],
-    },
-  );
+export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): MatmulKernelHandle {
+  if (options.variant !== undefined) parseVariant(options.variant);
+  const constants = {
+    TRANS_A: !!options.transA,
+    TRANS_B: !!options.transB,
+    HAS_BIAS: !!options.bias,
+    ACTIVATION: ACTIVATION_CODE[options.activation ?? 'identity'],
+  };
+  const kernels = new Map<MatmulVariant, MatmulKernel>();
+  const kernel = (v: MatmulVariant) => {
+    let k = kernels.get(v);
+    if (!k) {
+      const { shader, wx, wy } = parseVariant(v);
+      const s = SHADERS[shader];
+      k = new Kernel(
+        device,
+        { name: s.name, code: s.code, entryPoints: ['main'], params: Params, bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] },
+        { ...constants, WG_X: wx, WG_Y: wy },
+      );
+      kernels.set(v, k);
+    }
+    return k;
+  };
+  const pick = (d: MatmulDims): MatmulVariant => {
+    const shape = { M: d.M, N: d.N, K: d.K, transA: options.transA, transB: options.transB };
+    for (const v of [options.variant, chosenVariant(device, shape)]) {
+      if (v && (MATMUL_VARIANTS as readonly string[]).includes(v) && matmulVariantFits(device, v as MatmulVariant, options, d)) return v as MatmulVariant;
+    }
+    return defaultMatmulVariant(device, options, d);
+  };
+  const owners = new WeakMap<Bound, MatmulKernel>();
   return {
-    layout: k.layout,
+    layout: kernel(MATMUL_FALLBACK).layout,
     options,
-    bind(buffers: MatmulBuffers, d: MatmulDims): Bound {
+    bind(buffers: MatmulBuffers, d: MatmulDims): MatmulBound {
       const ao = d.aOffset ?? 0, bo = d.bOffset ?? 0, co = d.cOffset ?? 0, biasO = d.biasOffset ?? 0;
       const bias = options.bias ? buffers.bias! : buffers.a;
-      return k.bindChecked(
+      const variant = pick(d);
+      const k = kernel(variant);
+      const bound = k.bindChecked(
         { a: buffers.a, b: buffers.b, c: buffers.c, bias },
         { M: d.M, N: d.N, K: d.K, a_offset: ao, b_offset: bo, c_offset: co, bias_offset: biasO, beta: d.beta ?? 0 },
         {
@@ -82,10 +197,17 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ke
           c: (co + d.M * d.N) * F32,
           bias: options.bias ? (biasO + d.N) * F32 : 0,
         },
-        [[ceilDiv(d.N, MATMUL_TILE), ceilDiv(d.M, MATMUL_TILE), 1]],
+        [workgroups(variant, d)],
       );
+      const out = { ...bound, variant };
+      owners.set(out, k);
+      return out;
     },
-    encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
+    encode(pass: GPUComputePassEncoder, bound: Bound) {
+      const k = owners.get(bound);
+      if (!k) throw new BpttError('matmul.bound', 'unknown', 'must come from this kernel’s bind()');
+      k.encode(pass, bound);
+    },
   };
 }
 export type Matmul = ReturnType<typeof createMatmul>;

@@ -1,0 +1,167 @@
+// Every matmul variant against the float64 reference (matmul64) at awkward
+// shapes: sizes that are not multiples of any block or workgroup, Aᵀ and Bᵀ,
+// bias, relu and tanh, beta 0, 1 and 0.5, operands at element offsets. Then
+// the choice at bind(): fallback where a variant does not fit, a pinned
+// variant, and tuneMatmul's fastest per bucket. Prints each case's error.
+import { describe, it, expect, afterAll } from 'vitest';
+import { gpu, relErr } from './gpu';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
+import { readFloats } from '../src/gpu/readback';
+import { createRng } from '../src/util/rng';
+import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from '../src/kernels/matmul';
+import { tuneMatmul, pinMatmulVariant, stepGemmShapes, shapeBucket, tunedChoices, clearChoices, tuneRecurrenceRows, tunedRows } from '../src/kernels/tune';
+import { charLmConfig } from '../src/model/config';
+import { BpttError } from '../src/errors';
+import type { Activation } from '../src/kernels/kernel';
+import * as ref from '../src/reference/kernels64';
+
+const rng = createRng(77);
+const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+let arena: BufferArena | null = null;
+afterAll(() => arena?.destroy());
+
+interface Case {
+  M: number; N: number; K: number;
+  transA?: boolean; transB?: boolean; bias?: boolean; activation?: Activation; beta?: number;
+  off?: [number, number, number, number];
+}
+// shapes that fit the vec4 variants (K, and M for Aᵀ / N for B, multiples of 4) but no block size,
+// and shapes that fit only the scalar one
+const CASES: Case[] = [
+  { M: 13, N: 20, K: 12, bias: true, activation: 'relu', beta: 0.5, off: [4, 8, 3, 1] },
+  { M: 70, N: 68, K: 12, beta: 1, activation: 'tanh' },
+  { M: 12, N: 36, K: 16, transA: true, beta: 1, activation: 'tanh', off: [8, 4, 5, 0] },
+  { M: 76, N: 44, K: 20, transA: true, bias: true },
+  { M: 9, N: 7, K: 20, transB: true, bias: true, activation: 'tanh', off: [0, 4, 2, 3] },
+  { M: 37, N: 71, K: 8, transB: true, beta: 0.5, activation: 'relu' },
+  { M: 20, N: 11, K: 8, transA: true, transB: true, beta: 0.5 },
+  { M: 5, N: 3, K: 7, bias: true, beta: 1, activation: 'relu' }, // no vec4 variant fits (K = 7)
+  { M: 6, N: 10, K: 12, transA: true }, // no vec4 variant fits (Aᵀ with M = 6)
+];
+
+async function runCase(device: GPUDevice, cs: Case, variant: MatmulVariant | undefined) {
+  arena ??= new BufferArena(device, 'matmul-variants.test');
+  const [ao, bo, co, biaso] = cs.off ?? [0, 0, 0, 0];
+  const { M, N, K } = cs;
+  const A = randn(M * K), B = randn(K * N), C0 = randn(M * N), bias = randn(N);
+  const put = (off: number, x: Float32Array) => {
+    const full = new Float32Array(off + x.length).fill(99); // junk before the operand
+    full.set(x, off);
+    return arena!.createWith('t', full, STORAGE | COPY_DST | COPY_SRC);
+  };
+  const mm = createMatmul(device, { transA: cs.transA, transB: cs.transB, bias: cs.bias, activation: cs.activation, variant });
+  const c = put(co, C0);
+  const bound = mm.bind(
+    { a: put(ao, A), b: put(bo, B), c, bias: put(biaso, bias) },
+    { M, N, K, aOffset: ao, bOffset: bo, cOffset: co, biasOffset: biaso, beta: cs.beta },
+  );
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  mm.encode(pass, bound);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  bound.destroy();
+  const got = await readFloats(device, c, co, M * N);
+  const want = ref.matmul64(A, B, M, N, K, { transA: cs.transA, transB: cs.transB, bias: cs.bias ? bias : undefined, activation: cs.activation, C: C0, beta: cs.beta });
+  return { err: relErr(got, want), used: bound.variant };
+}
+
+const label = (c: Case) =>
+  `${c.M}x${c.N}x${c.K} tA=${+!!c.transA} tB=${+!!c.transB} bias=${+!!c.bias} ${c.activation ?? 'identity'} beta=${c.beta ?? 0}${c.off ? ' offsets' : ''}`;
+
+describe('every matmul variant against float64', () => {
+  for (const v of MATMUL_VARIANTS) {
+    it(v, async () => {
+      const device = await gpu();
+      for (const cs of CASES) {
+        const dims = { ...cs, aOffset: cs.off?.[0], bOffset: cs.off?.[1] };
+        const fits = matmulVariantFits(device, v, cs, dims);
+        const { err, used } = await runCase(device, cs, v);
+        console.log(`${v.padEnd(14)} ${label(cs).padEnd(60)} ran ${used.padEnd(14)} max rel error ${err.toExponential(2)}`);
+        expect(used).toBe(fits ? v : MATMUL_FALLBACK);
+        expect(err).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('the vec4 variants fit exactly the aligned shapes', async () => {
+    const device = await gpu();
+    expect(matmulVariantFits(device, 'vec4@8x8', {}, { M: 5, N: 8, K: 4 })).toBe(true);
+    expect(matmulVariantFits(device, 'vec4@8x8', {}, { M: 5, N: 6, K: 4 })).toBe(false); // B's rows not vec4
+    expect(matmulVariantFits(device, 'vec4@8x8', { transB: true }, { M: 5, N: 6, K: 4 })).toBe(true);
+    expect(matmulVariantFits(device, 'vec4@8x8', { transA: true }, { M: 5, N: 8, K: 4 })).toBe(false);
+    expect(matmulVariantFits(device, 'vec4@8x8', {}, { M: 4, N: 8, K: 4, bOffset: 2 })).toBe(false);
+    expect(matmulVariantFits(device, 'scalar@8x8', {}, { M: 5, N: 6, K: 3, aOffset: 1 })).toBe(true);
+  });
+});
+
+describe('choosing a variant at bind()', () => {
+  it('a pinned variant is used where it fits; unpinning returns to the default', async () => {
+    const device = await gpu();
+    clearChoices(device);
+    pinMatmulVariant(device, 'vec4-8x8@4x4');
+    try {
+      expect((await runCase(device, { M: 16, N: 16, K: 8 }, undefined)).used).toBe('vec4-8x8@4x4');
+      expect((await runCase(device, { M: 16, N: 16, K: 7 }, undefined)).used).toBe(MATMUL_FALLBACK);
+      // the kernel's own option wins over the pin
+      expect((await runCase(device, { M: 16, N: 16, K: 8 }, 'vec4-4x8@8x8')).used).toBe('vec4-4x8@8x8');
+    } finally {
+      pinMatmulVariant(device, undefined);
+    }
+    expect((await runCase(device, { M: 16, N: 16, K: 8 }, undefined)).used).toBe('vec4@8x8');
+    expect(() => pinMatmulVariant(device, 'fast' as MatmulVariant)).toThrow(BpttError);
+    expect(() => createMatmul(device, { variant: 'vec4@3x3' as MatmulVariant })).toThrow(/matmul\.variant = "vec4@3x3"/);
+  });
+
+  it('tuneMatmul times the variants that fit, keeps the fastest per bucket, and bind() uses it', async () => {
+    const device = await gpu();
+    clearChoices(device);
+    const shapes = [{ M: 24, N: 16, K: 8, transA: true }, { M: 25, N: 16, K: 8, transA: true }, { M: 20, N: 12, K: 6 }];
+    const res = await tuneMatmul(device, shapes, { reps: 1 });
+    // 24 and 25 share a bucket: timed once; K = 6 leaves only the scalar variant
+    expect(res.map((r) => r.shape.M)).toEqual([24, 20]);
+    expect(Object.keys(res[0].ms).sort()).toEqual([...MATMUL_VARIANTS].sort());
+    expect(Object.keys(res[1].ms)).toEqual([MATMUL_FALLBACK]);
+    for (const r of res) {
+      const times = Object.values(r.ms) as number[];
+      expect(r.ms[r.best]).toBe(Math.min(...times));
+      expect(tunedChoices(device)[shapeBucket(r.shape)]).toBe(r.best);
+    }
+    // a matmul bound now at a shape of the tuned bucket runs the winner, and is still right
+    const { err, used } = await runCase(device, { M: 25, N: 16, K: 8, transA: false, beta: 0.5 }, undefined);
+    expect(err).toBeLessThan(1e-5);
+    const tunedNN = tunedChoices(device)[shapeBucket({ M: 25, N: 16, K: 8 })];
+    expect(used).toBe(tunedNN ?? 'vec4@8x8'); // NN was not tuned: the default
+    const t = await runCase(device, { M: 24, N: 16, K: 8, transA: true }, undefined);
+    expect(t.used).toBe(res[0].best);
+    expect(t.err).toBeLessThan(1e-5);
+    clearChoices(device);
+  });
+
+  it('stepGemmShapes lists the engine’s GEMMs for the chapter’s model and for stacked dense ones', () => {
+    const s = stepGemmShapes(charLmConfig(28, 256), 32, 35);
+    expect(s.map((g) => [g.name, g.M, g.N, g.K, !!g.transA, !!g.transB])).toEqual([
+      ['dW_hh (layer 0)', 256, 256, 1120, true, false],
+      ['O = H W_qhᵀ', 1120, 28, 256, false, true],
+      ['dW_qh = dOᵀ H', 28, 256, 1120, true, false],
+      ['dH = dO W_qh', 1120, 256, 28, false, false],
+    ]);
+    const two = stepGemmShapes({ ...charLmConfig(10, 8, 'tanh', true, 'lstm', 2) }, 2, 3);
+    expect(two.filter((g) => g.name.includes('layer 1')).map((g) => [g.name, g.M, g.N, g.K])).toEqual([
+      ['Zx = X W_ihᵀ (layer 1)', 6, 32, 8],
+      ['dW_ih (layer 1)', 32, 8, 6],
+      ['dW_hh (layer 1)', 32, 8, 6],
+      ['dX = dG W_ih (layer 1)', 6, 8, 32],
+    ]);
+  });
+
+  it('tuneRecurrenceRows times rows 1, 2 and 4 and remembers the fastest per (H, B)', async () => {
+    const device = await gpu();
+    const config = charLmConfig(6, 8);
+    const r = await tuneRecurrenceRows(device, config, 4, 3, 1);
+    expect(Object.keys(r.ms).map(Number).sort()).toEqual([1, 2, 4]);
+    expect(r.ms[r.best]).toBe(Math.min(...Object.values(r.ms)));
+    expect(tunedRows(device, config, 4)).toBe(r.best);
+    expect(tunedRows(device, config, 5)).toBeUndefined();
+  });
+});
