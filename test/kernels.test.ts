@@ -1,7 +1,11 @@
 // Every WGSL kernel on a real WebGPU device against its float64 reference
 // (src/reference/kernels64.ts), over several shapes: sizes that are not
 // multiples of the workgroup size, B = 1, T = 1, H above 128 and above 256.
-// Prints the max error of each case.
+// Prints the max error of each case. The kernels checked here:
+// matmul (with its bias/tanh/relu epilogues and beta), embed_gather,
+// embed_grad, colsum, rnn_forward, rnn_backward, softmax_xent, mse_loss,
+// reduce_sum, clip_update, transpose, segment_norms, power_iteration,
+// carry_state.
 import { describe, it, expect, afterAll } from 'vitest';
 import { gpu, relErr } from './gpu';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
@@ -14,6 +18,9 @@ import { createRnnForward, createRnnBackward } from '../src/kernels/rnn';
 import { createLoss } from '../src/kernels/loss';
 import { createReduceSum } from '../src/kernels/reduce';
 import { createClipUpdate, STATS } from '../src/kernels/clip-update';
+import { createTranspose } from '../src/kernels/transpose';
+import { createSegmentNorms, createPowerIteration, spectralRadius } from '../src/kernels/diagnostics';
+import { createCarryState } from '../src/kernels/carry';
 import type { Bound } from '../src/kernels/kernel';
 import * as ref from '../src/reference/kernels64';
 
@@ -70,6 +77,38 @@ describe('matmul.wgsl', () => {
     const want = ref.matmul64(A.subarray(ao), B.subarray(bo), M, N, K, { transB: true, bias: bias.subarray(bio), activation: 'tanh', C: C0.subarray(co), beta: 1 });
     report('matmul bias+tanh beta=1 offsets', relErr(await read(c, M * N, co), want), 1e-5);
     expect(Array.from(await read(c, co))).toEqual(Array.from(C0.subarray(0, co))); // nothing before the offset touched
+  });
+  // the relu epilogue, and C = beta·C + A·B with beta ≠ 1 (0.5 and 2), on shapes that do and do not fill a tile
+  for (const [M, N, K] of [[5, 7, 3], [64, 64, 32], [33, 70, 130]] as const) {
+    for (const beta of [0.5, 2]) {
+      it(`relu epilogue with bias, beta = ${beta}: M=${M} N=${N} K=${K}`, async () => {
+        const { device, up, run, read } = await setup();
+        const A = randn(M * K), B = randn(K * N), C0 = randn(M * N), bias = randn(N, 0.5);
+        const k = createMatmul(device, { bias: true, activation: 'relu' });
+        const c = up(C0);
+        run(k, k.bind({ a: up(A), b: up(B), c, bias: up(bias) }, { M, N, K, beta }));
+        const want = ref.matmul64(A, B, M, N, K, { bias, activation: 'relu', C: C0, beta });
+        const got = await read(c, M * N);
+        // relu really clipped: about half the outputs are exactly 0, where the float64 result is ≤ 0
+        const zeros = want.filter((v) => v === 0).length;
+        expect(zeros).toBeGreaterThan((M * N) / 5);
+        want.forEach((v, i) => v === 0 && expect(got[i]).toBe(0));
+        report(`matmul relu+bias beta=${beta} ${M}x${N}x${K}`, relErr(got, want), 1e-5);
+      });
+    }
+  }
+  it('beta = 0.5 without epilogue, transposed operands and offsets', async () => {
+    const { device, up, run, read } = await setup();
+    const M = 19, N = 40, K = 66, ao = 7, bo = 3, co = 11;
+    const A = randn(ao + M * K), B = randn(bo + N * K), C0 = randn(co + M * N + 4);
+    const k = createMatmul(device, { transA: true, transB: true });
+    const c = up(C0);
+    run(k, k.bind({ a: up(A), b: up(B), c }, { M, N, K, aOffset: ao, bOffset: bo, cOffset: co, beta: 0.5 }));
+    const want = ref.matmul64(A.subarray(ao), B.subarray(bo), M, N, K, { transA: true, transB: true, C: C0.subarray(co), beta: 0.5 });
+    report('matmul beta=0.5 tA tB offsets', relErr(await read(c, M * N, co), want), 1e-5);
+    const all = await read(c, C0.length);
+    expect(Array.from(all.subarray(0, co))).toEqual(Array.from(C0.subarray(0, co)));
+    expect(Array.from(all.subarray(co + M * N))).toEqual(Array.from(C0.subarray(co + M * N))); // nor after the end
   });
 });
 
@@ -225,5 +264,97 @@ describe('clip_update.wgsl', () => {
       expect(s.skippedTotal).toBe(1);
       expect(s.clippedTotal).toBe(2);
     });
+  }
+});
+
+describe('transpose.wgsl', () => {
+  for (const [rows, cols, xOffset] of [[1, 1, 0], [5, 7, 3], [130, 67, 64], [9, 257, 1]] as const) {
+    it(`rows=${rows} cols=${cols} xOffset=${xOffset}`, async () => {
+      const { device, up, zeros, run, read } = await setup();
+      const X = randn(xOffset + rows * cols);
+      const k = createTranspose(device);
+      const out = zeros(rows * cols);
+      run(k, k.bind({ x: up(X), out }, { rows, cols, xOffset }));
+      const got = await read(out, rows * cols);
+      const want = ref.transpose64(X, rows, cols, xOffset);
+      report(`transpose ${rows}x${cols} offset ${xOffset}`, relErr(got, want), 1e-30);
+      expect(Array.from(got)).toEqual(Array.from(want)); // a copy: exact
+    });
+  }
+});
+
+describe('segment_norms.wgsl', () => {
+  // len below, at and above the workgroup size (64); S past 65535 wraps into the y dimension
+  for (const [S, len, outOffset] of [[1, 1, 0], [7, 64, 2], [35, 514, 0], [3, 1000, 5], [65537, 1, 1]] as const) {
+    it(`S=${S} len=${len} outOffset=${outOffset}`, async () => {
+      const { device, up, run, read } = await setup();
+      const X = randn(S * len);
+      const k = createSegmentNorms(device);
+      const out = up(new Float32Array(outOffset + S + 1).fill(-1));
+      run(k, k.bind({ x: up(X), out }, { segments: S, len, outOffset }));
+      const all = await read(out, outOffset + S + 1);
+      report(`segment_norms S=${S} len=${len}`, relErr(all.subarray(outOffset, outOffset + S), ref.segmentNorms64(X, S, len)), 1e-6);
+      expect(all[outOffset + S]).toBe(-1); // nothing past the last segment written
+      if (outOffset) expect(all[0]).toBe(-1);
+    });
+  }
+});
+
+describe('power_iteration.wgsl', () => {
+  for (const [H, iters, wOffset] of [[1, 5, 0], [13, 30, 64], [130, 40, 3], [300, 20, 0]] as const) {
+    it(`H=${H} iters=${iters} wOffset=${wOffset}`, async () => {
+      const { device, up, run, read } = await setup();
+      const W = randn(wOffset + H * H, 1.2 / Math.sqrt(H));
+      const k = createPowerIteration(device, H);
+      const growth = up(new Float32Array(iters + 2).fill(-1));
+      run(k, k.bind({ params: up(W), growth }, { wOffset, iters, outOffset: 1 }));
+      const all = await read(growth, iters + 2);
+      const want = ref.powerIteration64(W, H, iters, wOffset);
+      report(`power_iteration H=${H} iters=${iters}`, relErr(all.subarray(1, 1 + iters), want), 1e-5);
+      expect([all[0], all[iters + 1]]).toEqual([-1, -1]);
+    });
+  }
+  it('ρ of a symmetric matrix with known eigenvalues (largest |λ| = 1.3)', async () => {
+    const { device, up, zeros, run, read } = await setup();
+    // W = Q diag(λ) Qᵀ with Q = I − 2uuᵀ (a Householder reflection), λ = −1.3, 0.6, 0.5, …
+    const H = 40, iters = 60;
+    const u = Float64Array.from({ length: H }, () => rng.normal());
+    const nu = Math.hypot(...u);
+    const Q = (i: number, j: number) => (i === j ? 1 : 0) - (2 * u[i] * u[j]) / (nu * nu);
+    const lambda = Float64Array.from({ length: H }, (_, i) => (i === 0 ? -1.3 : 0.6 - (0.5 * i) / H));
+    const W = new Float32Array(H * H);
+    for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) {
+      let s = 0;
+      for (let k = 0; k < H; k++) s += Q(i, k) * lambda[k] * Q(j, k);
+      W[i * H + j] = s;
+    }
+    const k = createPowerIteration(device, H);
+    const growth = zeros(iters);
+    run(k, k.bind({ params: up(W), growth }, { wOffset: 0, iters }));
+    const rho = spectralRadius(await read(growth, iters));
+    report('power_iteration ρ vs known 1.3', Math.abs(rho - 1.3) / 1.3, 1e-4);
+  });
+});
+
+describe('carry_state.wgsl', () => {
+  for (const n of [1, 70, 1000]) {
+    for (const skipped of [false, true]) {
+      it(`n=${n} ${skipped ? 'after a skipped step: zeros' : 'carried, non-finite entries zeroed'}`, async () => {
+        const { device, up, run, read } = await setup();
+        const last = randn(n);
+        if (n > 5) [last[1], last[2], last[3], last[4]] = [NaN, Infinity, -Infinity, -0];
+        const stats = new Uint32Array(STATS.byteSize / 4);
+        stats[4] = skipped ? 1 : 0; // Stats.skipped
+        const hsInit = new Float32Array(n + 6).fill(7); // entries past n are the rest of Hs: untouched
+        const hs = up(hsInit);
+        const k = createCarryState(device);
+        run(k, k.bind({ last: up(last), stats: up(stats), hs }, { n }));
+        const all = await read(hs, n + 6);
+        const want = ref.carryState64(last, skipped, n);
+        report(`carry_state n=${n} skipped=${skipped}`, relErr(all.subarray(0, n), want), 1e-30);
+        expect(Array.from(all.subarray(0, n))).toEqual(Array.from(want)); // a copy or a zero: exact
+        expect(Array.from(all.subarray(n))).toEqual(new Array(6).fill(7));
+      });
+    }
   }
 });

@@ -165,3 +165,57 @@ export function clipUpdate64(
   }
   return { norm, scale, skipped: false };
 }
+
+/** transpose.wgsl: out (cols, rows) = Xᵀ for an (rows, cols) row-major X starting at element xOffset. */
+export function transpose64(X: ArrayLike<number>, rows: number, cols: number, xOffset = 0): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = X[xOffset + r * cols + c];
+  return out;
+}
+
+/** segment_norms.wgsl: out[s] = ‖X[s·len … (s+1)·len)‖ for S segments. */
+export function segmentNorms64(X: ArrayLike<number>, segments: number, len: number): Float64Array {
+  const out = new Float64Array(segments);
+  for (let s = 0; s < segments; s++) {
+    let acc = 0;
+    for (let i = 0; i < len; i++) acc += X[s * len + i] * X[s * len + i];
+    out[s] = Math.sqrt(acc);
+  }
+  return out;
+}
+
+/**
+ * power_iteration.wgsl: from the shader's fixed start vector
+ * v_0[j] ∝ ((j·2654435761) xor 0x9e3779b9 mod 2001) / 1000 − 0.999 (u32
+ * arithmetic), growth[i] = ‖W v_i‖ and v_{i+1} = W v_i / ‖W v_i‖ for i < iters.
+ * W: (H, H) row-major at wOffset.
+ */
+export function powerIteration64(W: ArrayLike<number>, H: number, iters: number, wOffset = 0): Float64Array {
+  let v = new Float64Array(H);
+  for (let j = 0; j < H; j++) {
+    const hsh = (Math.imul(j, 2654435761) ^ 0x9e3779b9) >>> 0;
+    v[j] = (hsh % 2001) / 1000 - 1 + 0.001;
+  }
+  const n0 = Math.hypot(...v);
+  v = v.map((x) => x / n0);
+  const growth = new Float64Array(iters);
+  for (let i = 0; i < iters; i++) {
+    const y = new Float64Array(H);
+    for (let j = 0; j < H; j++) for (let k = 0; k < H; k++) y[j] += W[wOffset + j * H + k] * v[k];
+    let ss = 0;
+    for (let j = 0; j < H; j++) ss += y[j] * y[j];
+    growth[i] = Math.sqrt(ss);
+    v = y.map((x) => (growth[i] > 0 ? x / growth[i] : 0));
+  }
+  return growth;
+}
+
+/**
+ * carry_state.wgsl: h0[i] = last[i] unless the last step was skipped
+ * (stats word 4 ≠ 0) or last[i] is not finite, in which case 0; i < n.
+ */
+export function carryState64(last: ArrayLike<number>, skipped: boolean, n: number): Float64Array {
+  const h0 = new Float64Array(n);
+  for (let i = 0; i < n; i++) h0[i] = !skipped && Number.isFinite(last[i]) ? last[i] : 0;
+  return h0;
+}
