@@ -19,3 +19,5 @@ export { createRng, type Rng } from './util/rng';
 export { generateIds, generateText, pickToken, type GeneratorWeights } from './lm/generate';
 export { saveCheckpoint, loadCheckpoint, torchName, TORCH_NAMES, OUTPUT_MODULES, type CheckpointData } from './model/checkpoint';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type Decoded } from './model/safetensors';
+export { referenceCells, referenceCellsLoss, type CellsOptions, type CellsResult } from './reference/cells64';
+export { rtrlGradients, forwardVsReverse, type RtrlOptions, type RtrlResult, type ForwardVsReverse } from './reference/rtrl64';
