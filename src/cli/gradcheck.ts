@@ -3,40 +3,57 @@
 // JSON — an interface other frameworks can be compared through.
 //
 // CASE.json:
-//   {"config": {"vocab": V, "hidden": H, "activation": "tanh"|"identity"|"relu", "bias": bool},
-//    "weights": {"W_hx": [[H×V]], "W_hh": [[H×H]], "W_qh": [[V×H]], "b_h": [H], "b_q": [V]},
+//   {"config": {"vocab": V, "hidden": H, "activation": "tanh"|"identity"|"relu", "bias": bool,
+//               "cell": "rnn"|"lstm"|"gru" (default "rnn"), "layers": N (default 1)},
+//    "weights": the chapter's model (rnn, 1 layer): {"W_hx": [[H×V]], "W_hh": [[H×H]], "W_qh": [[V×H]], "b_h": [H], "b_q": [V]};
+//               otherwise PyTorch's names per layer k (G = 1 rnn, 4 lstm (i, f, g, o), 3 gru (r, z, n);
+//               in = V for k = 0, else H): "weight_ih_lk": [[G·H×in]], "weight_hh_lk": [[G·H×H]],
+//               "bias_ih_lk": [G·H], "bias_hh_lk": [G·H], plus "W_qh" and "b_q". No bias keys with "bias": false.
 //    "tokens": [[B×T]], "targets": [[B×T]],
-//    "h0": [[B×H]]   (optional; zeros)
-//    "xi": [T]       (optional; xi[t] multiplies the gradient from step t into h_{t-1}; default 1)
-//    "truncation": {"kind": "full"} | {"kind": "regular", "tau": k} | {"kind": "randomized", "pi": p, "seed": s}
-//                    (optional; instead of xi)}
-// Output: {"loss": L, "grads": {"W_hx", "W_hh", "W_qh", ["b_h", "b_q"]}, "h_last": [[B×H]]}
-import { BpttError, requireInt, requireOneOf, show } from '../errors';
-import { validateConfig, type RnnConfig } from '../model/config';
-import { paramShapes, type Weights } from '../model/params';
-import { full, regular, randomized, explicit, type Truncation } from '../engine/truncation';
+//    "h0": [[B×H]] for the chapter's model, else [[[layers×B×H]]]   (optional; zeros)
+//    "c0": [[[layers×B×H]]]   (LSTM; optional; zeros)
+//    "xi": [T] or [[B×T]]  (optional; xi[t] (or xi[b][t]) multiplies the gradient from step t into
+//                            every layer's state from t−1 (of sequence b); default 1)
+//    "truncation": {"kind": "full"} | {"kind": "regular", "tau": k} | {"kind": "tbptt", "k1": a, "k2": b}
+//                  | {"kind": "randomized", "pi": p | "schedule": {...}, "perSequence": bool, "seed": s}
+//                  (optional; instead of xi)
+//    "chunk": C    (optional; the GPU runs the window in chunks of C steps)}
+// Output: {"loss": L, "grads": {exactly the keys of "weights"}, "h_last": like h0, "c_last": like c0 (LSTM)}
+import { BpttError, requireInt, show } from '../errors';
+import { validateConfig, isChapterModel, type ModelConfig } from '../model/config';
+import { paramShapes, type Weights, type Tensor } from '../model/params';
+import { full, explicit, truncationFrom, xiAt, type Truncation, type TruncationSpec } from '../engine/truncation';
 import { createRng } from '../util/rng';
 import { BpttEngine } from '../engine/bptt';
 import { referenceForwardBackward } from '../reference/rnn64';
-import type { Tensor } from '../model/params';
+import { referenceCells } from '../reference/cells64';
 
+/** A checked CASE.json. */
 export interface GradcheckCase {
-  config: RnnConfig;
+  config: ModelConfig;
   weights: Weights;
   B: number;
   T: number;
   /** time-major (T, B) */
   tokens: Uint32Array;
   targets: Uint32Array;
-  /** (B, H) */
+  /** [layers][B][H] flattened */
   h0?: Float32Array;
-  xi: Float32Array;
+  /** [layers][B][H] flattened (LSTM) */
+  c0?: Float32Array;
+  truncation: Truncation;
+  /** Seed of a randomized truncation's draw. */
+  seed: number;
+  /** Steps per chunk on the GPU (default: the whole window). */
+  chunk?: number;
 }
 
+/** What gradcheck prints. */
 export interface GradcheckResult {
   loss: number;
   grads: Record<string, number[][] | number[]>;
-  h_last: number[][];
+  h_last: number[][] | number[][][];
+  c_last?: number[][][];
 }
 
 function matrix(field: string, v: unknown, rows: number, cols: number): Float32Array {
@@ -80,56 +97,78 @@ function idGrid(field: string, v: unknown, limit: number, B?: number, T?: number
   return { data, B: b, T: t };
 }
 
+/** [layers][B][H] nested → flat. */
+function states(field: string, v: unknown, L: number, B: number, H: number): Float32Array {
+  if (!Array.isArray(v) || v.length !== L) throw new BpttError(field, show(v), `must be an array of layers = ${L} matrices (${L}×${B}×${H})`);
+  const out = new Float32Array(L * B * H);
+  v.forEach((m, l) => out.set(matrix(`${field}[${l}]`, m, B, H), l * B * H));
+  return out;
+}
+
 /** Check a parsed CASE.json and convert it; every error names its field. */
 export function parseCase(json: unknown): GradcheckCase {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BpttError('case', show(json), 'must be a JSON object');
   const o = json as Record<string, unknown>;
-  const known = ['config', 'weights', 'tokens', 'targets', 'h0', 'xi', 'truncation'];
+  const known = ['config', 'weights', 'tokens', 'targets', 'h0', 'c0', 'xi', 'truncation', 'chunk'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new BpttError(k, 'present', `is not a field of CASE.json (fields: ${known.join(', ')})`);
   const cfg = o.config as Record<string, unknown> | undefined;
-  if (typeof cfg !== 'object' || cfg === null) throw new BpttError('config', show(cfg), 'must be an object {vocab, hidden, activation, bias}');
+  if (typeof cfg !== 'object' || cfg === null) throw new BpttError('config', show(cfg), 'must be an object {vocab, hidden, activation, bias, cell?, layers?}');
+  for (const k of Object.keys(cfg)) {
+    if (!['vocab', 'hidden', 'activation', 'bias', 'cell', 'layers'].includes(k)) throw new BpttError(`config.${k}`, 'present', 'is not a field of config (vocab, hidden, activation, bias, cell, layers)');
+  }
   const V = requireInt('config.vocab', cfg.vocab, 2, 1 << 20);
   const H = requireInt('config.hidden', cfg.hidden, 1, 1 << 16);
-  const activation = requireOneOf('config.activation', cfg.activation, ['tanh', 'identity', 'relu'] as const);
-  if (typeof cfg.bias !== 'boolean') throw new BpttError('config.bias', show(cfg.bias), 'must be true or false');
-  const config = validateConfig({ input: 'tokens', inputSize: V, hidden: H, outputSize: V, activation, bias: cfg.bias, loss: 'softmax-xent' });
+  const config = validateConfig({ cell: cfg.cell, layers: cfg.layers, input: 'tokens', inputSize: V, hidden: H, outputSize: V, activation: cfg.activation, bias: cfg.bias, loss: 'softmax-xent' }, 'config');
+  const L = config.layers;
 
   const wj = o.weights as Record<string, unknown> | undefined;
-  if (typeof wj !== 'object' || wj === null) throw new BpttError('weights', show(wj), 'must be an object of W_hx, W_hh, W_qh (and b_h, b_q with bias)');
-  const weights: Partial<Weights> = {};
+  const names = paramShapes(config).map(([n]) => n);
+  if (typeof wj !== 'object' || wj === null) throw new BpttError('weights', show(wj), `must be an object of ${names.join(', ')}`);
+  const weights: Weights = {};
   for (const [name, rows, cols] of paramShapes(config)) {
-    weights[name] = rows === 1 && name.startsWith('b_') ? vector(`weights.${name}`, wj[name], cols) : matrix(`weights.${name}`, wj[name], rows, cols);
+    weights[name] = rows === 1 && isBias(name) ? vector(`weights.${name}`, wj[name], cols) : matrix(`weights.${name}`, wj[name], rows, cols);
   }
   for (const k of Object.keys(wj)) {
-    if (!paramShapes(config).some(([n]) => n === k)) throw new BpttError(`weights.${k}`, 'present', config.bias || !k.startsWith('b_') ? 'is not a weight of this model' : 'bias is off in config');
+    if (!names.includes(k)) throw new BpttError(`weights.${k}`, 'present', config.bias || !isBias(k) ? `is not a weight of this model (${names.join(', ')})` : 'bias is off in config');
   }
 
   const tokens = idGrid('tokens', o.tokens, V);
   const { B, T } = tokens;
   const targets = idGrid('targets', o.targets, V, B, T);
-  const h0 = o.h0 === undefined ? undefined : matrix('h0', o.h0, B, H);
+  const chapter = isChapterModel(config);
+  const h0 = o.h0 === undefined ? undefined : chapter ? matrix('h0', o.h0, B, H) : states('h0', o.h0, L, B, H);
+  if (o.c0 !== undefined && config.cell !== 'lstm') throw new BpttError('c0', 'present', `only an LSTM has a cell state (cell = "${config.cell}")`);
+  const c0 = o.c0 === undefined ? undefined : states('c0', o.c0, L, B, H);
   if (o.xi !== undefined && o.truncation !== undefined) throw new BpttError('truncation', 'present', 'give either xi or truncation, not both');
-  let strategy: Truncation = full();
+  let truncation: Truncation = full();
+  let seed = 0;
   if (o.xi !== undefined) {
-    strategy = explicit(vector('xi', o.xi, T));
+    const x = o.xi;
+    if (Array.isArray(x) && Array.isArray(x[0])) {
+      const m = matrix('xi', x, B, T);
+      truncation = explicit(Array.from({ length: B }, (_, b) => m.subarray(b * T, (b + 1) * T)));
+    } else truncation = explicit(vector('xi', x, T));
   } else if (o.truncation !== undefined) {
     const t = o.truncation as Record<string, unknown>;
-    if (typeof t !== 'object' || t === null) throw new BpttError('truncation', show(t), 'must be an object {kind, ...}');
-    const kind = requireOneOf('truncation.kind', t.kind, ['full', 'regular', 'randomized'] as const);
-    if (kind === 'regular') strategy = regular(requireInt('truncation.tau', t.tau, 1, 1 << 20));
-    if (kind === 'randomized') strategy = randomized(t.pi as number);
-    strategy.check(T);
-    const seed = kind === 'randomized' ? requireInt('truncation.seed', t.seed ?? 0, 0, 0xffffffff) : 0;
-    return { config, weights: weights as Weights, B, T, tokens: tokens.data, targets: targets.data, h0, xi: strategy.multipliers(T, createRng(seed)) };
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new BpttError('truncation', show(t), 'must be an object {kind, ...}');
+    const { seed: s, ...spec } = t;
+    if (s !== undefined && spec.kind !== 'randomized') throw new BpttError('truncation.seed', show(s), 'applies to "randomized" only');
+    seed = requireInt('truncation.seed', s ?? 0, 0, 0xffffffff);
+    if (spec.kind === 'explicit') throw new BpttError('truncation.kind', '"explicit"', 'give "xi" instead');
+    truncation = truncationFrom(spec as TruncationSpec);
   }
-  return { config, weights: weights as Weights, B, T, tokens: tokens.data, targets: targets.data, h0, xi: strategy.multipliers(T) };
+  truncation.check(T, B);
+  const chunk = o.chunk === undefined ? undefined : requireInt('chunk', o.chunk, 1, T);
+  return { config, weights, B, T, tokens: tokens.data, targets: targets.data, h0, c0, truncation, seed, chunk };
 }
 
-function nest(c: RnnConfig, g: Weights<Tensor>): Record<string, number[][] | number[]> {
+const isBias = (name: string) => name.startsWith('b_') || name.startsWith('bias_');
+
+function nest(c: ModelConfig, g: Weights<Tensor>): Record<string, number[][] | number[]> {
   const out: Record<string, number[][] | number[]> = {};
   for (const [name, rows, cols] of paramShapes(c)) {
-    const t = Array.from(g[name]!);
-    out[name] = name.startsWith('b_') ? t : Array.from({ length: rows }, (_, i) => t.slice(i * cols, (i + 1) * cols));
+    const t = Array.from(g[name]);
+    out[name] = isBias(name) ? t : Array.from({ length: rows }, (_, i) => t.slice(i * cols, (i + 1) * cols));
   }
   return out;
 }
@@ -138,22 +177,45 @@ function rowsOf(a: ArrayLike<number>, B: number, H: number): number[][] {
   return Array.from({ length: B }, (_, b) => Array.from(a).slice(b * H, (b + 1) * H));
 }
 
+/** h_last / c_last as printed: [B][H] for the chapter's model, else [layers][B][H]. */
+function statesOut(c: ModelConfig, flat: ArrayLike<number>, B: number): number[][] | number[][][] {
+  const H = c.hidden, n = B * H;
+  const layers = Array.from({ length: c.layers }, (_, l) => rowsOf(Array.from(flat).slice(l * n, (l + 1) * n), B, H));
+  return isChapterModel(c) ? layers[0] : layers;
+}
+
 /** Run a case on the GPU `device`, or in float64 when `device` is null. */
 export async function runGradcheck(k: GradcheckCase, device: GPUDevice | null): Promise<GradcheckResult> {
-  const H = k.config.hidden;
+  const c = k.config, H = c.hidden, B = k.B, T = k.T, n = B * H;
+  const plan = k.truncation.plan(T, B, createRng(k.seed));
   if (!device) {
-    const r = referenceForwardBackward(k.config, k.weights, { B: k.B, T: k.T, tokens: k.tokens, targets: k.targets }, { h0: k.h0, xi: k.xi });
-    return { loss: r.loss, grads: nest(k.config, r.grads), h_last: rowsOf(r.h.subarray(k.T * k.B * H), k.B, H) };
+    const batch = { B, T, tokens: k.tokens, targets: k.targets };
+    const tb = k.truncation.spec.kind === 'tbptt' ? (k.truncation.spec as { k1: number; k2: number }) : undefined;
+    // ξ of the (single) stream per sequence; TBPTT's streams are the reference's own tbptt option
+    const xi = tb ? undefined : Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => xiAt(plan, 0, t, b)));
+    const shared = xi && xi.every((row) => row.every((v, t) => v === xi[0][t]));
+    if (isChapterModel(c) && shared && !tb) {
+      const r = referenceForwardBackward(c, k.weights, batch, { h0: k.h0, xi: xi![0] });
+      return { loss: r.loss, grads: nest(c, r.grads), h_last: rowsOf(r.h.subarray(T * n), B, H) };
+    }
+    const per = (v?: Float32Array) => v && Array.from({ length: c.layers }, (_, l) => v.subarray(l * n, (l + 1) * n));
+    const r = referenceCells(c, k.weights, batch, { h0: per(k.h0), c0: per(k.c0), xi: shared ? xi![0] : xi, tbptt: tb });
+    const flat = (a: ArrayLike<number>[]) => a.flatMap((x) => Array.from(x));
+    const out: GradcheckResult = { loss: r.loss, grads: nest(c, r.grads), h_last: statesOut(c, flat(r.hLast), B) };
+    if (r.cLast) out.c_last = statesOut(c, flat(r.cLast), B) as number[][][];
+    return out;
   }
-  const eng = new BpttEngine(device, { config: k.config, batch: k.B, steps: k.T });
+  const eng = new BpttEngine(device, { config: c, batch: B, steps: T, streams: plan.streams, chunk: k.chunk });
   try {
     eng.writeWeights(k.weights);
     eng.writeBatch({ tokens: k.tokens, targets: k.targets });
-    eng.writeXi(k.xi);
-    eng.writeH0(k.h0);
+    eng.writeXi(plan);
+    eng.writeH0(k.h0, k.c0);
     eng.run();
     const [grads, loss, hLast] = [await eng.readGradients(), await eng.readLoss(), await eng.readLastState()];
-    return { loss, grads: nest(k.config, grads), h_last: rowsOf(hLast, k.B, H) };
+    const out: GradcheckResult = { loss, grads: nest(c, grads), h_last: statesOut(c, hLast, B) };
+    if (c.cell === 'lstm') out.c_last = statesOut(c, await eng.readLastCell(), B) as number[][][];
+    return out;
   } finally {
     eng.destroy();
   }
