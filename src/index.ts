@@ -21,3 +21,4 @@ export { saveCheckpoint, loadCheckpoint, torchName, TORCH_NAMES, OUTPUT_MODULES,
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type Decoded } from './model/safetensors';
 export { referenceCells, referenceCellsLoss, type CellsOptions, type CellsResult } from './reference/cells64';
 export { rtrlGradients, forwardVsReverse, type RtrlOptions, type RtrlResult, type ForwardVsReverse } from './reference/rtrl64';
+export { delayTask, DELAY_ALPHABET, type DelayTask } from './data/delay';
