@@ -19,3 +19,5 @@ export { createTranspose, TRANSPOSE_WGSL } from './transpose';
 export { createSegmentNorms, createPowerIteration, spectralRadius, SEGMENT_NORMS_WGSL, POWER_ITERATION_WGSL } from './diagnostics';
 export { createCarryState, CARRY_STATE_WGSL } from './carry';
 export { Kernel, type Bound, type Activation, type KernelHandle, type KernelSpec, type Constants } from './kernel';
+export { createLstmForward, createLstmBackward, maxHiddenLstm, autoRowsLstm, LSTM_FORWARD_WGSL, LSTM_BACKWARD_WGSL, type LstmKernelOptions, type LstmForwardDims, type LstmBackwardDims, type LstmForwardBuffers, type LstmBackwardBuffers } from './lstm';
+export { createGruForward, createGruBackward, maxHiddenGru, autoRowsGru, GRU_FORWARD_WGSL, GRU_BACKWARD_WGSL, type GruKernelOptions, type GruForwardDims, type GruBackwardDims, type GruForwardBuffers, type GruBackwardBuffers } from './gru';
