@@ -1,0 +1,131 @@
+// gru_forward.wgsl — the GRU forward recurrence, steps t0 ≤ t < t1 in one dispatch.
+//
+//   Zx_t = W_ih x_t + b_ih (precomputed; gate order r, z, n as PyTorch)
+//   r  = σ(Zx_r + W_hr h_t [+ b_hr])      z = σ(Zx_z + W_hz h_t [+ b_hz])
+//   hn = W_hn h_t [+ b_hn]                n = tanh(Zx_n + r ⊙ hn)
+//   h_{t+1} = (1 − z) ⊙ n + z ⊙ h_t
+//
+// State index: Hs[t0] holds the state on entry, Hs[t + 1] the state after
+// step t. [r, z, n, hn] of every step are stored in G for the backward pass
+// (hn is needed for ∂L/∂r).
+//
+// Each workgroup owns ROWS sequences and walks them through time alone (no
+// waiting between workgroups); their h lives in workgroup memory, double
+// buffered. Each thread owns hidden units j = li, li + WG, … and computes
+// the three recurrent sums of each (3 weight loads feed 3 · ROWS
+// multiply-adds per k) and then the cell, fused. The weights are read
+// transposed (WT[k, q] = W_hh[q, k]): neighbouring threads, neighbouring weights.
+//
+// WT: (H, 3H) row-major from 0     b_hh: (3H) at P[b_offset] (HAS_BIAS)
+// Zx: (T, B, 3H)   Hs: (T + 1, B, H)   G: (T, B, 4H)
+// Dispatch: (ceil(B / ROWS), 1, 1).
+
+override WG: u32 = 64u;
+// Sequences per workgroup: 1, 2 or 4.
+override ROWS: u32 = 1u;
+// The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).
+override H_MAX: u32 = 256u;
+// Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).
+override HAS_BIAS: bool = false;
+
+struct Params {
+  B: u32,
+  H: u32,
+  t0: u32,
+  t1: u32,
+  b_offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> WT: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<f32>;
+@group(0) @binding(3) var<storage, read> Zx: array<f32>;
+@group(0) @binding(4) var<storage, read_write> Hs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> G: array<f32>;
+
+var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
+
+fn sigmoid(x: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-x));
+}
+
+// tanh saturates to ±1 in f32 long before |x| = 15; the clamp keeps
+// exp-based tanh implementations away from Inf / Inf.
+fn tanh_(x: f32) -> f32 {
+  return tanh(clamp(x, -15.0, 15.0));
+}
+
+// The cell of sequence b0 + r, unit j, step t, from the recurrent sums acc
+// (r, z, n); writes h, the gates, and h into the next cache half.
+fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
+  let b = b0 + r;
+  let H = p.H;
+  var h = 0.0;
+  if (b < p.B) {
+    var a = acc;
+    if (HAS_BIAS) {
+      let o = p.b_offset + j;
+      a += vec3f(P[o], P[o + H], P[o + 2u * H]);
+    }
+    let q = (t * p.B + b) * 3u * H + j;
+    let rg = sigmoid(Zx[q] + a.x);
+    let zg = sigmoid(Zx[q + H] + a.y);
+    let ng = tanh_(Zx[q + 2u * H] + rg * a.z);
+    h = (1.0 - zg) * ng + zg * hs[cur + r * H_MAX + j];
+    Hs[((t + 1u) * p.B + b) * H + j] = h;
+    let g = (t * p.B + b) * 4u * H + j;
+    G[g] = rg;
+    G[g + H] = zg;
+    G[g + 2u * H] = ng;
+    G[g + 3u * H] = a.z;
+  }
+  hs[nxt + r * H_MAX + j] = h;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let B = p.B;
+  let H = p.H;
+  let b0 = wg.x * ROWS;
+  let half = ROWS * H_MAX;
+
+  for (var r = 0u; r < ROWS; r++) {
+    for (var j = li; j < H; j += WG) {
+      var h = 0.0;
+      if (b0 + r < B) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
+      hs[r * H_MAX + j] = h;
+    }
+  }
+  workgroupBarrier();
+
+  var cur = 0u;
+  for (var t = p.t0; t < p.t1; t++) {
+    let nxt = half - cur;
+    for (var j = li; j < H; j += WG) {
+      // Initialised explicitly: SwiftShader was seen to keep the previous
+      // iteration's value of an uninitialised `var` declared in a loop.
+      var a0 = vec3f(0.0);
+      var a1 = vec3f(0.0);
+      var a2 = vec3f(0.0);
+      var a3 = vec3f(0.0);
+      for (var k = 0u; k < H; k++) {
+        let q = k * 3u * H + j;
+        let w = vec3f(WT[q], WT[q + H], WT[q + 2u * H]);
+        a0 += hs[cur + k] * w;
+        if (ROWS > 1u) { a1 += hs[cur + H_MAX + k] * w; }
+        if (ROWS > 2u) {
+          a2 += hs[cur + 2u * H_MAX + k] * w;
+          a3 += hs[cur + 3u * H_MAX + k] * w;
+        }
+      }
+      cell(0u, a0, t, b0, j, cur, nxt);
+      if (ROWS > 1u) { cell(1u, a1, t, b0, j, cur, nxt); }
+      if (ROWS > 2u) {
+        cell(2u, a2, t, b0, j, cur, nxt);
+        cell(3u, a3, t, b0, j, cur, nxt);
+      }
+    }
+    workgroupBarrier();
+    cur = nxt;
+  }
+}

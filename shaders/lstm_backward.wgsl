@@ -1,0 +1,168 @@
+// lstm_backward.wgsl — the LSTM reverse-time recurrence, steps t1 > t ≥ t0 in
+// one dispatch, with the multiplier ξ that implements truncation.
+//
+// With i, f, g, o the stored gates of step t, c = Cs[t + 1], c_prev = Cs[t]:
+//   dh   = m_t · dHo_t + carry_h                   (∂L/∂h_{t+1}, written to dH)
+//   dc   = carry_c + dh ⊙ o ⊙ (1 − tanh²c)         (∂L/∂c_{t+1}, written to dC)
+//   dG_t = [dc⊙g⊙i(1−i), dc⊙c_prev⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c⊙o(1−o)]
+//          (∂L/∂ pre-activations, gate order i, f, g, o)
+//   carry_c ← ξ_{t,b} · dc ⊙ f                      (into c_t)
+//   carry_h ← ξ_{t,b} · W_hhᵀ dG_t                  (into h_t)
+//
+// ξ = 0 cuts exactly (a select, never 0 · x). Only the carries are scaled;
+// dG_t itself (and so the weight-gradient terms of step t) is not. The loss
+// mask m_t selects the losses of one gradient stream (1 otherwise).
+//
+// Each workgroup owns ROWS sequences; each thread owns hidden units
+// j = li, li + WG, … in both phases, so the carries of its units are kept in
+// dHc / dCc, read and written by that thread only. Phase 1 (pointwise) puts
+// dG of the ROWS sequences in workgroup memory; phase 2 is the GEMV
+// carry_h[k] = Σ_q W_hh[q, k] dG[q] over the 4H gate rows, with neighbouring
+// threads reading neighbouring weights.
+//
+// W_hh: (4H, H) row-major at P[w_offset]
+// Cs: (T + 1, B, H)   G: (T, B, 4H)   dHo: (T, B, H)
+// xi: ξ_{t,b} at xi[xi_offset + t·B + b], m_t at xi[mask_offset + t]
+// dHc, dCc: (B, H) in: the gradient into h_{t1}, c_{t1}; out: into h_{t0}, c_{t0}
+// dG: (T, B, 4H)   dH, dC: (T, B, H)   (written for t0 ≤ t < t1)
+// Dispatch: (ceil(B / ROWS), 1, 1).
+
+override WG: u32 = 64u;
+// Sequences per workgroup: 1, 2 or 4.
+override ROWS: u32 = 1u;
+// The hidden size H; sizes the workgroup cache (4 · ROWS · H_MAX floats).
+override H_MAX: u32 = 256u;
+
+struct Params {
+  B: u32,
+  H: u32,
+  t0: u32,
+  t1: u32,
+  w_offset: u32,
+  xi_offset: u32,
+  mask_offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> P: array<f32>;
+// Binding 2 (Hs, (T + 1, B, H)) is in the layout but not read: the LSTM's
+// backward needs only the cell states and the gates.
+@group(0) @binding(3) var<storage, read> Cs: array<f32>;
+@group(0) @binding(4) var<storage, read> G: array<f32>;
+@group(0) @binding(5) var<storage, read> dHo: array<f32>;
+@group(0) @binding(6) var<storage, read> xi: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dHc: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dCc: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dG: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dH: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dC: array<f32>;
+
+var<workgroup> dgs: array<f32, 4u * ROWS * H_MAX>;
+
+// tanh as in lstm_forward.wgsl.
+fn tanh_(x: f32) -> f32 {
+  return tanh(clamp(x, -15.0, 15.0));
+}
+
+// ξ of sequence b at step t (0 past the batch).
+fn xi_of(t: u32, b: u32) -> f32 {
+  if (b >= p.B) { return 0.0; }
+  return xi[p.xi_offset + t * p.B + b];
+}
+
+// Phase 1 for sequence b0 + r, unit j, step t: dh, dc, dG; carry_c.
+fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
+  let b = b0 + r;
+  let H = p.H;
+  var d = vec4f(0.0);
+  if (b < p.B) {
+    let s = (t * p.B + b) * H + j;
+    let q = (t * p.B + b) * 4u * H + j;
+    let ig = G[q];
+    let fg = G[q + H];
+    let gg = G[q + 2u * H];
+    let og = G[q + 3u * H];
+    let tc = tanh_(Cs[s + p.B * H]);
+    let dh = m * dHo[s] + dHc[b * H + j];
+    let dc = dCc[b * H + j] + dh * og * (1.0 - tc * tc);
+    dH[s] = dh;
+    dC[s] = dc;
+    d = vec4f(
+      dc * gg * ig * (1.0 - ig),
+      dc * Cs[s] * fg * (1.0 - fg),
+      dc * ig * (1.0 - gg * gg),
+      dh * tc * og * (1.0 - og),
+    );
+    dG[q] = d.x;
+    dG[q + H] = d.y;
+    dG[q + 2u * H] = d.z;
+    dG[q + 3u * H] = d.w;
+    dCc[b * H + j] = select(x * dc * fg, 0.0, x == 0.0);
+  }
+  let o = r * 4u * H_MAX + j;
+  dgs[o] = d.x;
+  dgs[o + H] = d.y;
+  dgs[o + 2u * H] = d.z;
+  dgs[o + 3u * H] = d.w;
+}
+
+// carry_h of sequence b, unit k: ξ · (W_hhᵀ dG)[k].
+fn put_carry(b: u32, k: u32, x: f32, acc: f32) {
+  if (b >= p.B) { return; }
+  dHc[b * p.H + k] = select(x * acc, 0.0, x == 0.0);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let B = p.B;
+  let H = p.H;
+  let b0 = wg.x * ROWS;
+
+  for (var s = p.t1; s > p.t0; s--) {
+    let t = s - 1u;
+    let m = xi[p.mask_offset + t];
+    let x0 = xi_of(t, b0);
+    var x1 = 0.0;
+    var x2 = 0.0;
+    var x3 = 0.0;
+    if (ROWS > 1u) { x1 = xi_of(t, b0 + 1u); }
+    if (ROWS > 2u) {
+      x2 = xi_of(t, b0 + 2u);
+      x3 = xi_of(t, b0 + 3u);
+    }
+    for (var j = li; j < H; j += WG) {
+      pointwise(0u, t, b0, j, m, x0);
+      if (ROWS > 1u) { pointwise(1u, t, b0, j, m, x1); }
+      if (ROWS > 2u) {
+        pointwise(2u, t, b0, j, m, x2);
+        pointwise(3u, t, b0, j, m, x3);
+      }
+    }
+    workgroupBarrier();
+    let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
+    for (var k = li; k < H; k += WG) {
+      var a0 = 0.0;
+      var a1 = 0.0;
+      var a2 = 0.0;
+      var a3 = 0.0;
+      if (any) {
+        for (var q = 0u; q < 4u * H; q++) {
+          let w = P[p.w_offset + q * H + k];
+          a0 += dgs[q] * w;
+          if (ROWS > 1u) { a1 += dgs[4u * H_MAX + q] * w; }
+          if (ROWS > 2u) {
+            a2 += dgs[8u * H_MAX + q] * w;
+            a3 += dgs[12u * H_MAX + q] * w;
+          }
+        }
+      }
+      put_carry(b0, k, x0, a0);
+      if (ROWS > 1u) { put_carry(b0 + 1u, k, x1, a1); }
+      if (ROWS > 2u) {
+        put_carry(b0 + 2u, k, x2, a2);
+        put_carry(b0 + 3u, k, x3, a3);
+      }
+    }
+    workgroupBarrier();
+  }
+}

@@ -1,0 +1,139 @@
+// lstm_forward.wgsl — the LSTM forward recurrence, steps t0 ≤ t < t1 in one dispatch.
+//
+//   a_t  = Zx_t + W_hh h_t [+ b_hh]            (Zx_t = W_ih x_t + b_ih, precomputed;
+//                                               gate order i, f, g, o as PyTorch)
+//   i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
+//   c_{t+1} = f ⊙ c_t + i ⊙ g                  h_{t+1} = o ⊙ tanh(c_{t+1})
+//
+// State index: Hs[t0], Cs[t0] hold the state on entry, Hs[t + 1], Cs[t + 1]
+// the state after step t. The post-activation gates [i, f, g, o] of every
+// step are stored in G for the backward pass.
+//
+// Sequences are independent, so each workgroup owns ROWS of the B sequences
+// and walks them through time on its own: no waiting between workgroups
+// (WGSL promises no forward progress across them). The current h of its ROWS
+// sequences lives in workgroup memory, double buffered. Each thread owns
+// hidden units j = li, li + WG, … and computes all four gates of each, so
+// the gate GEMV and the cell's pointwise math are fused: per k, 4 weight
+// loads feed 4 · ROWS multiply-adds. The weights are read transposed
+// (WT[k, q] = W_hh[q, k]) so that neighbouring threads read neighbouring
+// weights. A thread keeps its units for the whole walk, so c_t is read back
+// from Cs where the same thread wrote it (no workgroup memory for c).
+//
+// WT: (H, 4H) row-major from 0     b_hh: (4H) at P[b_offset] (HAS_BIAS)
+// Zx: (T, B, 4H)   Hs, Cs: (T + 1, B, H)   G: (T, B, 4H)
+// Dispatch: (ceil(B / ROWS), 1, 1).
+
+override WG: u32 = 64u;
+// Sequences per workgroup: 1, 2 or 4.
+override ROWS: u32 = 1u;
+// The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).
+override H_MAX: u32 = 256u;
+// Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).
+override HAS_BIAS: bool = false;
+
+struct Params {
+  B: u32,
+  H: u32,
+  t0: u32,
+  t1: u32,
+  b_offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> WT: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<f32>;
+@group(0) @binding(3) var<storage, read> Zx: array<f32>;
+@group(0) @binding(4) var<storage, read_write> Hs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> Cs: array<f32>;
+@group(0) @binding(6) var<storage, read_write> G: array<f32>;
+
+var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
+
+fn sigmoid(x: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-x));
+}
+
+// tanh saturates to ±1 in f32 long before |x| = 15; the clamp keeps
+// exp-based tanh implementations away from Inf / Inf.
+fn tanh_(x: f32) -> f32 {
+  return tanh(clamp(x, -15.0, 15.0));
+}
+
+// The cell of sequence b0 + r, unit j, step t, from the recurrent sums acc
+// (i, f, g, o); writes c, h, the gates, and h into the next cache half.
+fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, nxt: u32) {
+  let b = b0 + r;
+  let H = p.H;
+  var h = 0.0;
+  if (b < p.B) {
+    let q = (t * p.B + b) * 4u * H + j;
+    var a = acc + vec4f(Zx[q], Zx[q + H], Zx[q + 2u * H], Zx[q + 3u * H]);
+    if (HAS_BIAS) {
+      let o = p.b_offset + j;
+      a += vec4f(P[o], P[o + H], P[o + 2u * H], P[o + 3u * H]);
+    }
+    let ig = sigmoid(a.x);
+    let fg = sigmoid(a.y);
+    let gg = tanh_(a.z);
+    let og = sigmoid(a.w);
+    let s = (t * p.B + b) * H + j;
+    let c = fg * Cs[s] + ig * gg;
+    h = og * tanh_(c);
+    Cs[s + p.B * H] = c;
+    Hs[s + p.B * H] = h;
+    G[q] = ig;
+    G[q + H] = fg;
+    G[q + 2u * H] = gg;
+    G[q + 3u * H] = og;
+  }
+  hs[nxt + r * H_MAX + j] = h;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let B = p.B;
+  let H = p.H;
+  let b0 = wg.x * ROWS;
+  let half = ROWS * H_MAX;
+
+  for (var r = 0u; r < ROWS; r++) {
+    for (var j = li; j < H; j += WG) {
+      var h = 0.0;
+      if (b0 + r < B) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
+      hs[r * H_MAX + j] = h;
+    }
+  }
+  workgroupBarrier();
+
+  var cur = 0u;
+  for (var t = p.t0; t < p.t1; t++) {
+    let nxt = half - cur;
+    for (var j = li; j < H; j += WG) {
+      // Initialised explicitly: SwiftShader was seen to keep the previous
+      // iteration's value of an uninitialised `var` declared in a loop.
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      var a2 = vec4f(0.0);
+      var a3 = vec4f(0.0);
+      for (var k = 0u; k < H; k++) {
+        let q = k * 4u * H + j;
+        let w = vec4f(WT[q], WT[q + H], WT[q + 2u * H], WT[q + 3u * H]);
+        a0 += hs[cur + k] * w;
+        if (ROWS > 1u) { a1 += hs[cur + H_MAX + k] * w; }
+        if (ROWS > 2u) {
+          a2 += hs[cur + 2u * H_MAX + k] * w;
+          a3 += hs[cur + 3u * H_MAX + k] * w;
+        }
+      }
+      cell(0u, a0, t, b0, j, nxt);
+      if (ROWS > 1u) { cell(1u, a1, t, b0, j, nxt); }
+      if (ROWS > 2u) {
+        cell(2u, a2, t, b0, j, nxt);
+        cell(3u, a3, t, b0, j, nxt);
+      }
+    }
+    workgroupBarrier();
+    cur = nxt;
+  }
+}
