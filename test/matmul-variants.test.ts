@@ -8,7 +8,7 @@ import { gpu, relErr } from './gpu';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
 import { readFloats } from '../src/gpu/readback';
 import { createRng } from '../src/util/rng';
-import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from '../src/kernels/matmul';
+import { createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from '../src/kernels/matmul';
 import { tuneMatmul, pinMatmulVariant, stepGemmShapes, shapeBucket, tunedChoices, clearChoices, tuneRecurrenceRows, tunedRows } from '../src/kernels/tune';
 import { charLmConfig } from '../src/model/config';
 import { BpttError } from '../src/errors';
@@ -78,7 +78,7 @@ describe('every matmul variant against float64', () => {
         const fits = matmulVariantFits(device, v, cs, dims);
         const { err, used } = await runCase(device, cs, v);
         console.log(`${v.padEnd(14)} ${label(cs).padEnd(60)} ran ${used.padEnd(14)} max rel error ${err.toExponential(2)}`);
-        expect(used).toBe(fits ? v : MATMUL_FALLBACK);
+        expect(used).toBe(fits ? v : defaultMatmulVariant(device, cs, dims));
         expect(err).toBeLessThan(1e-5);
       }
     });
@@ -92,6 +92,15 @@ describe('every matmul variant against float64', () => {
     expect(matmulVariantFits(device, 'vec4@8x8', { transA: true }, { M: 5, N: 8, K: 4 })).toBe(false);
     expect(matmulVariantFits(device, 'vec4@8x8', {}, { M: 4, N: 8, K: 4, bOffset: 2 })).toBe(false);
     expect(matmulVariantFits(device, 'scalar@8x8', {}, { M: 5, N: 6, K: 3, aOffset: 1 })).toBe(true);
+    expect(matmulVariantFits(device, '8x8@4x4', { transA: true, transB: true }, { M: 5, N: 6, K: 3, aOffset: 1 })).toBe(true);
+    // B as vec4 along n: any K, no Bᵀ
+    expect(matmulVariantFits(device, '8x8-vb@4x4', {}, { M: 5, N: 8, K: 3, aOffset: 1 })).toBe(true);
+    expect(matmulVariantFits(device, '8x8-vb@4x4', { transB: true }, { M: 5, N: 8, K: 4 })).toBe(false);
+    expect(matmulVariantFits(device, '8x8-vb@4x4', {}, { M: 5, N: 8, K: 4, bOffset: 6 })).toBe(false);
+    // and Aᵀ as vec4 along m
+    expect(matmulVariantFits(device, '8x8-vab@4x4', { transA: true }, { M: 8, N: 8, K: 3 })).toBe(true);
+    expect(matmulVariantFits(device, '8x8-vab@4x4', {}, { M: 8, N: 8, K: 4 })).toBe(false);
+    expect(matmulVariantFits(device, '8x8-vab@4x4', { transA: true }, { M: 6, N: 8, K: 4 })).toBe(false);
   });
 });
 
@@ -116,12 +125,12 @@ describe('choosing a variant at bind()', () => {
   it('tuneMatmul times the variants that fit, keeps the fastest per bucket, and bind() uses it', async () => {
     const device = await gpu();
     clearChoices(device);
-    const shapes = [{ M: 24, N: 16, K: 8, transA: true }, { M: 25, N: 16, K: 8, transA: true }, { M: 20, N: 12, K: 6 }];
+    const shapes = [{ M: 24, N: 16, K: 8, transA: true }, { M: 25, N: 16, K: 8, transA: true }, { M: 20, N: 10, K: 6 }];
     const res = await tuneMatmul(device, shapes, { reps: 1 });
-    // 24 and 25 share a bucket: timed once; K = 6 leaves only the scalar variant
+    // 24 and 25 share a bucket: timed once; N = 10 and K = 6 leave only the scalar-load variants
     expect(res.map((r) => r.shape.M)).toEqual([24, 20]);
     expect(Object.keys(res[0].ms).sort()).toEqual([...MATMUL_VARIANTS].sort());
-    expect(Object.keys(res[1].ms)).toEqual([MATMUL_FALLBACK]);
+    expect(Object.keys(res[1].ms).sort()).toEqual([MATMUL_FALLBACK, '8x8@4x4', '8x8@8x8'].sort());
     for (const r of res) {
       const times = Object.values(r.ms) as number[];
       expect(r.ms[r.best]).toBe(Math.min(...times));

@@ -2,7 +2,8 @@
 // Each createX(device, options) returns { layout, bind(buffers, dims), encode(pass, bound) };
 // encode records into the caller's compute pass and never submits.
 export {
-  createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_WGSL, MATMUL_VEC4_WGSL, MATMUL_VEC4_4X8_WGSL, MATMUL_VEC4_8X8_WGSL, MATMUL_VARIANTS, MATMUL_FALLBACK,
+  createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_WGSL, MATMUL_VEC4_WGSL, MATMUL_VEC4_4X8_WGSL, MATMUL_VEC4_8X8_WGSL, MATMUL_8X8_WGSL, MATMUL_8X8_VEC4B_WGSL, MATMUL_8X8_VEC4AB_WGSL,
+  MATMUL_VARIANTS, MATMUL_FALLBACK,
   type MatmulOptions, type MatmulBuffers, type MatmulDims, type MatmulBound, type MatmulVariant, type MatmulKernelHandle,
 } from './matmul';
 export {

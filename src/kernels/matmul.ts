@@ -2,6 +2,9 @@ import code from '../../shaders/matmul.wgsl';
 import vec4Code from '../../shaders/matmul_vec4.wgsl';
 import vec4x8Code from '../../shaders/matmul_vec4_4x8.wgsl';
 import vec8x8Code from '../../shaders/matmul_vec4_8x8.wgsl';
+import reg8x8Code from '../../shaders/matmul_8x8.wgsl';
+import reg8x8bCode from '../../shaders/matmul_8x8_vec4b.wgsl';
+import reg8x8abCode from '../../shaders/matmul_8x8_vec4ab.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError, show } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
@@ -15,6 +18,12 @@ export const MATMUL_VEC4_WGSL = vec4Code;
 export const MATMUL_VEC4_4X8_WGSL = vec4x8Code;
 /** vec4 loads, 8×8 of C per thread. */
 export const MATMUL_VEC4_8X8_WGSL = vec8x8Code;
+/** Scalar loads, 8×8 of C per thread, k one at a time. */
+export const MATMUL_8X8_WGSL = reg8x8Code;
+/** 8×8 per thread, B read as vec4 along n (op(B) = B only). */
+export const MATMUL_8X8_VEC4B_WGSL = reg8x8bCode;
+/** 8×8 per thread, Aᵀ as vec4 along m and B as vec4 along n (weight gradients). */
+export const MATMUL_8X8_VEC4AB_WGSL = reg8x8abCode;
 /**
  * Rows (and columns) of C one workgroup of the default scalar variant covers
  * (4 per thread × 8 threads); every variant covers at least this many or
@@ -22,18 +31,28 @@ export const MATMUL_VEC4_8X8_WGSL = vec8x8Code;
  */
 export const MATMUL_TILE = 32;
 
-/** The shader files behind the variants: block of C per thread, and whether the loads are vec4. */
+/**
+ * The shader files behind the variants: block of C per thread and what its
+ * vec4 loads need. 'k4': vec4 tiles of 4 k (K, both offsets, M for Aᵀ and N
+ * for B multiples of 4); 'b': B as vec4 along n (no Bᵀ, N and the B offset
+ * multiples of 4); 'ab': that and Aᵀ as vec4 along m (Aᵀ only, M and the A
+ * offset multiples of 4); 'none': any shape.
+ */
 const SHADERS = {
-  scalar: { code, name: 'matmul', tm: 4, tn: 4, vec4: false },
-  vec4: { code: vec4Code, name: 'matmul.vec4', tm: 4, tn: 4, vec4: true },
-  'vec4-4x8': { code: vec4x8Code, name: 'matmul.vec4_4x8', tm: 4, tn: 8, vec4: true },
-  'vec4-8x8': { code: vec8x8Code, name: 'matmul.vec4_8x8', tm: 8, tn: 8, vec4: true },
+  scalar: { code, name: 'matmul', tm: 4, tn: 4, needs: 'none' },
+  vec4: { code: vec4Code, name: 'matmul.vec4', tm: 4, tn: 4, needs: 'k4' },
+  'vec4-4x8': { code: vec4x8Code, name: 'matmul.vec4_4x8', tm: 4, tn: 8, needs: 'k4' },
+  'vec4-8x8': { code: vec8x8Code, name: 'matmul.vec4_8x8', tm: 8, tn: 8, needs: 'k4' },
+  '8x8': { code: reg8x8Code, name: 'matmul.8x8', tm: 8, tn: 8, needs: 'none' },
+  '8x8-vb': { code: reg8x8bCode, name: 'matmul.8x8_vec4b', tm: 8, tn: 8, needs: 'b' },
+  '8x8-vab': { code: reg8x8abCode, name: 'matmul.8x8_vec4ab', tm: 8, tn: 8, needs: 'ab' },
 } as const;
 type ShaderName = keyof typeof SHADERS;
 
 /**
  * The matmul variants, named `shader@WG_XxWG_Y`: the shader (scalar or vec4
- * loads; 4×4, 4×8 or 8×8 of C per thread) and the workgroup size. All take
+ * loads; 4×4, 4×8 or 8×8 of C per thread) and the workgroup size. 'vec4*'
+ * step k by 4 on mat4x4f tiles; '8x8*' step k by 1 with 16 vec4 accumulators. All take
  * the same options, buffers and dims; the vec4 ones need aligned operands
  * (see matmulVariantFits) and are skipped where they do not fit.
  */
@@ -45,6 +64,11 @@ export const MATMUL_VARIANTS = [
   'vec4-4x8@8x8',
   'vec4-8x8@4x4',
   'vec4-8x8@8x8',
+  '8x8@4x4',
+  '8x8@8x8',
+  '8x8-vb@4x4',
+  '8x8-vb@8x8',
+  '8x8-vab@4x4',
 ] as const;
 /** One of MATMUL_VARIANTS. */
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -134,9 +158,18 @@ export function matmulVariantFits(device: GPUDevice, variant: MatmulVariant, o: 
   const lim = device.limits;
   if (wx * wy > lim.maxComputeInvocationsPerWorkgroup || wx > lim.maxComputeWorkgroupSizeX || wy > lim.maxComputeWorkgroupSizeY) return false;
   if (workgroups(variant, d).some((n) => n > lim.maxComputeWorkgroupsPerDimension)) return false;
-  if (!SHADERS[shader].vec4) return true;
   const four = (n: number | undefined) => (n ?? 0) % 4 === 0;
-  return four(d.K) && four(d.aOffset) && four(d.bOffset) && (!o.transA || four(d.M)) && (o.transB || four(d.N));
+  const vecB = !o.transB && four(d.N) && four(d.bOffset);
+  switch (SHADERS[shader].needs) {
+    case 'none':
+      return true;
+    case 'k4':
+      return four(d.K) && four(d.aOffset) && four(d.bOffset) && (!o.transA || four(d.M)) && (o.transB || four(d.N));
+    case 'b':
+      return vecB;
+    case 'ab':
+      return vecB && !!o.transA && four(d.M) && four(d.aOffset);
+  }
 }
 
 /** The variant used where nothing is pinned or tuned: vec4 4×4 in 8×8 workgroups where it fits. */

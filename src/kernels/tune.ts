@@ -22,6 +22,10 @@ export interface StepGemm extends GemmShape {
   phase: 'input' | 'output' | 'backward' | 'weight-grads';
   /** Runs per step. */
   count: number;
+  /** The engine adds bias[N] (the input and output projections of a model with biases). */
+  bias?: boolean;
+  /** The engine accumulates: C = 1·C + op(A)·op(B) (the weight gradients). */
+  beta?: number;
 }
 
 /**
@@ -37,13 +41,13 @@ export function stepGemmShapes(config: RnnConfig, batch: number, steps: number):
   for (let l = 0; l < L; l++) {
     const dense = l > 0 || config.input !== 'tokens';
     const K = l === 0 ? d : H;
-    if (dense) out.push({ name: `Zx = X W_ihᵀ (layer ${l})`, phase: 'input', M: R, N: GH, K, transB: true, count: 1 });
-    if (dense) out.push({ name: `dW_ih (layer ${l})`, phase: 'weight-grads', M: GH, N: K, K: R, transA: true, count: 1 });
-    out.push({ name: `dW_hh (layer ${l})`, phase: 'weight-grads', M: GH, N: H, K: R, transA: true, count: 1 });
+    if (dense) out.push({ name: `Zx = X W_ihᵀ (layer ${l})`, phase: 'input', M: R, N: GH, K, transB: true, count: 1, bias: config.bias });
+    if (dense) out.push({ name: `dW_ih (layer ${l})`, phase: 'weight-grads', M: GH, N: K, K: R, transA: true, count: 1, beta: 1 });
+    out.push({ name: `dW_hh (layer ${l})`, phase: 'weight-grads', M: GH, N: H, K: R, transA: true, count: 1, beta: 1 });
     if (l > 0) out.push({ name: `dX = dG W_ih (layer ${l})`, phase: 'backward', M: R, N: H, K: GH, count: 1 });
   }
-  out.push({ name: 'O = H W_qhᵀ', phase: 'output', M: R, N: Q, K: H, transB: true, count: 1 });
-  out.push({ name: 'dW_qh = dOᵀ H', phase: 'weight-grads', M: Q, N: H, K: R, transA: true, count: 1 });
+  out.push({ name: 'O = H W_qhᵀ', phase: 'output', M: R, N: Q, K: H, transB: true, count: 1, bias: config.bias });
+  out.push({ name: 'dW_qh = dOᵀ H', phase: 'weight-grads', M: Q, N: H, K: R, transA: true, count: 1, beta: 1 });
   out.push({ name: 'dH = dO W_qh', phase: 'output', M: R, N: H, K: Q, count: 1 });
   return out;
 }
