@@ -239,7 +239,7 @@ describe('clip_update.wgsl', () => {
       const { device, up, zeros, run, read } = await setup();
       const n = 1000;
       const P0 = randn(n);
-      const params = up(P0), grads = zeros(n), stats = zeros(8), s1 = zeros(n), s2 = zeros(n);
+      const params = up(P0), grads = zeros(n), stats = zeros(STATS.byteSize / 4), s1 = zeros(n), s2 = zeros(n);
       const k = createClipUpdate(device, kind);
       const o = { kind, lr: 0.1, clip: 5, beta1: 0.8, beta2: 0.99, eps: 1e-6 };
       const P = Float64Array.from(P0);
@@ -254,12 +254,12 @@ describe('clip_update.wgsl', () => {
         run(sq, sq.bind({ x: grads, partials: zeros(256), out: stats }, { n, outIndex: STATS.gradSumsq }));
         run(k, k.bind({ stats, params, grads, s1, s2 }, { n, ...o }));
         const want = ref.clipUpdate64(P, G, loss, st, o);
-        const s = STATS.decode((await read(stats, 8)).buffer as ArrayBuffer);
+        const s = STATS.decode((await read(stats, STATS.byteSize / 4)).buffer as ArrayBuffer);
         expect(s.skipped).toBe(want.skipped);
         if (!want.skipped) expect(Math.abs(s.clipScale - want.scale) / want.scale).toBeLessThan(1e-5);
         report(`clip_update ${kind} step ${step}${want.skipped ? ' (skipped)' : ''}`, relErr(await read(params, n), P), 1e-5);
       }
-      const s = STATS.decode((await read(stats, 8)).buffer as ArrayBuffer);
+      const s = STATS.decode((await read(stats, STATS.byteSize / 4)).buffer as ArrayBuffer);
       expect(s.step).toBe(3);
       expect(s.skippedTotal).toBe(1);
       expect(s.clippedTotal).toBe(2);

@@ -2,13 +2,15 @@
 // truncation strategy's multipliers ξ) → global-norm clipping → optimizer
 // update, in one command buffer. The loss and gradient norm come back
 // asynchronously through a small ring of staging buffers, so the next step is
-// encoded while the last one's numbers are still on their way.
+// encoded while the last one's numbers are still on their way (staging.ts).
 import { BpttEngine, type BpttShape, type Diagnostics } from './bptt';
 import { full, xiAt, type Truncation, type XiPlan } from './truncation';
 import type { BatchInput } from './batch';
 import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
 import type { Bound } from '../kernels/kernel';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ, upload } from '../gpu/buffers';
+import { StagingRing } from './staging';
+import { lrScheduleFrom, type LrScheduleSpec } from './schedule';
 import { initWeights, checkWeights, unpackWeights, packWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
 import { validateConfig, type RnnConfig } from '../model/config';
 import { createRng, type Rng } from '../util/rng';
@@ -34,6 +36,12 @@ export interface TrainerOptions extends BpttShape {
   truncation?: Truncation;
   /** Default: SGD with lr = 1 (d2l). */
   optimizer?: OptimizerSpec;
+  /**
+   * How the learning rate changes with the step (default constant
+   * `optimizer.lr`); computed on the GPU from the update counter, so each step
+   * in flight gets its own rate. Its rate arrives as `StepStats.lr`.
+   */
+  lrSchedule?: LrScheduleSpec;
   /** Clip threshold θ on the global gradient norm (> 0); null turns clipping off. Default 1. */
   clip?: number | null;
   /** Seed for the initial weights and the randomized truncation. Default 0. */
@@ -74,6 +82,8 @@ export type StateMode = 'carry' | 'reset';
 export interface StepInput extends BatchInput {
   /** 'carry' (default): h0 = last step's final state, detached; 'reset': zeros. */
   state?: StateMode;
+  /** With 'carry': take the state after this many steps of the last window instead of its end (unchunked; streaming TBPTT). */
+  carryFrom?: number;
   /** Also measure ‖∂L/∂h_t‖ per step and ρ(W_hh) (before the update) in this step. */
   diagnostics?: boolean;
 }
@@ -116,9 +126,10 @@ export class Trainer extends EventTarget {
   readonly truncation: Truncation;
   readonly optimizer: Required<OptimizerSpec>;
   readonly clip: number | null;
+  readonly lrSchedule: LrScheduleSpec;
   private readonly arena: BufferArena;
   private readonly update: { kernel: ReturnType<typeof createClipUpdate>; bound: Bound };
-  private readonly ring: { buffer: GPUBuffer; diag: GPUBuffer; pending: Promise<unknown> | null }[] = [];
+  private readonly ring: StagingRing;
   private readonly rng: Rng;
   private calls = 0;
   private destroyed = false;
@@ -134,6 +145,10 @@ export class Trainer extends EventTarget {
     super();
     const truncation = options.truncation ?? full();
     const optimizer = checkOptimizer(options.optimizer ?? { kind: 'sgd', lr: 1 });
+    const lrSchedule = lrScheduleFrom(options.lrSchedule ?? { kind: 'constant' });
+    if (lrSchedule.kind === 'cosine' && (lrSchedule.min ?? 0) > optimizer.lr) {
+      throw new BpttError('lrSchedule.min', String(lrSchedule.min), `must be ≤ optimizer.lr = ${optimizer.lr}`);
+    }
     const clip = options.clip === undefined ? 1 : options.clip;
     if (clip !== null && (typeof clip !== 'number' || !Number.isFinite(clip) || clip <= 0)) {
       throw new BpttError('clip', show(clip), 'must be a finite number > 0, or null to turn clipping off');
@@ -145,6 +160,7 @@ export class Trainer extends EventTarget {
     if (options.weights !== undefined) checkWeights(validateConfig(options.config), options.weights);
     this.truncation = truncation;
     this.optimizer = optimizer;
+    this.lrSchedule = lrSchedule;
     this.clip = clip;
     this.rng = createRng(seed ^ 0x9e3779b9);
     const engine = new BpttEngine(device, { ...options, streams: truncation.streams(options.steps) });
@@ -161,16 +177,10 @@ export class Trainer extends EventTarget {
       const kernel = createClipUpdate(device, optimizer.kind);
       const bound = kernel.bind(
         { stats: engine.buf.stats, params: engine.buf.params, grads: engine.buf.grads, s1, s2 },
-        { n, lr: optimizer.lr, clip: clip ?? 0, beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps },
+        { n, lr: optimizer.lr, schedule: lrSchedule, clip: clip ?? 0, beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.eps },
       );
       this.update = { kernel, bound };
-      for (let i = 0; i < inflight; i++) {
-        this.ring.push({
-          buffer: this.arena.create(`stats.staging${i}`, STATS.byteSize, MAP_READ | COPY_DST),
-          diag: this.arena.create(`diag.staging${i}`, engine.diagnosticsBytes, MAP_READ | COPY_DST),
-          pending: null,
-        });
-      }
+      this.ring = new StagingRing(this.arena, inflight, STATS.byteSize, engine.diagnosticsBytes);
     } catch (e) {
       this.destroy();
       throw e;
@@ -231,7 +241,7 @@ export class Trainer extends EventTarget {
     const L = this.engine.layout;
     if (snap.optimizer.s1 && this.optimizer.kind !== 'sgd') upload(this.device, this.s1, packWeights(L, snap.optimizer.s1));
     if (snap.optimizer.s2 && this.optimizer.kind === 'adam') upload(this.device, this.s2, packWeights(L, snap.optimizer.s2));
-    upload(this.device, this.engine.buf.stats, new Uint32Array([snap.optimizer.step]), 20); // Stats.step
+    upload(this.device, this.engine.buf.stats, new Uint32Array([snap.optimizer.step]), STATS.step * 4);
     this.calls = snap.calls;
   }
 
@@ -262,27 +272,28 @@ export class Trainer extends EventTarget {
     const state = input.state ?? 'carry';
     if (state !== 'carry' && state !== 'reset') throw new BpttError('state', show(state), 'must be "carry" or "reset"');
     const e = this.engine;
+    const carryFrom = input.carryFrom === undefined ? e.T : requireInt('carryFrom', input.carryFrom, 0, e.T);
+    if (carryFrom !== e.T && e.chunks > 1) throw new BpttError('carryFrom', String(carryFrom), `needs an unchunked window (this one runs in ${e.chunks} chunks)`);
     e.writeBatch(input);
     const plan = this.truncation.plan(e.T, e.B, this.rng);
     const xi = Float32Array.from({ length: e.T }, (_, t) => xiAt(plan, 0, t, 0));
-    const slot = this.ring[this.calls % this.ring.length];
-    if (slot.pending) await slot.pending; // back-pressure: at most `inflight` steps in flight
+    const slot = await this.ring.acquire(this.calls); // back-pressure: at most `inflight` steps in flight
     if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed during the step');
     e.writeXi(plan);
     const enc = this.device.createCommandEncoder({ label: 'trainer.step' });
-    if (state === 'carry') e.encodeCarryState(enc);
+    if (state === 'carry') e.encodeCarryState(enc, carryFrom);
     else e.encodeResetState(enc);
     e.encodeStep(enc, { diagnostics: input.diagnostics });
     const pass = enc.beginComputePass({ label: 'trainer.update' });
     this.update.kernel.encode(pass, this.update.bound);
     pass.end();
-    enc.copyBufferToBuffer(e.buf.stats, 0, slot.buffer, 0, STATS.byteSize);
+    enc.copyBufferToBuffer(e.buf.stats, 0, slot.stats, 0, STATS.byteSize);
     if (input.diagnostics) enc.copyBufferToBuffer(e.buf.diag, 0, slot.diag, 0, slot.diag.size);
     this.device.queue.submit([enc.finish()]);
     this.calls += 1;
-    const stats = slot.buffer.mapAsync(GPUMapMode.READ).then(() => {
-      const s = STATS.decode(slot.buffer.getMappedRange().slice(0));
-      slot.buffer.unmap();
+    const stats = slot.stats.mapAsync(GPUMapMode.READ).then(() => {
+      const s = STATS.decode(slot.stats.getMappedRange().slice(0));
+      slot.stats.unmap();
       this.last = s;
       if (s.skipped) this.dispatchEvent(new CustomEvent('nonfinite', { detail: s }));
       return s;
@@ -298,12 +309,7 @@ export class Trainer extends EventTarget {
       });
       diagnostics.catch(() => {});
     }
-    const settled = Promise.all([stats, diagnostics]);
-    slot.pending = settled;
-    settled.then(
-      () => slot.pending === settled && (slot.pending = null),
-      () => slot.pending === settled && (slot.pending = null),
-    );
+    this.ring.track(slot, Promise.all([stats, diagnostics]));
     if (this.snapshotEvery && this.calls % this.snapshotEvery === 0) {
       this.snapshot().then(
         (snap) => (this.lastSnapshot = snap),
@@ -318,14 +324,9 @@ export class Trainer extends EventTarget {
     this.update.kernel.encode(pass, this.update.bound);
   }
 
-  /** GPU bytes this trainer holds (its engine's and its own buffers). */
-  get gpuBytes(): number {
-    return this.engine.arena.bytesInUse + this.arena.bytesInUse;
-  }
-
   /** Wait for every step in flight; returns the latest statistics. */
   async flush(): Promise<StepStats | null> {
-    await Promise.all(this.ring.map((s) => s.pending?.catch(() => null)));
+    await Promise.all(this.ring.inFlight().map((p) => p.catch(() => null)));
     return this.last;
   }
 
@@ -348,7 +349,7 @@ export class Trainer extends EventTarget {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    const pending = this.ring.map((s) => s.pending).filter((p): p is Promise<unknown> => p !== null);
+    const pending = this.ring?.inFlight() ?? [];
     const release = () => {
       this.update?.bound.destroy();
       this.engine?.destroy();

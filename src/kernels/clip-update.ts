@@ -1,10 +1,15 @@
 import code from '../../shaders/clip_update.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
+import { lrScheduleFrom, type LrScheduleSpec } from '../engine/schedule';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const CLIP_UPDATE_WGSL = code;
-const Params = uniformStruct({ n: 'u32', lr: 'f32', clip: 'f32', beta1: 'f32', beta2: 'f32', eps: 'f32' });
+const Params = uniformStruct({
+  n: 'u32', lr: 'f32', clip: 'f32', beta1: 'f32', beta2: 'f32', eps: 'f32',
+  sched: 'u32', warmup: 'u32', every: 'u32', gamma: 'f32', total: 'u32', lr_min: 'f32',
+});
+const SCHEDULE_CODE = { constant: 0, step: 1, cosine: 2 } as const;
 const WG = 256;
 
 /** 'sgd' (d2l), 'adagrad' (min-char-rnn) or 'adam'. */
@@ -12,18 +17,25 @@ export type OptimizerKind = 'sgd' | 'adagrad' | 'adam';
 const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, adagrad: 1, adam: 2 };
 
 /**
- * The step statistics, a 32-byte storage buffer shared by the loss/norm
- * reductions and the update (the WGSL `struct Stats` of clip_update.wgsl).
+ * The step statistics, a 48-byte storage buffer shared by the loss/norm
+ * reductions, the carried state and the update (the WGSL `struct Stats` of
+ * clip_update.wgsl: slots 0–8 used, 9–11 free).
  */
 export const STATS = {
-  byteSize: 32,
+  byteSize: 48,
   /** f32 slots written by reduce_sum.wgsl. */
   loss: 0,
   gradSumsq: 1,
+  /** u32 slot: 1 when the step was skipped (read by carry_state.wgsl). */
+  skipped: 4,
+  /** u32 slot: the updates applied so far (Adam's t; the schedule's step). */
+  step: 5,
+  /** f32 slot: the learning rate of the latest update. */
+  lr: 8,
   /** Decode a read-back copy. */
   decode(buf: ArrayBuffer) {
-    const f = new Float32Array(buf, 0, 8);
-    const u = new Uint32Array(buf, 0, 8);
+    const f = new Float32Array(buf, 0, 9);
+    const u = new Uint32Array(buf, 0, 9);
     return {
       loss: f[0],
       gradNorm: f[2],
@@ -32,17 +44,22 @@ export const STATS = {
       step: u[5],
       skippedTotal: u[6],
       clippedTotal: u[7],
+      /** The rate this step applied (a skipped step: the rate it would have applied). */
+      lr: f[8],
     };
   },
 } as const;
-/** A step's loss, gradient norm, clip scale, skip flag and counters, as read back. */
+/** A step's loss, gradient norm, clip scale, skip flag, counters and learning rate, as read back. */
 export type StepStats = ReturnType<typeof STATS.decode>;
 
 /** The parameters of the fused clip + update kernel. */
 export interface ClipUpdateDims {
   /** Number of parameters (flat; P, G, S1, S2 share one layout). */
   n: number;
+  /** The base learning rate. */
   lr: number;
+  /** How the rate changes with the step counter (default constant; checked by lrScheduleFrom). */
+  schedule?: LrScheduleSpec;
   /** Clip threshold θ on the global gradient norm; 0 turns clipping off. */
   clip: number;
   beta1?: number;
@@ -53,7 +70,8 @@ export interface ClipUpdateDims {
 /**
  * Global-norm clipping fused with SGD, Adagrad or Adam, decided on the GPU:
  * `finalize` turns Σg² into the norm, the clip scale and the skip flag (NaN or
- * Inf loss/norm: the weights stay untouched), `update` applies the step.
+ * Inf loss/norm: the weights stay untouched) and the scheduled learning rate
+ * from the step counter, `update` applies the step.
  */
 export function createClipUpdate(device: GPUDevice, optimizer: OptimizerKind): KernelHandle<{ stats: GPUBuffer; params: GPUBuffer; grads: GPUBuffer; s1: GPUBuffer; s2: GPUBuffer }, ClipUpdateDims> & { readonly optimizer: OptimizerKind } {
   const k = new Kernel(
@@ -72,9 +90,18 @@ export function createClipUpdate(device: GPUDevice, optimizer: OptimizerKind): K
     optimizer,
     bind(b: { stats: GPUBuffer; params: GPUBuffer; grads: GPUBuffer; s1: GPUBuffer; s2: GPUBuffer }, d: ClipUpdateDims): Bound {
       const n = d.n;
+      const s = lrScheduleFrom(d.schedule ?? { kind: 'constant' }, 'schedule');
+      const sched = {
+        sched: SCHEDULE_CODE[s.kind],
+        warmup: s.warmup ?? 0,
+        every: s.kind === 'step' ? s.every : 1,
+        gamma: s.kind === 'step' ? s.gamma : 1,
+        total: s.kind === 'cosine' ? s.total : 0,
+        lr_min: s.kind === 'cosine' ? (s.min ?? 0) : 0,
+      };
       return k.bindChecked(
         b,
-        { n, lr: d.lr, clip: d.clip, beta1: d.beta1 ?? 0.9, beta2: d.beta2 ?? 0.999, eps: d.eps ?? 1e-8 },
+        { n, lr: d.lr, clip: d.clip, beta1: d.beta1 ?? 0.9, beta2: d.beta2 ?? 0.999, eps: d.eps ?? 1e-8, ...sched },
         { stats: STATS.byteSize, params: n * F32, grads: n * F32, s1: optimizer === 'sgd' ? 0 : n * F32, s2: optimizer === 'adam' ? n * F32 : 0 },
         [[1, 1, 1], [Math.min(ceilDiv(n, WG), 65535), 1, 1]],
       );
