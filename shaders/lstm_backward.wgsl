@@ -114,7 +114,6 @@ fn put_carry(b: u32, k: u32, x: f32, acc: f32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let B = p.B;
   let H = p.H;
   let b0 = wg.x * ROWS;
 

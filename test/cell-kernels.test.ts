@@ -192,7 +192,7 @@ const cases: Case[] = [
   [2, 2, 0, 2, 130, 1, false],
   [6, 4, 2, 3, 130, 4, true],
   [3, 2, 0, 2, 257, 1, true],
-  [4, 2, 0, 2, 0, 4, false],
+  [4, 2, 1, 2, 0, 4, false],
 ];
 const name = ([B, T, t0, t1, H, rows, bias]: Case) => `B=${B} T=${T} t=${t0}..${t1} H=${H || 'max'} rows=${rows}${bias ? ' bias' : ''}`;
 
