@@ -1,10 +1,14 @@
 // Small canvas charts: lines against steps, and the ‖∂L/∂h_t‖ heatmap.
 // Text is drawn with fillText (never HTML).
+import { extent, type Point } from './series';
 
 export interface Series {
   label: string;
   color: string;
-  points: { step: number; value: number }[];
+  /** Kept points in step order (a DecimatedSeries' points(): bounded however long the run). */
+  points: readonly Point[];
+  /** Dashed line (e.g. the measured counterpart of a computed series). */
+  dashed?: boolean;
 }
 
 const PAD = { l: 48, r: 10, t: 34, b: 22 };
@@ -21,33 +25,55 @@ function prepare(canvas: HTMLCanvasElement) {
   return { ctx, w, h };
 }
 
-/** Lines against steps; `log` plots log10 of the values. */
-export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; log?: boolean; ref?: number } = { title: '' }): void {
+/** Lay the legend out in lines that fit the width; returns the top padding it needs. */
+function legend(ctx: CanvasRenderingContext2D, series: Series[], w: number, draw: boolean): number {
+  let x = PAD.l, y = 28;
+  for (const s of series) {
+    const text = `${s.dashed ? '- -' : '—'} ${s.label}`;
+    const width = ctx.measureText(text).width;
+    if (x > PAD.l && x + width > w - PAD.r) {
+      x = PAD.l;
+      y += 13;
+    }
+    if (draw) {
+      ctx.fillStyle = s.color;
+      ctx.fillText(text, x, y);
+    }
+    x += width + 14;
+  }
+  return y + 6;
+}
+
+/**
+ * Lines against steps; `log` plots log10 of the values. Extrema are found in
+ * loops (any number of points). Returns the labels of the series drawn.
+ */
+export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; log?: boolean; ref?: number } = { title: '' }): string[] {
   const { ctx, w, h } = prepare(canvas);
   const f = (v: number) => (opts.log ? Math.log10(Math.max(v, 1e-12)) : v);
-  const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.value));
   ctx.fillStyle = '#333';
   ctx.fillText(opts.title, PAD.l, 14);
-  if (!all.length) {
+  const box = extent(series.flatMap((s) => s.points), f);
+  if (!box) {
     ctx.fillStyle = '#888';
     ctx.fillText('waiting for data…', PAD.l, h / 2);
-    return;
+    return [];
   }
-  let x0 = Math.min(...all.map((p) => p.step)), x1 = Math.max(...all.map((p) => p.step));
-  let y0 = Math.min(...all.map((p) => f(p.value))), y1 = Math.max(...all.map((p) => f(p.value)));
+  let { lo: y0, hi: y1, x0, x1 } = box;
   if (opts.ref !== undefined) {
     y0 = Math.min(y0, f(opts.ref));
     y1 = Math.max(y1, f(opts.ref));
   }
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) { y1 += 0.5; y0 -= 0.5; }
+  const top = legend(ctx, series, w, false);
   const X = (s: number) => PAD.l + ((s - x0) / (x1 - x0)) * (w - PAD.l - PAD.r);
-  const Y = (v: number) => h - PAD.b - ((f(v) - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
+  const Y = (v: number) => h - PAD.b - ((f(v) - y0) / (y1 - y0)) * (h - top - PAD.b);
   ctx.strokeStyle = '#ccc';
-  ctx.strokeRect(PAD.l, PAD.t, w - PAD.l - PAD.r, h - PAD.t - PAD.b);
+  ctx.strokeRect(PAD.l, top, w - PAD.l - PAD.r, h - top - PAD.b);
   ctx.fillStyle = '#555';
   const lab = (v: number) => (opts.log ? `1e${v.toFixed(1)}` : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
-  ctx.fillText(lab(y1), 2, PAD.t + 8);
+  ctx.fillText(lab(y1), 2, top + 8);
   ctx.fillText(lab(y0), 2, h - PAD.b);
   ctx.fillText(`step ${x0}`, PAD.l, h - 6);
   ctx.fillText(`${x1}`, w - PAD.r - 30, h - 6);
@@ -60,51 +86,76 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
     ctx.stroke();
     ctx.setLineDash([]);
   }
-  let lx = PAD.l;
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.lineWidth = 1.5;
+    ctx.setLineDash(s.dashed ? [5, 3] : []);
     ctx.beginPath();
-    s.points.forEach((p, i) => (i ? ctx.lineTo(X(p.step), Y(p.value)) : ctx.moveTo(X(p.step), Y(p.value))));
+    let started = false;
+    for (const p of s.points) {
+      if (!Number.isFinite(f(p.value))) continue;
+      if (started) ctx.lineTo(X(p.step), Y(p.value));
+      else ctx.moveTo(X(p.step), Y(p.value));
+      started = true;
+    }
     ctx.stroke();
-    ctx.fillStyle = s.color;
-    ctx.fillText(`— ${s.label}`, lx, 28);
-    lx += ctx.measureText(`— ${s.label}`).width + 14;
+    ctx.setLineDash([]);
   }
+  legend(ctx, series, w, true);
+  return series.map((s) => s.label);
+}
+
+/** One run's heatmap rows, with the label drawn over its panel. */
+export interface HeatPanel {
+  label: string;
+  color: string;
+  rows: { step: number; norms: Float32Array }[];
 }
 
 /**
- * ‖∂L/∂h_t‖: time step t across, training step down, log colour scale.
- * Dark = vanishing, bright = large; each row is one measured step.
+ * ‖∂L/∂h_t‖: time step t across, training step down, log colour scale shared
+ * by every panel (one panel per run, stacked, each labelled with its run).
+ * Dark = vanishing, bright = large; each row is one measured step. Returns
+ * the labels of the panels drawn.
  */
-export function drawHeatmap(canvas: HTMLCanvasElement, rows: { step: number; norms: Float32Array }[], title: string): void {
+export function drawHeatmap(canvas: HTMLCanvasElement, panels: HeatPanel[], title: string): string[] {
   const { ctx, w, h } = prepare(canvas);
   ctx.fillStyle = '#333';
   ctx.fillText(title, PAD.l, 14);
-  if (!rows.length) {
+  const filled = panels.filter((p) => p.rows.length);
+  if (!filled.length) {
     ctx.fillStyle = '#888';
     ctx.fillText('waiting for data…', PAD.l, h / 2);
-    return;
+    return [];
   }
-  const T = rows[0].norms.length;
   let lo = Infinity, hi = -Infinity;
-  for (const r of rows) for (const v of r.norms) if (v > 0 && Number.isFinite(v)) { lo = Math.min(lo, Math.log10(v)); hi = Math.max(hi, Math.log10(v)); }
+  for (const p of filled) for (const r of p.rows) for (const v of r.norms) if (v > 0 && Number.isFinite(v)) { const l = Math.log10(v); if (l < lo) lo = l; if (l > hi) hi = l; }
   if (!Number.isFinite(lo)) { lo = -1; hi = 0; }
   if (hi - lo < 1e-6) hi = lo + 1;
-  const cw = (w - PAD.l - PAD.r) / T, ch = (h - PAD.t - PAD.b) / rows.length;
-  rows.forEach((r, i) => {
-    r.norms.forEach((v, t) => {
-      const u = v > 0 && Number.isFinite(v) ? (Math.log10(v) - lo) / (hi - lo) : 0;
-      ctx.fillStyle = `hsl(${260 - 220 * u}, 85%, ${12 + 55 * u}%)`;
-      ctx.fillRect(PAD.l + t * cw, PAD.t + i * ch, Math.ceil(cw), Math.ceil(ch));
+  const gap = 14, top = PAD.t - 6;
+  const ph = (h - top - PAD.b - gap * (filled.length - 1)) / filled.length;
+  filled.forEach((p, k) => {
+    const y = top + k * (ph + gap), T = p.rows[0].norms.length;
+    const cw = (w - PAD.l - PAD.r) / T, ch = ph / p.rows.length;
+    p.rows.forEach((r, i) => {
+      r.norms.forEach((v, t) => {
+        const u = v > 0 && Number.isFinite(v) ? (Math.log10(v) - lo) / (hi - lo) : 0;
+        ctx.fillStyle = `hsl(${260 - 220 * u}, 85%, ${12 + 55 * u}%)`;
+        ctx.fillRect(PAD.l + t * cw, y + i * ch, Math.ceil(cw), Math.ceil(ch));
+      });
     });
+    ctx.fillStyle = p.color;
+    ctx.fillText(`${p.label}: steps ${p.rows[0].step}…${p.rows[p.rows.length - 1].step} ↓`, PAD.l, y - 3);
+    if (k === filled.length - 1) {
+      ctx.fillStyle = '#555';
+      ctx.fillText('t = 0', PAD.l, h - 6);
+      ctx.fillText(`t = ${T - 1}`, w - PAD.r - 40, h - 6);
+    }
   });
   ctx.fillStyle = '#555';
-  ctx.fillText('t = 0', PAD.l, h - 6);
-  ctx.fillText(`t = ${T - 1}`, w - PAD.r - 40, h - 6);
-  ctx.fillText(`1e${hi.toFixed(1)}`, 2, PAD.t + 8);
+  ctx.fillText(`1e${hi.toFixed(1)}`, 2, top + 8);
   ctx.fillText(`1e${lo.toFixed(1)}`, 2, h - PAD.b);
-  ctx.fillText(`training steps ${rows[0].step}…${rows[rows.length - 1].step}, top to bottom`, PAD.l, 28);
+  return filled.map((p) => p.label);
 }
 
 /** True when the canvas has any non-transparent pixel (tests use this). */

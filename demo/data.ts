@@ -55,9 +55,11 @@ export async function readTextFile(file: File): Promise<string> {
 
 /**
  * The delay task: random symbols from an alphabet of 8; the target at each
- * step is the symbol seen k steps earlier. A gradient must travel k steps
- * back to learn it, so regular truncation with τ < k cannot, full BPTT over a
- * window longer than k and randomized truncation can. Chance: ln 8 ≈ 2.08.
+ * step is the symbol seen k steps earlier. A gradient must travel k links
+ * back (from the loss at t to h_{t−k}) to learn it. A block of τ steps has
+ * τ − 1 links, so regular truncation needs τ ≥ k + 1 (τ ≤ k cannot), full
+ * BPTT a window of at least k + 1 steps, and randomized truncation keeps a
+ * k-link path with probability π^k. Chance: ln 8 ≈ 2.08.
  */
 export function delaySource(k: number, B: number, T: number, seed: number): Source {
   const A = 8;

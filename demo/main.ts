@@ -4,13 +4,16 @@
 import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generate, segments, BpttError, type Weights } from '../src/index';
 import { parseSettings, checkSettings, toQuery, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
-import { Run } from './run';
+import { Run, SKIPPED_IN_A_ROW_PAUSE } from './run';
 import { drawLines, drawHeatmap, hasInk } from './charts';
+import { explainData, statusLine, nonfiniteWarning } from './explain';
+import { checkpointBytes, checkpointName, readCheckpoint, restoreRun } from './checkpoint';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
 const statusEl = $('status');
 const alertEl = $('alert');
+const warnEl = $('nonfinite');
 const COLORS: Record<StrategyKind, string> = { full: '#1f77b4', regular: '#d62728', randomized: '#2ca02c' };
 const DIAG_EVERY = 3;
 const DRAW_MS = 300;
@@ -20,9 +23,13 @@ let runs: Run[] = [];
 let source: Source | null = null;
 let custom: { name: string; text: string } | null = null;
 let running = false;
-let looping = false;
+/** The training loop while it runs (resolves once it has stopped and every step's numbers have landed). */
+let loopDone: Promise<void> | null = null;
+let pausedForNonfinite = false;
 let lastDraw = 0;
 let lastSample = 0;
+/** What each chart last drew (series or panel labels), for the tests. */
+const drawn: Record<string, string[]> = {};
 
 form.addEventListener('submit', (e) => e.preventDefault());
 
@@ -94,10 +101,8 @@ function build(compare: boolean): boolean {
   source = src;
   clearError();
   $('dataInfo').textContent = `${src.name}: ${src.vocabSize} symbols` + (src.corpus ? `, ${src.corpus.ids.length} characters` : '');
-  $('explain').textContent =
-    s.data === 'delay'
-      ? `Delay task: chance loss is ln 8 ≈ 2.08. Learning it needs the gradient to travel ${s.delay} steps back: regular truncation with τ < ${s.delay} cannot, full BPTT (window ${s.steps}) and randomized truncation can.`
-      : 'Perplexity 28 is guessing among the 28 characters; the chapter reaches about 1 after long training.';
+  $('explain').textContent = explainData(s);
+  pausedForNonfinite = false;
   draw(true);
   return true;
 }
@@ -111,20 +116,37 @@ async function stepAll(): Promise<void> {
 }
 
 async function loop(): Promise<void> {
-  if (looping) return;
-  looping = true;
   try {
     while (running) {
       await stepAll();
+      if (runs.some((r) => r.skippedInARow >= SKIPPED_IN_A_ROW_PAUSE)) {
+        running = false; // every update is being thrown away: stop and say why
+        pausedForNonfinite = true;
+      }
       draw(false);
       await new Promise((r) => setTimeout(r, 0)); // yield to the page
     }
   } catch (e) {
     running = false;
     showError(`Training stopped: ${(e as Error).message}`);
-  } finally {
-    looping = false;
   }
+  await Promise.all(runs.map((r) => r.trainer.flush().catch(() => null)));
+}
+
+/** Start the loop unless it runs. */
+function startLoop(): void {
+  if (loopDone) return;
+  running = true;
+  loopDone = loop().finally(() => {
+    loopDone = null;
+    draw(true);
+  });
+}
+
+/** Stop the loop and wait until it has stopped and the numbers of its steps have landed. */
+async function stopLoop(): Promise<void> {
+  running = false;
+  while (loopDone) await loopDone;
 }
 
 // ---------- drawing
@@ -133,33 +155,29 @@ function draw(force: boolean): void {
   if (!force && now - lastDraw < DRAW_MS) return;
   lastDraw = now;
   const kindOf = (r: Run) => r.truncation.kind as StrategyKind;
-  drawLines($('lossChart'), runs.map((r) => ({ label: `${r.label} loss`, color: COLORS[kindOf(r)], points: r.loss })), {
+  drawn.lossChart = drawLines($('lossChart'), runs.map((r) => ({ label: `${r.label} loss`, color: COLORS[kindOf(r)], points: r.loss.points() })), {
     title: 'training loss (dashed: chance, ln V)',
     ref: source ? Math.log(source.vocabSize) : undefined,
   });
-  drawLines($('gradChart'), runs.map((r) => ({ label: `${r.label}`, color: COLORS[kindOf(r)], points: r.gradNorm })), {
+  drawn.gradChart = drawLines($('gradChart'), runs.map((r) => ({ label: `${r.label}`, color: COLORS[kindOf(r)], points: r.gradNorm.points() })), {
     title: `gradient norm before clipping (log; θ = ${runs[0]?.settings.clip ?? ''})`,
     log: true,
     ref: runs[0]?.settings.clip,
   });
   const r0 = runs[0];
-  drawHeatmap($('heatChart'), r0?.heat ?? [], `‖∂L/∂h_t‖ (${r0?.label ?? ''}): t across, training down`);
-  drawLines(
+  drawn.heatChart = drawHeatmap($('heatChart'), runs.map((r) => ({ label: r.label, color: COLORS[kindOf(r)], rows: r.heat })), '‖∂L/∂h_t‖ per run: t across, training steps down');
+  drawn.rhoChart = drawLines(
     $('rhoChart'),
     runs.flatMap((r) => [
-      { label: `ρ(W_hh) ${r.label}`, color: COLORS[kindOf(r)], points: r.rho },
-      { label: 'measured', color: '#999', points: r.backGrowth },
-    ]).slice(0, 2),
-    { title: 'spectral radius of W_hh vs measured growth of ‖∂L/∂h‖ per step back', ref: 1 },
+      { label: `ρ(W_hh) ${r.label}`, color: COLORS[kindOf(r)], points: r.rho.points() },
+      { label: `measured ${r.label}`, color: COLORS[kindOf(r)], points: r.backGrowth.points(), dashed: true },
+    ]),
+    { title: 'ρ(W_hh) vs measured growth of ‖∂L/∂h‖ per step back', ref: 1 },
   );
   drawSegments();
-  if (r0) {
-    const loss = r0.lastLoss;
-    const parts = runs.map((r) => `${r.label}: loss ${Number.isFinite(r.lastLoss) ? r.lastLoss.toFixed(3) : '…'}, perplexity ${Number.isFinite(r.lastLoss) ? Math.exp(r.lastLoss).toFixed(2) : '…'}`);
-    statusEl.textContent = `Step ${r0.steps} · loss ${Number.isFinite(loss) ? loss.toFixed(3) : '…'} · perplexity ${Number.isFinite(loss) ? Math.exp(loss).toFixed(2) : '…'} · ${Math.round(r0.tokensPerSecond)} tokens/s · clipped ${r0.clipped} of ${r0.steps} steps` +
-      (runs.length > 1 ? ` — ${parts.join('; ')}` : '') + (running ? '' : ' · paused');
-  }
-  if (now - lastSample > 3000) {
+  if (r0) statusEl.textContent = statusLine(runs, running);
+  warnEl.textContent = nonfiniteWarning(runs, pausedForNonfinite);
+  if (force || now - lastSample > 3000) {
     lastSample = now;
     sample().catch(() => {}); // a run replaced while sampling: the next draw samples the new one
   }
@@ -203,36 +221,78 @@ async function sample(): Promise<void> {
 }
 
 // ---------- controls
-async function start(compare = false): Promise<void> {
-  if (!runs.length && !build(compare)) return;
-  running = true;
-  void loop();
-}
-
-$('train').addEventListener('click', () => void start());
-$('pause').addEventListener('click', () => {
-  running = false;
+$('train').addEventListener('click', () => {
+  if (!runs.length && !build(false)) return;
+  pausedForNonfinite = false;
+  startLoop();
+});
+$('pause').addEventListener('click', async () => {
+  await stopLoop();
   draw(true);
 });
 $('step').addEventListener('click', async () => {
-  running = false;
+  await stopLoop();
   if (!runs.length && !build(false)) return;
-  while (looping) await new Promise((r) => setTimeout(r, 10));
   await stepAll();
   await Promise.all(runs.map((r) => r.trainer.flush()));
   draw(true);
 });
-$('reset').addEventListener('click', () => {
-  running = false;
+$('reset').addEventListener('click', async () => {
+  await stopLoop();
   for (const r of runs) r.destroy();
   runs = [];
   build(false);
   statusEl.textContent = 'Step 0 · reset.';
 });
-$('compare').addEventListener('click', () => {
-  running = false;
-  const wait = () => (looping ? setTimeout(wait, 10) : build(true) && start(true));
-  wait();
+$('compare').addEventListener('click', async () => {
+  await stopLoop();
+  if (build(true)) startLoop();
+});
+
+// ---------- checkpoints: bytes out (download) and bytes in (upload)
+$('download').addEventListener('click', async () => {
+  const r = runs[0];
+  if (!r || !source) return showError('Nothing to save yet: press Train or Step first.');
+  try {
+    const bytes = await checkpointBytes(r, source);
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = checkpointName(r);
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    $('checkpointInfo').textContent = `Saved ${a.download} (${bytes.length} bytes${runs.length > 1 ? `, the ${r.label} run` : ''}).`;
+  } catch (e) {
+    showError(`Could not save the checkpoint: ${(e as Error).message}`);
+  }
+});
+$<HTMLInputElement>('upload').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return;
+  await stopLoop();
+  let rebuilt = false;
+  try {
+    const current = readForm();
+    const expect = runs[0]?.trainer.engine.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.activation, current.bias);
+    const loaded = readCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name, current, expect);
+    fillForm(loaded.settings);
+    for (const r of runs) r.destroy();
+    runs = [];
+    rebuilt = true;
+    if (!build(false)) return;
+    restoreRun(runs[0], source!, loaded, file.name);
+    $('checkpointInfo').textContent = `Loaded ${file.name}: step ${loaded.data.step}, ${loaded.data.optimizer ? `${loaded.data.optimizer.kind} state included` : 'no optimizer state'}. Press Train or Step to continue.`;
+    statusEl.textContent = `Step ${loaded.data.step} · loaded ${file.name}.`;
+    draw(true);
+  } catch (err) {
+    if (rebuilt) {
+      for (const r of runs) r.destroy(); // a model built for the file, without its weights: do not leave it looking loaded
+      runs = [];
+    }
+    showError(err instanceof BpttError ? `This checkpoint cannot be loaded: ${err.message}` : (err as Error).message);
+  }
 });
 $('share').addEventListener('click', () => {
   const s = readForm();
@@ -247,7 +307,7 @@ $<HTMLInputElement>('temperature').addEventListener('input', (e) => {
 });
 form.addEventListener('change', () => {
   // settings take effect on Reset / Train after a change
-  if (!running) {
+  if (!running && !loopDone) {
     for (const r of runs) r.destroy();
     runs = [];
   }
@@ -256,7 +316,7 @@ form.addEventListener('change', () => {
 async function useText(name: string, text: string): Promise<void> {
   custom = { name, text };
   (form.elements.namedItem('data') as HTMLSelectElement).value = 'custom';
-  running = false;
+  await stopLoop();
   for (const r of runs) r.destroy();
   runs = [];
   if (build(false)) statusEl.textContent = `Step 0 · using "${name}". Press Train.`;
@@ -316,14 +376,29 @@ async function init(): Promise<void> {
 
 declare global {
   interface Window {
-    __demo: { hasInk(id: string): boolean; steps(): number[]; runs(): number; losses(): number[][]; longTasks: number[] };
+    __demo: {
+      hasInk(id: string): boolean;
+      steps(): number[];
+      runs(): number;
+      losses(): number[][];
+      /** Steps whose statistics have arrived, per run. */
+      measured(): number[];
+      /** 'training' while the loop runs or winds down; 'paused' once it has stopped and every step's numbers have landed. */
+      state(): 'training' | 'paused';
+      /** The labels each chart last drew. */
+      drawn(id: string): string[];
+      longTasks: number[];
+    };
   }
 }
 window.__demo = {
   hasInk: (id) => hasInk($<HTMLCanvasElement>(id)),
   steps: () => runs.map((r) => r.steps),
   runs: () => runs.length,
-  losses: () => runs.map((r) => r.loss.map((p) => p.value)),
+  losses: () => runs.map((r) => r.loss.points().map((p) => p.value)),
+  measured: () => runs.map((r) => r.measured),
+  state: () => (running || loopDone ? 'training' : 'paused'),
+  drawn: (id) => drawn[id] ?? [],
   longTasks: [],
 };
 // Main-thread tasks over 50 ms, as the browser reports them (the page must not freeze while training).

@@ -4,12 +4,19 @@
 import { Trainer, charLmConfig, full, regular, randomized, type Truncation, type Weights, type Minibatch, type StepStats } from '../src/index';
 import type { Settings, StrategyKind } from './settings';
 import type { Source } from './data';
+import { DecimatedSeries } from './series';
+
+/** Steps skipped in a row after which the page pauses training (every update is being thrown away). */
+export const SKIPPED_IN_A_ROW_PAUSE = 20;
 
 export function truncationOf(kind: StrategyKind, s: Settings): Truncation {
   if (kind === 'regular') return regular(s.tau);
   if (kind === 'randomized') return randomized(s.pi);
   return full();
 }
+
+/** Heatmap rows kept per run. */
+export const HEAT_ROWS = 240;
 
 export interface HeatRow {
   step: number;
@@ -20,18 +27,28 @@ export class Run {
   readonly trainer: Trainer;
   readonly truncation: Truncation;
   steps = 0;
-  readonly loss: { step: number; value: number }[] = [];
-  readonly gradNorm: { step: number; value: number }[] = [];
-  readonly rho: { step: number; value: number }[] = [];
+  // Every history is bounded: fixed-capacity series, and the last HEAT_ROWS heatmap rows.
+  readonly loss = new DecimatedSeries();
+  readonly gradNorm = new DecimatedSeries();
+  readonly rho = new DecimatedSeries();
   /** Measured growth of ‖∂L/∂h_t‖ per step back in time (fit over the window). */
-  readonly backGrowth: { step: number; value: number }[] = [];
+  readonly backGrowth = new DecimatedSeries();
   readonly heat: HeatRow[] = [];
+  /** Steps whose statistics have arrived. */
+  measured = 0;
   clipped = 0;
+  /** Steps whose update was skipped because the loss or gradient norm was NaN/∞ (the trainer's skippedTotal). */
   skipped = 0;
+  /** The latest of those steps' index, and how many of the latest arrivals in a row were skipped. */
+  lastSkippedStep = 0;
+  skippedInARow = 0;
+  /** The latest statistics: their step index and whether that step was skipped. */
+  latest: { step: number; loss: number; skipped: boolean } | null = null;
   tokensPerSecond = 0;
   lastXi: Float32Array | null = null;
   lastBatch: Minibatch | null = null;
   private started = 0;
+  private timed = 0;
 
   constructor(device: GPUDevice, readonly label: string, readonly settings: Settings, readonly source: Source, kind: StrategyKind, weights: Weights) {
     this.truncation = truncationOf(kind, settings);
@@ -55,23 +72,39 @@ export class Run {
     this.lastXi = h.xi;
     this.lastBatch = batch;
     const elapsed = (performance.now() - this.started) / 1000;
-    this.tokensPerSecond = (n * this.settings.batch * this.settings.steps) / Math.max(elapsed, 1e-3);
+    this.tokensPerSecond = (++this.timed * this.settings.batch * this.settings.steps) / Math.max(elapsed, 1e-3);
     h.stats.then((s: StepStats) => {
-      if (s.skipped) this.skipped++;
-      else this.loss.push({ step: n, value: s.loss });
-      this.gradNorm.push({ step: n, value: s.gradNorm });
+      this.measured++;
+      this.latest = { step: n, loss: s.loss, skipped: s.skipped };
+      if (s.skipped) {
+        this.lastSkippedStep = n;
+        this.skippedInARow++;
+      } else {
+        this.skippedInARow = 0;
+        this.loss.push(n, s.loss);
+      }
+      this.gradNorm.push(n, s.gradNorm);
       this.clipped = s.clippedTotal;
+      this.skipped = s.skippedTotal;
     }, () => {});
     h.diagnostics?.then((d) => {
       this.heat.push({ step: n, norms: d.dhNorms });
-      if (this.heat.length > 240) this.heat.shift();
-      if (Number.isFinite(d.spectralRadius)) this.rho.push({ step: n, value: d.spectralRadius });
-      this.backGrowth.push({ step: n, value: backwardGrowth(d.dhNorms) });
+      if (this.heat.length > HEAT_ROWS) this.heat.shift();
+      this.rho.push(n, d.spectralRadius);
+      this.backGrowth.push(n, backwardGrowth(d.dhNorms));
     }, () => {});
   }
 
+  /** The loss of the latest finite step (NaN before any). */
   get lastLoss(): number {
-    return this.loss.length ? this.loss[this.loss.length - 1].value : NaN;
+    return this.loss.last?.value ?? NaN;
+  }
+
+  /** Carry on from a loaded checkpoint: the step counter continues from `step`. */
+  continueFrom(step: number): void {
+    this.steps = step;
+    this.started = 0;
+    this.timed = 0;
   }
 
   destroy(): void {
