@@ -15,6 +15,9 @@ struct Params {
   R: u32,
   Q: u32,
   scale: f32,
+  // Rows before r0 do not count: loss 0, gradient 0 (streaming TBPTT's
+  // window keeps earlier steps for their gradient path, not their losses).
+  r0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -28,6 +31,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.R) { return; }
   let base = r * p.Q;
+  if (r < p.r0) {
+    for (var c = 0u; c < p.Q; c++) { dO[base + c] = 0.0; }
+    loss_rows[r] = 0.0;
+    return;
+  }
   var m = O[base];
   for (var c = 1u; c < p.Q; c++) { m = max(m, O[base + c]); }
   var se = 0.0;

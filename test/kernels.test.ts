@@ -198,17 +198,18 @@ describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
 });
 
 describe('softmax_xent.wgsl / mse_loss.wgsl', () => {
-  for (const [R, Q] of [[1, 2], [7, 65], [3, 300]]) {
-    it(`R=${R} Q=${Q}`, async () => {
-      const { device, up, zeros, run, read } = await setup();
+  for (const [R, Q, r0] of [[1, 2, 0], [7, 65, 0], [3, 300, 0], [9, 11, 4]]) {
+    it(`R=${R} Q=${Q} r0=${r0}`, async () => {
+      const { device, up, run, read } = await setup();
       const O = randn(R * Q, 3), targets = randi(R, Q), Y = randn(R * Q);
       for (const kind of ['softmax-xent', 'mse'] as const) {
         const k = createLoss(device, kind);
-        const dO = zeros(R * Q), lossRows = zeros(R);
-        run(k, k.bind({ o: up(O), targets: up(kind === 'mse' ? Y : targets), dO, lossRows }, { R, Q, scale: 1 / R }));
-        const want = kind === 'mse' ? ref.mse64(O, Y, R, Q, 1 / R) : ref.softmaxXent64(O, targets, R, Q, 1 / R);
-        report(`${kind} dO R=${R} Q=${Q}`, relErr(await read(dO, R * Q), want.dO), 1e-5);
-        report(`${kind} loss R=${R} Q=${Q}`, relErr(await read(lossRows, R), want.lossRows), 1e-5);
+        // rows before r0 must be overwritten with zeros: start them at garbage
+        const dO = up(randn(R * Q)), lossRows = up(randn(R));
+        run(k, k.bind({ o: up(O), targets: up(kind === 'mse' ? Y : targets), dO, lossRows }, { R, Q, scale: 1 / R, r0 }));
+        const want = kind === 'mse' ? ref.mse64(O, Y, R, Q, 1 / R, r0) : ref.softmaxXent64(O, targets, R, Q, 1 / R, r0);
+        report(`${kind} dO R=${R} Q=${Q} r0=${r0}`, relErr(await read(dO, R * Q), want.dO), 1e-5);
+        report(`${kind} loss R=${R} Q=${Q} r0=${r0}`, relErr(await read(lossRows, R), want.lossRows), 1e-5);
       }
     });
   }

@@ -106,7 +106,6 @@ interface ChunkDispatches {
   len: number;
   layers: LayerDispatches[];
   output: Dispatch;
-  loss: Dispatch;
   /** Σ loss rows into Stats.loss (unchunked engines). */
   lossSum?: Dispatch;
   dW_qh: Dispatch;
@@ -131,6 +130,8 @@ export class BpttEngine {
   readonly chunks: number;
   /** Gradient streams S (1 except TBPTT(k1, k2) with k1 < k2). */
   readonly streams: number;
+  /** The first step whose loss counts (BpttShape.lossFrom). */
+  readonly lossFrom: number;
   readonly layout: ParamLayout;
   /** The owner of every buffer below. */
   readonly arena: BufferArena;
@@ -143,6 +144,7 @@ export class BpttEngine {
   private readonly transposes: Dispatch[] = [];
   private chunkSteps!: ChunkDispatches;
   private lastSteps!: ChunkDispatches;
+  private readonly losses: Dispatch[] = [];
   private readonly dhNorms: Dispatch[] = [];
   private readonly dcNorms: Dispatch[] = [];
   private lossAllSum?: Dispatch;
@@ -161,6 +163,7 @@ export class BpttEngine {
     this.C = s.chunk;
     this.chunks = s.chunks;
     this.streams = s.streams;
+    this.lossFrom = s.lossFrom;
     this.lastChunk = s.lastChunk;
     ({ L: this.L, K: this.K } = cellSizes(this.config));
     this.layout = paramLayout(this.config);
@@ -265,16 +268,13 @@ export class BpttEngine {
     const hsTop = buf[`hs${L - 1}`];
     // O = Hs_top[1..len] W_qhᵀ + b_q: (R, Q)
     const output = own(mmT, mmT.bind({ a: hsTop, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: P.W_qh!.offset, biasOffset: P.b_q?.offset }));
-    // loss and ∂L/∂O, scaled by 1/(B·T) for the mean over the whole window
-    const lk = createLoss(dev, c.loss);
-    const loss = own(lk, lk.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R, Q, scale: 1 / (B * this.T) }));
     const sum = createReduceSum(dev);
     const lossSum = this.chunks === 1 ? own(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss })) : undefined;
     const dW_qh = own(tA, tA.bind({ a: buf.dO, b: hsTop, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: P.W_qh!.offset, beta: 1 }));
     const db_q = P.b_q ? own(cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: P.b_q.offset, beta: 1 })) : undefined;
     // ∂L/∂h_t of the top layer from the outputs: dO W_qh (R, H)
     const dHtop = own(mm, mm.bind({ a: buf.dO, b: buf.params, c: buf.dHtop }, { M: R, N: H, K: Q, bOffset: P.W_qh!.offset }));
-    return { len, layers, output, loss, lossSum, dW_qh, db_q, dHtop };
+    return { len, layers, output, lossSum, dW_qh, db_q, dHtop };
   }
 
   /** Bind what runs once per step: W_hhᵀ, the norms, the carried state, the diagnostics. */
@@ -286,6 +286,12 @@ export class BpttEngine {
       // the forward recurrence reads W_hhᵀ (H, G·H): neighbouring threads, neighbouring weights
       const at = this.layout.byName[layerNames(c, l).W_hh]!.offset;
       this.transposes.push(this.own(dispatch(tr, tr.bind({ x: buf.params, out: buf[`whhT${l}`] }, { rows: G * H, cols: H, xOffset: at }))));
+    }
+    // loss and ∂L/∂O per chunk, scaled by 1/(B·(T − lossFrom)) for the mean over the counted steps
+    const lk = createLoss(dev, c.loss);
+    for (let k = 0; k < this.chunks; k++) {
+      const len = this.chunkLength(k), r0 = Math.min(len, Math.max(0, this.lossFrom - k * this.C)) * B;
+      this.losses.push(this.own(dispatch(lk, lk.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R: B * len, Q: c.outputSize, scale: 1 / (B * (this.T - this.lossFrom)), r0 }))));
     }
     const sum = createReduceSum(dev);
     if (this.chunks > 1) {
@@ -399,10 +405,21 @@ export class BpttEngine {
   /**
    * Carry the last states into the next window's initial states, detached
    * (d2l's sequential partitioning); zeros instead after a skipped
-   * (non-finite) step. Recorded into `encoder` before the step.
+   * (non-finite) step. Recorded into `encoder` before the step. `from`
+   * (unchunked engines) carries the states after that many steps of the last
+   * window instead (streaming TBPTT's windows overlap).
    */
-  encodeCarryState(encoder: GPUCommandEncoder): void {
-    encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
+  encodeCarryState(encoder: GPUCommandEncoder, from = this.T): void {
+    if (from === this.T) encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
+    else {
+      if (this.chunks > 1 || !(Number.isInteger(from) && from >= 0 && from < this.T)) throw new BpttError('from', show(from), `must be a step in [0, ${this.T}] of an unchunked window`);
+      const n = this.B * this.config.hidden * 4;
+      for (let l = 0; l < this.L; l++) {
+        for (let slot = 0; slot < this.K; slot++) {
+          encoder.copyBufferToBuffer(this.buf[`${slot === 0 ? 'hs' : 'cs'}${l}`], from * n, this.buf.hCarry, (l * this.K + slot) * n, n);
+        }
+      }
+    }
     const pass = encoder.beginComputePass({ label: 'bptt.carry' });
     this.carry.encode(pass);
     pass.end();
@@ -497,7 +514,7 @@ export class BpttEngine {
         this.encodeForward(passes, steps);
       }
       steps.output.encode(passes.pass('output'));
-      steps.loss.encode(passes.pass('output'));
+      this.losses[k].encode(passes.pass('output'));
       steps.lossSum?.encode(passes.pass('output'));
       steps.dW_qh.encode(passes.pass('weight-grads'));
       steps.db_q?.encode(passes.pass('weight-grads'));

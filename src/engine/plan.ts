@@ -32,6 +32,12 @@ export interface BpttShape {
   chunk?: number;
   /** Gradient streams S (default 1; TBPTT(k1, k2) needs truncation.streams(T)). */
   streams?: number;
+  /**
+   * The first step whose loss counts (default 0). Earlier steps still carry
+   * the gradient back (streaming TBPTT's window); the loss is the mean over
+   * steps lossFrom … T − 1.
+   */
+  lossFrom?: number;
 }
 
 /** A shape after checkShape: every field known and within the device's limits. */
@@ -48,6 +54,8 @@ export interface CheckedShape {
   lastChunk: number;
   /** Gradient streams S. */
   streams: number;
+  /** The first step whose loss counts. */
+  lossFrom: number;
 }
 
 /** Power-iteration steps for the spectral radius of W_hh (diagnostics). */
@@ -178,6 +186,7 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4');
   const steps = requireInt('steps', shape.steps, 1, 1 << 24);
   const streams = requireInt('streams', shape.streams ?? 1, 1, 1 << 12);
+  const lossFrom = requireInt('lossFrom', shape.lossFrom ?? 0, 0, steps - 1);
   const lim = device.limits;
   const hmax = cellMaxHidden(device, config.cell, rows);
   if (config.hidden > hmax) {
@@ -193,5 +202,5 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   const fit = chooseChunk(config, batch, steps, lim, streams);
   const chunk = shape.chunk === undefined ? fit : requireInt('chunk', shape.chunk, 1, fit);
   const chunks = Math.ceil(steps / chunk);
-  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams };
+  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams, lossFrom };
 }

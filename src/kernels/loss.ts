@@ -8,7 +8,15 @@ export const SOFTMAX_XENT_WGSL = xentCode;
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const MSE_LOSS_WGSL = mseCode;
 
-const Params = uniformStruct({ R: 'u32', Q: 'u32', scale: 'f32' });
+const Params = uniformStruct({ R: 'u32', Q: 'u32', scale: 'f32', r0: 'u32' });
+
+/** The loss kernels' dims: R rows of Q outputs, each row's loss times `scale`; rows before `r0` (default 0) count for nothing. */
+export interface LossDims {
+  R: number;
+  Q: number;
+  scale: number;
+  r0?: number;
+}
 
 /** 'softmax-xent' on class ids (character models), 'mse' on dense targets. */
 export type LossKind = 'softmax-xent' | 'mse';
@@ -27,9 +35,10 @@ export interface LossBuffers {
 
 /**
  * A fused loss and gradient: softmax cross-entropy on class ids, or mean
- * squared error on dense targets, each row's loss times `scale` (1/(B·T)).
+ * squared error on dense targets, each row's loss times `scale` (1/(B·T));
+ * rows before `r0` get loss and gradient 0.
  */
-export function createLoss(device: GPUDevice, kind: LossKind): KernelHandle<LossBuffers, { R: number; Q: number; scale: number }> & { readonly kind: LossKind } {
+export function createLoss(device: GPUDevice, kind: LossKind): KernelHandle<LossBuffers, LossDims> & { readonly kind: LossKind } {
   const threads = 64;
   const k = new Kernel(
     device,
@@ -45,12 +54,12 @@ export function createLoss(device: GPUDevice, kind: LossKind): KernelHandle<Loss
   return {
     layout: k.layout,
     kind,
-    bind(b: LossBuffers, d: { R: number; Q: number; scale: number }): Bound {
+    bind(b: LossBuffers, d: LossDims): Bound {
       const groups = ceilDiv(d.R, threads);
       const [x, y] = [Math.min(groups, 65535), ceilDiv(groups, 65535)];
       return k.bindChecked(
         b,
-        { R: d.R, Q: d.Q, scale: d.scale },
+        { R: d.R, Q: d.Q, scale: d.scale, r0: d.r0 ?? 0 },
         { o: d.R * d.Q * F32, targets: kind === 'mse' ? d.R * d.Q * F32 : d.R * 4, dO: d.R * d.Q * F32, lossRows: d.R * F32 },
         [[x, y, 1]],
       );

@@ -95,10 +95,10 @@ export function rnnBackward64(
 }
 
 /** softmax_xent.wgsl: per-row scaled loss and dO. */
-export function softmaxXent64(O: ArrayLike<number>, targets: ArrayLike<number>, R: number, Q: number, scale: number) {
+export function softmaxXent64(O: ArrayLike<number>, targets: ArrayLike<number>, R: number, Q: number, scale: number, r0 = 0) {
   const dO = new Float64Array(R * Q);
   const lossRows = new Float64Array(R);
-  for (let r = 0; r < R; r++) {
+  for (let r = r0; r < R; r++) {
     let m = -Infinity;
     for (let q = 0; q < Q; q++) m = Math.max(m, O[r * Q + q]);
     let se = 0;
@@ -110,10 +110,10 @@ export function softmaxXent64(O: ArrayLike<number>, targets: ArrayLike<number>, 
 }
 
 /** mse_loss.wgsl: per-row scaled loss (1/Q)Σ(o−y)² and dO. */
-export function mse64(O: ArrayLike<number>, Y: ArrayLike<number>, R: number, Q: number, scale: number) {
+export function mse64(O: ArrayLike<number>, Y: ArrayLike<number>, R: number, Q: number, scale: number, r0 = 0) {
   const dO = new Float64Array(R * Q);
   const lossRows = new Float64Array(R);
-  for (let r = 0; r < R; r++) {
+  for (let r = r0; r < R; r++) {
     for (let q = 0; q < Q; q++) {
       const d = O[r * Q + q] - Y[r * Q + q];
       lossRows[r] += (scale * d * d) / Q;
