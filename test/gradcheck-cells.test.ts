@@ -55,7 +55,7 @@ const truncations: [string, number, Record<string, unknown>][] = [
   ['chunked 2-D ξ', 6, { chunk: 4, xi: [[1, 2, 0, 1, 1, 0.5], [0, 1, 1, 2, 0, 1]] }],
 ];
 
-const CELLS_BUILT: CellKind[] = ['rnn'];
+const CELLS_BUILT: CellKind[] = ['rnn', 'lstm', 'gru'];
 
 describe('gradcheck: GPU vs --reference for every cell, depth and truncation', () => {
   for (const cell of CELLS_BUILT) {

@@ -10,6 +10,8 @@
 import type { CellKind, ModelConfig } from '../model/config';
 import type { Bound } from '../kernels/kernel';
 import { createRnnForward, createRnnBackward, maxHidden as maxHiddenRnn } from '../kernels/rnn';
+import { createLstmForward, createLstmBackward, maxHiddenLstm } from '../kernels/lstm';
+import { createGruForward, createGruBackward, maxHiddenGru } from '../kernels/gru';
 
 /** The buffers one layer's forward recurrence reads and writes. */
 export interface CellForwardBuffers {
@@ -59,8 +61,10 @@ export function cellMaxHidden(device: GPUDevice, cell: CellKind, rows: number): 
   switch (cell) {
     case 'rnn':
       return maxHiddenRnn(device, rows);
-    default:
-      return 0;
+    case 'lstm':
+      return maxHiddenLstm(device, rows);
+    case 'gru':
+      return maxHiddenGru(device, rows);
   }
 }
 
@@ -68,6 +72,10 @@ export function cellMaxHidden(device: GPUDevice, cell: CellKind, rows: number): 
 export function cellAutoRows(device: GPUDevice, cell: CellKind, hidden: number, batch: number): number {
   for (const rows of [4, 2]) if (batch >= rows && hidden <= cellMaxHidden(device, cell, rows)) return rows;
   return 1;
+}
+
+function fail(name: string): never {
+  throw new Error(`cell buffers: ${name} is missing (an engine bug)`);
 }
 
 /** The recurrence kernels of layer `layer` of `c` (b_hh in the recurrence when the layer has one). */
@@ -89,7 +97,38 @@ export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recu
           ),
       };
     }
-    default:
-      throw new Error(`cell ${c.cell}: not built yet`);
+    case 'lstm': {
+      const fwd = createLstmForward(device, { hidden, rows, bias: recurrentBias });
+      const bwd = createLstmBackward(device, { hidden, rows });
+      const need = (name: string, b?: GPUBuffer) => b ?? fail(name);
+      return {
+        forward: (b, d) =>
+          dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, cs: need('cs', b.cs), gates: need('gates', b.gates) }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
+        backward: (b, d) =>
+          dispatch(
+            bwd,
+            bwd.bind(
+              { params: b.params, hs: b.hs, cs: need('cs', b.cs), gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHc: b.dHc, dCc: need('dCc', b.dCc), dG: b.dG, dH: b.dH, dC: need('dC', b.dC) },
+              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset },
+            ),
+          ),
+      };
+    }
+    case 'gru': {
+      const fwd = createGruForward(device, { hidden, rows, bias: recurrentBias });
+      const bwd = createGruBackward(device, { hidden, rows });
+      const need = (name: string, b?: GPUBuffer) => b ?? fail(name);
+      return {
+        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, gates: need('gates', b.gates) }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
+        backward: (b, d) =>
+          dispatch(
+            bwd,
+            bwd.bind(
+              { params: b.params, hs: b.hs, gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHc: b.dHc, dGi: b.dG, dGh: need('dGh', b.dGh), dH: b.dH },
+              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset },
+            ),
+          ),
+      };
+    }
   }
 }
