@@ -8,20 +8,29 @@ import { initWeights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
 import { generateIds, pickToken } from '../src/lm/generate';
 import { referenceForwardBackward } from '../src/reference/rnn64';
+import { referenceCells } from '../src/reference/cells64';
 import { liveMemory } from '../src/gpu/buffers';
 import type { RnnConfig } from '../src/model/config';
 import type { Weights } from '../src/model/params';
 
-/** The reference's logits at each step of `ids` (one sequence). */
+/** The reference's logits at each step of `ids` (one sequence): the chapter's rnn64, or the cell reference. */
 function referenceLogits(c: RnnConfig, w: Weights, ids: number[]): Float64Array {
-  return referenceForwardBackward(c, w, { B: 1, T: ids.length, tokens: ids, targets: ids.map(() => 0) }).o;
+  const batch = { B: 1, T: ids.length, tokens: ids, targets: ids.map(() => 0) };
+  return (c.cell ?? 'rnn') === 'rnn' && (c.layers ?? 1) === 1 ? referenceForwardBackward(c, w, batch).o : referenceCells(c, w, batch).o;
 }
 
 describe('generation on the GPU', () => {
-  for (const activation of ['tanh', 'relu'] as const) {
-    it(`chapter model (${activation}): greedy and sampled picks follow the float64 reference`, async () => {
+  const models: [string, Partial<RnnConfig>][] = [
+    ['chapter model (tanh)', { activation: 'tanh' }],
+    ['chapter model (relu)', { activation: 'relu' }],
+    ['rnn, 2 layers', { layers: 2 }],
+    ['lstm, 2 layers', { cell: 'lstm', layers: 2 }],
+    ['gru, 1 layer', { cell: 'gru' }],
+  ];
+  for (const [label, model] of models) {
+    it(`${label}: greedy and sampled picks follow the float64 reference`, async () => {
       const device = await gpu();
-      const c = makeConfig({ hidden: 13, activation });
+      const c = makeConfig({ hidden: 13, ...model });
       const w = initWeights(c, createRng(4));
       for (const k of Object.keys(w)) w[k] = w[k].map((v) => v * 3); // sharper logits: fewer near-ties
       const before = liveMemory(device).buffers;
