@@ -7,6 +7,7 @@ export { readBuffer, readFloats } from './gpu/readback';
 export { validateConfig, charLmConfig, isChapterModel, ACTIVATIONS, CELLS, GATES, MAX_LAYERS, type RnnConfig, type ModelConfig, type CellKind, type Activation, type LossKind } from './model/config';
 export { paramLayout, paramShapes, layerNames, initWeights, packWeights, unpackWeights, checkWeights, PARAM_NAMES, type Weights, type ParamName, type ParamLayout, type InitScheme, type Tensor } from './model/params';
 export { BpttEngine, estimateBytes, checkShape, planBuffers, type BpttShape, type Diagnostics } from './engine/bptt';
+export { StreamingTbptt, type StreamingOptions } from './engine/streaming';
 export { Trainer, type TrainerOptions, type OptimizerSpec, type StepInput, type StepHandle, type StepStats, type StateMode } from './engine/trainer';
 export { full, regular, randomized, explicit, tbptt, truncationFrom, truncationFromText, segments, lossReach, sharedPlan, xiAt, maskAt, type Truncation, type TruncationSpec, type XiPlan, type PiSchedule, type RandomizedOptions } from './engine/truncation';
 export type { BatchInput } from './engine/batch';
