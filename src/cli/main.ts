@@ -1,12 +1,14 @@
-// The Node command line: `webgpu-bptt <command>`.
-import { readFileSync } from 'node:fs';
+// The Node command line: `webgpu-bptt <command>`. Each command parses its
+// arguments against its own option table (args.ts), which also makes its --help.
 import { BpttError } from '../errors';
 import { createNodeDevice, type DriverChoice } from '../node/device';
 import { describeAdapter } from '../gpu/device';
-import { parseArgs, checkFlags, str, type Args } from './args';
+import { parseCommand, helpText, choice, type Args, type CommandSpec } from './args';
 import { parseCase, runGradcheck } from './gradcheck';
-import { train, prepareTrain, TRAIN_HELP, TRAIN_FLAGS } from './train';
-import { sample, SAMPLE_HELP, SAMPLE_FLAGS } from './sample';
+import { train, prepareTrain, TRAIN } from './train';
+import { sample, SAMPLE } from './sample';
+import { DRIVER_OPTION } from './driver-option';
+import { readRegularFile } from './files';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,35 +25,52 @@ Commands:
   bench       our training step against TensorFlow.js, side by side (from a clone of the repository)
   help        this text; 'webgpu-bptt <command> --help' for a command
 
-Every command takes --driver auto|swiftshader|system (default auto: a GPU
-driver when the machine has a GPU, else SwiftShader from Debian's chromium).`;
+train, gradcheck and bench run on WebGPU in Node through Dawn ('npm install webgpu').`;
 
-const GRADCHECK_HELP = `Usage: webgpu-bptt gradcheck CASE.json [--reference] [--driver auto|swiftshader|system]
+/** `webgpu-bptt gradcheck`: its options. */
+export const GRADCHECK: CommandSpec = {
+  name: 'gradcheck',
+  positionals: [{ name: 'CASE.json', required: true }],
+  description: `Runs one forward + backward on the WebGPU device and prints
+{"loss", "grads": {"W_hx", "W_hh", "W_qh", ["b_h", "b_q"]}, "h_last"} as JSON
+(the format is documented in src/cli/gradcheck.ts).
+A malformed case: a one-line error naming the field, exit code 2.`,
+  options: {
+    reference: { type: 'boolean', help: 'compute the same in float64 on the CPU instead' },
+    driver: DRIVER_OPTION,
+  },
+};
 
-Runs one forward + backward on the WebGPU device and prints
-{"loss", "grads": {"W_hx", "W_hh", "W_qh", ["b_h", "b_q"]}, "h_last"} as JSON.
---reference computes the same in float64 on the CPU.
-A malformed case: a one-line error naming the field, exit code 2.`;
+/** `webgpu-bptt bench`: the harness's options, checked here and passed on to bench/run.ts. */
+export const BENCH: CommandSpec = {
+  name: 'bench',
+  description: 'Runs from a clone of the repository (it needs the development packages: TF.js, Playwright).',
+  options: {
+    env: { type: 'string', value: 'browser|node', help: 'headless Chromium or Node with Dawn (default browser when /usr/bin/chromium exists)' },
+    workloads: { type: 'string', value: 'S,M,L,tiny', default: 'S,M', help: 'S (V=28,H=256,B=32,T=35), M (H=512), L (V=96,H=1024,B=64,T=128), tiny' },
+    strategies: { type: 'string', value: 'full,regular,randomized', default: 'full,regular,randomized', help: 'truncation strategies to time' },
+    steps: { type: 'string', value: 'N', default: '5', help: 'timed steps per measurement' },
+    warmup: { type: 'string', value: 'N', default: '2', help: 'untimed steps first' },
+    peers: { type: 'string', value: 'webgpu,wasm|none', default: 'webgpu,wasm', help: 'TensorFlow.js backends to compare with' },
+    'max-peer-seconds': { type: 'string', value: 'S', default: '60', help: 'time limit of each TF.js measurement' },
+    'no-write': { type: 'boolean', help: 'do not write bench/results or BENCHMARKS.md' },
+    driver: DRIVER_OPTION,
+  },
+};
+
+/** The largest CASE.json gradcheck reads. */
+const MAX_CASE_BYTES = 256 * 1024 * 1024;
 
 async function device(args: Args): Promise<GPUDevice> {
-  const driver = str(args, 'driver', 'auto');
-  if (!['auto', 'swiftshader', 'system'].includes(driver)) throw new BpttError('--driver', driver, 'must be auto, swiftshader or system');
+  const driver = choice(args, 'driver', ['auto', 'swiftshader', 'system'], 'auto');
   const dev = await createNodeDevice({ driver: driver as DriverChoice });
   if (process.env.WEBGPU_BPTT_VERBOSE) console.error(`device: ${describeAdapter(dev)}`);
   return dev;
 }
 
 async function gradcheck(args: Args): Promise<number> {
-  if (args.flags.has('help')) return void console.log(GRADCHECK_HELP), 0;
-  checkFlags(args, ['reference', 'driver', 'help']);
   const file = args.positional[0];
-  if (!file) throw new BpttError('CASE.json', 'missing', 'usage: webgpu-bptt gradcheck CASE.json [--reference]');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new BpttError('CASE.json', file, 'cannot be read');
-  }
+  const text = new TextDecoder().decode(readRegularFile('CASE.json', file, MAX_CASE_BYTES, 'a JSON case'));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -69,51 +88,54 @@ async function gradcheck(args: Args): Promise<number> {
   return 0;
 }
 
+const COMMANDS: Record<string, CommandSpec> = { train: TRAIN, sample: SAMPLE, gradcheck: GRADCHECK, bench: BENCH };
+
+async function run(command: string, args: Args, rest: string[]): Promise<number> {
+  switch (command) {
+    case 'gradcheck':
+      return gradcheck(args);
+    case 'train': {
+      const prepared = await prepareTrain(args);
+      const dev = await device(args);
+      try {
+        await train(dev, prepared);
+      } finally {
+        dev.destroy();
+      }
+      return 0;
+    }
+    case 'sample':
+      console.log(sample(args));
+      return 0;
+    default: {
+      // The harness needs the development packages (TF.js, Playwright): it runs from a clone.
+      const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+      const runner = join(root, 'bench', 'run.ts');
+      if (!existsSync(runner) || !existsSync(join(root, 'node_modules', 'tsx'))) {
+        throw new BpttError('bench', 'unavailable', "the benchmark harness runs from a clone of the repository: 'npm ci && npm run bench' there");
+      }
+      const r = spawnSync(process.execPath, ['--import', join(root, 'scripts', 'register.mjs'), runner, ...rest], { stdio: 'inherit', cwd: root });
+      return r.status ?? 1;
+    }
+  }
+}
+
+/** Run the command line `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'gradcheck':
-        return await gradcheck(parseArgs(rest, ['reference', 'help']));
-      case 'train': {
-        const args = parseArgs(rest, ['help', 'quiet']);
-        if (args.flags.has('help')) return void console.log(TRAIN_HELP), 0;
-        checkFlags(args, TRAIN_FLAGS);
-        const prepared = await prepareTrain(args);
-        const dev = await device(args);
-        try {
-          await train(dev, prepared);
-        } finally {
-          dev.destroy();
-        }
-        return 0;
-      }
-      case 'sample': {
-        const args = parseArgs(rest, ['help']);
-        if (args.flags.has('help')) return void console.log(SAMPLE_HELP), 0;
-        checkFlags(args, SAMPLE_FLAGS);
-        console.log(sample(args));
-        return 0;
-      }
-      case 'bench': {
-        // The harness needs the development packages (TF.js, Playwright): it runs from a clone.
-        const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-        const runner = join(root, 'bench', 'run.ts');
-        if (!existsSync(runner) || !existsSync(join(root, 'node_modules', 'tsx'))) {
-          throw new BpttError('bench', 'unavailable', "the benchmark harness runs from a clone of the repository: 'npm ci && npm run bench' there");
-        }
-        const r = spawnSync(process.execPath, ['--import', join(root, 'scripts', 'register.mjs'), runner, ...rest], { stdio: 'inherit', cwd: root });
-        return r.status ?? 1;
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(HELP);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new BpttError('command', command, "is not a command (try 'webgpu-bptt help')");
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      console.log(HELP);
+      return command === undefined ? 2 : 0;
     }
+    const spec = COMMANDS[command];
+    if (!spec) throw new BpttError('command', command, "is not a command (try 'webgpu-bptt help')");
+    const args = parseCommand(spec, rest);
+    if (args === 'help') {
+      console.log(helpText(spec));
+      return 0;
+    }
+    return await run(command, args, rest);
   } catch (e) {
     if (e instanceof BpttError) {
       console.error(`webgpu-bptt: ${e.message}`);
@@ -123,4 +145,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-

@@ -1,31 +1,41 @@
 // `webgpu-bptt sample CHECKPOINT`: generate text from a saved character
 // model (CPU only; the checkpoint holds the weights and the vocabulary).
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './files';
 import { BpttError } from '../errors';
 import { loadCheckpoint } from '../model/checkpoint';
+import { isChapterModel } from '../model/config';
 import { Vocab, preprocess as prep, type Preprocess } from '../data/text';
 import { generate } from '../lm/charlm';
 import { createRng } from '../util/rng';
-import { num, str, type Args } from './args';
+import { num, str, type Args, type CommandSpec } from './args';
 
-export const SAMPLE_FLAGS = ['prefix', 'length', 'temperature', 'seed', 'help'] as const;
-export const SAMPLE_HELP = `Usage: webgpu-bptt sample CHECKPOINT.safetensors [--prefix TEXT] [--length 100] [--temperature 0] [--seed 0]
+/** The largest checkpoint `sample` reads. */
+export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
 
-Generates text after the prefix from a checkpoint saved by 'webgpu-bptt train --save'.
-temperature 0 is greedy (d2l's predict); above 0 samples softmax(o / temperature).`;
+/** `webgpu-bptt sample`: its options (the help is generated from this table). */
+export const SAMPLE: CommandSpec = {
+  name: 'sample',
+  positionals: [{ name: 'CHECKPOINT.safetensors', required: true }],
+  description: "Generates text after the prefix from a checkpoint saved by 'webgpu-bptt train --save' (on the CPU).",
+  options: {
+    prefix: { type: 'string', value: 'TEXT', default: 'time traveller', help: 'text to warm the state up on (preprocessed as in training)' },
+    length: { type: 'string', value: 'N', default: '100', help: 'characters to generate (1 to 100000)' },
+    temperature: { type: 'string', value: 'X', default: '0', help: '0 is greedy (d2l\'s predict); above 0 samples softmax(o / X)' },
+    seed: { type: 'string', value: 'N', default: '0', help: 'seed of the sampling' },
+  },
+};
 
+/** The text generated from the checkpoint named by the first positional. */
 export function sample(args: Args): string {
   const file = args.positional[0];
-  if (!file) throw new BpttError('CHECKPOINT', 'missing', 'usage: webgpu-bptt sample CHECKPOINT.safetensors');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(file));
-  } catch {
-    throw new BpttError('CHECKPOINT', file, 'cannot be read');
-  }
+  if (!file) throw new BpttError('CHECKPOINT.safetensors', 'missing', 'usage: webgpu-bptt sample CHECKPOINT.safetensors');
+  const bytes = readRegularFile('CHECKPOINT.safetensors', file, MAX_CHECKPOINT_BYTES, 'a checkpoint saved by train --save');
   const ck = loadCheckpoint(bytes, undefined, file);
   if (!ck.vocab) throw new BpttError(`${file} metadata.vocab`, 'missing', 'sampling needs the vocabulary saved with the model');
   if (ck.config.input !== 'tokens') throw new BpttError(`${file} config.input`, ck.config.input, 'sampling needs a character (token) model');
+  if (!isChapterModel(ck.config)) {
+    throw new BpttError(`${file} config`, `${ck.config.cell}×${ck.config.layers}`, "sample runs the chapter's model (one rnn layer) on the CPU; 'train --prefix' samples any cell on the GPU");
+  }
   const vocab = new Vocab(ck.vocab);
   const mode = (ck.extra?.preprocess ?? 'd2l') as Preprocess;
   const prefix = prep(str(args, 'prefix', 'time traveller'), mode);

@@ -3,7 +3,8 @@
 // state), perplexity, and generation after a prefix.
 import { Trainer, type OptimizerSpec } from '../engine/trainer';
 import { full, type Truncation } from '../engine/truncation';
-import { charLmConfig, type Activation } from '../model/config';
+import { charLmConfig, type Activation, type CellKind } from '../model/config';
+import type { LrScheduleSpec } from '../engine/schedule';
 import type { Weights, InitScheme } from '../model/params';
 import { epochBatches, type Partition, type Minibatch } from '../data/partition';
 import type { Corpus } from '../data/text';
@@ -21,6 +22,12 @@ export interface CharLmOptions {
   bias?: boolean;
   truncation?: Truncation;
   optimizer?: OptimizerSpec;
+  /** How the learning rate changes over the updates (default constant). */
+  lrSchedule?: LrScheduleSpec;
+  /** 'rnn' (default), 'lstm' or 'gru'. */
+  cell?: CellKind;
+  /** Stacked recurrent layers (default 1). */
+  layers?: number;
   clip?: number | null;
   partition?: Partition;
   seed?: number;
@@ -55,7 +62,7 @@ export interface StepInfo {
  */
 export class CharLM {
   readonly trainer: Trainer;
-  readonly options: Required<Omit<CharLmOptions, 'optimizer' | 'init' | 'rows'>> & Pick<CharLmOptions, 'optimizer' | 'init' | 'rows'>;
+  readonly options: Required<Omit<CharLmOptions, 'optimizer' | 'init' | 'rows' | 'lrSchedule'>> & Pick<CharLmOptions, 'optimizer' | 'init' | 'rows' | 'lrSchedule'>;
   private readonly rng: Rng;
 
   constructor(readonly device: GPUDevice, readonly corpus: Corpus, options: CharLmOptions = {}) {
@@ -70,6 +77,9 @@ export class CharLM {
       partition: options.partition ?? 'sequential',
       seed: options.seed ?? 0,
       optimizer: options.optimizer,
+      lrSchedule: options.lrSchedule,
+      cell: options.cell ?? 'rnn',
+      layers: options.layers ?? 1,
       init: options.init,
       rows: options.rows,
     };
@@ -80,11 +90,12 @@ export class CharLM {
     this.options = o;
     this.rng = createRng(o.seed + 1);
     this.trainer = new Trainer(device, {
-      config: charLmConfig(corpus.vocab.size, o.hidden, o.activation, o.bias),
+      config: charLmConfig(corpus.vocab.size, o.hidden, o.activation, o.bias, o.cell, o.layers),
       batch: o.batch,
       steps: o.steps,
       truncation: o.truncation,
       optimizer: o.optimizer ?? { kind: 'sgd', lr: 1 },
+      lrSchedule: o.lrSchedule,
       clip: o.clip,
       seed: o.seed,
       init: o.init,

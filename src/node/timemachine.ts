@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { BpttError } from '../errors';
 
 /** d2l's copy of The Time Machine: its URL, sha1 and cache file name. */
@@ -22,22 +22,32 @@ const httpFetch: Fetcher = async (url) => {
   return new Uint8Array(await res.arrayBuffer());
 };
 
+/**
+ * Where downloads are cached: `$XDG_CACHE_HOME/webgpu-bptt` when
+ * XDG_CACHE_HOME is set to an absolute path (the XDG base directory rule),
+ * else `~/.cache/webgpu-bptt`.
+ */
+export function cacheDir(env: Record<string, string | undefined> = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'webgpu-bptt');
+}
+
 /** The sha1 of `data` as hex. */
 export function sha1Hex(data: Uint8Array): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
 /**
- * The file at `url`, from `cacheDir` when a copy with the right sha1 is there,
+ * The file at `url`, from `dir` (default cacheDir()) when a copy with the right sha1 is there,
  * else downloaded, checked and cached. A wrong checksum is an error and
  * nothing is cached.
  */
 export async function downloadVerified(
   spec: { url: string; sha1: string; file: string },
-  cacheDir = join(homedir(), '.cache', 'webgpu-bptt'),
+  dir: string = cacheDir(),
   fetcher: Fetcher = httpFetch,
 ): Promise<Uint8Array> {
-  const path = join(cacheDir, spec.file);
+  const path = join(dir, spec.file);
   if (existsSync(path)) {
     const cached = new Uint8Array(readFileSync(path));
     if (sha1Hex(cached) === spec.sha1) return cached;
@@ -45,13 +55,13 @@ export async function downloadVerified(
   const data = await fetcher(spec.url);
   const got = sha1Hex(data);
   if (got !== spec.sha1) throw new BpttError(`sha1 of ${spec.url}`, got, `must be ${spec.sha1}: the download is corrupt or changed; nothing was cached`);
-  mkdirSync(cacheDir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   writeFileSync(path + '.part', data);
   renameSync(path + '.part', path);
   return data;
 }
 
 /** The text of The Time Machine (downloads on first use). */
-export async function loadTimeMachine(cacheDir?: string, fetcher?: Fetcher): Promise<string> {
-  return new TextDecoder().decode(await downloadVerified(TIME_MACHINE, cacheDir, fetcher));
+export async function loadTimeMachine(dir?: string, fetcher?: Fetcher): Promise<string> {
+  return new TextDecoder().decode(await downloadVerified(TIME_MACHINE, dir, fetcher));
 }
