@@ -65,7 +65,12 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
     y1 = Math.max(y1, f(opts.ref));
   }
   if (x1 === x0) x1 = x0 + 1;
-  if (y1 === y0) { y1 += 0.5; y0 -= 0.5; }
+  if (y1 - y0 <= 1e-4 * Math.max(Math.abs(y0), Math.abs(y1))) {
+    // flat (up to float32 rounding): centre it in a band of ±10 % (±0.5 around 0)
+    const m = (y0 + y1) / 2, d = m === 0 ? 0.5 : Math.abs(m) * 0.1;
+    y0 = m - d;
+    y1 = m + d;
+  }
   const top = legend(ctx, series, w, false);
   const X = (s: number) => PAD.l + ((s - x0) / (x1 - x0)) * (w - PAD.l - PAD.r);
   const Y = (v: number) => h - PAD.b - ((f(v) - y0) / (y1 - y0)) * (h - top - PAD.b);

@@ -36,7 +36,8 @@ export function statusLine(runs: Run[], running: boolean): string {
   };
   const skipped = (r: Run) => (r.skipped ? ` · ${r.skipped} skipped as non-finite` : '');
   const parts = runs.map((r) => `${r.label}: ${lossText(r)}${skipped(r)}`);
-  return `Step ${r0.steps} · ${lossText(r0)} · ${Math.round(r0.tokensPerSecond)} tokens/s · clipped ${r0.clipped} of ${r0.measured} steps${skipped(r0)}` +
+  const lr = r0.lr.last ? ` · lr ${r0.lr.last.value.toPrecision(3)}` : '';
+  return `Step ${r0.steps} · ${lossText(r0)}${lr} · ${Math.round(r0.tokensPerSecond)} tokens/s · clipped ${r0.clipped} of ${r0.measured} steps${skipped(r0)}` +
     (runs.length > 1 ? ` — ${parts.join('; ')}` : '') + (running ? '' : ' · paused');
 }
 

@@ -2,7 +2,8 @@
 // page (each step is submitted to the GPU and the loop yields; charts redraw
 // a few times a second at most).
 import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generate, segments, BpttError, type Weights } from '../src/index';
-import { parseSettings, checkSettings, toQuery, DEFAULTS, type Settings, type StrategyKind } from './settings';
+import { lrAt } from '../src/engine/schedule'; // TEMP until src/index.ts exports it
+import { parseSettings, checkSettings, toQuery, scheduleOf, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
 import { Run, SKIPPED_IN_A_ROW_PAUSE } from './run';
 import { drawLines, drawHeatmap, hasInk } from './charts';
@@ -174,6 +175,10 @@ function draw(force: boolean): void {
     ]),
     { title: 'ρ(W_hh) vs measured growth of ‖∂L/∂h‖ per step back', ref: 1 },
   );
+  drawn.lrChart = drawLines($('lrChart'), r0 ? [
+    { label: `schedule (lrAt): ${r0.settings.schedule}${r0.settings.warmup ? `, warm-up ${r0.settings.warmup}` : ''}`, color: '#999', points: plannedLr(r0), dashed: true },
+    ...runs.map((r) => ({ label: `used by ${r.label}`, color: COLORS[kindOf(r)], points: r.lr.points() })),
+  ] : [], { title: 'learning rate per update' });
   drawSegments();
   if (r0) statusEl.textContent = statusLine(runs, running);
   warnEl.textContent = nonfiniteWarning(runs, pausedForNonfinite);
@@ -181,6 +186,20 @@ function draw(force: boolean): void {
     lastSample = now;
     sample().catch(() => {}); // a run replaced while sampling: the next draw samples the new one
   }
+}
+
+/**
+ * The schedule's rate over the steps so far and a little beyond, from the
+ * library's float64 lrAt (update s is step s + 1 when no step was skipped).
+ */
+function plannedLr(r: Run): { step: number; value: number }[] {
+  const spec = scheduleOf(r.settings);
+  const end = Math.max(r.steps + 1, spec.kind === 'cosine' ? Math.min(spec.total, 4 * (r.steps + 1)) : 2 * (r.steps + 1), (spec.warmup ?? 0) + 1);
+  const n = Math.min(end, 400);
+  return Array.from({ length: n + 1 }, (_, i) => {
+    const step = Math.round(1 + (i * (end - 1)) / n);
+    return { step, value: lrAt(spec, r.settings.lr, step - 1) };
+  });
 }
 
 function drawSegments(): void {
@@ -385,6 +404,10 @@ declare global {
       measured(): number[];
       /** 'training' while the loop runs or winds down; 'paused' once it has stopped and every step's numbers have landed. */
       state(): 'training' | 'paused';
+      /** The learning rate each measured update used (StepStats.lr), per run. */
+      lrs(): { step: number; value: number }[][];
+      /** The first run's checked optimizer (kind, lr, β1, β2, ε). */
+      optimizer(): object | null;
       /** The labels each chart last drew. */
       drawn(id: string): string[];
       longTasks: number[];
@@ -399,6 +422,8 @@ window.__demo = {
   measured: () => runs.map((r) => r.measured),
   state: () => (running || loopDone ? 'training' : 'paused'),
   drawn: (id) => drawn[id] ?? [],
+  lrs: () => runs.map((r) => r.lr.points().slice()),
+  optimizer: () => runs[0]?.trainer.optimizer ?? null,
   longTasks: [],
 };
 // Main-thread tasks over 50 ms, as the browser reports them (the page must not freeze while training).

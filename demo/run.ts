@@ -2,7 +2,7 @@
 // the charts draw. Several runs (the strategy comparison) share data and
 // initial weights.
 import { Trainer, charLmConfig, full, regular, randomized, type Truncation, type Weights, type Minibatch, type StepStats } from '../src/index';
-import type { Settings, StrategyKind } from './settings';
+import { optimizerOf, scheduleOf, type Settings, type StrategyKind } from './settings';
 import type { Source } from './data';
 import { DecimatedSeries } from './series';
 
@@ -33,6 +33,8 @@ export class Run {
   readonly rho = new DecimatedSeries();
   /** Measured growth of ‖∂L/∂h_t‖ per step back in time (fit over the window). */
   readonly backGrowth = new DecimatedSeries();
+  /** The learning rate each update used, as the GPU computed it (StepStats.lr). */
+  readonly lr = new DecimatedSeries();
   readonly heat: HeatRow[] = [];
   /** Steps whose statistics have arrived. */
   measured = 0;
@@ -57,7 +59,8 @@ export class Run {
       batch: settings.batch,
       steps: settings.steps,
       truncation: this.truncation,
-      optimizer: { kind: settings.optimizer, lr: settings.lr },
+      optimizer: optimizerOf(settings),
+      lrSchedule: scheduleOf(settings),
       clip: settings.clip,
       seed: settings.seed,
       weights,
@@ -84,6 +87,7 @@ export class Run {
         this.loss.push(n, s.loss);
       }
       this.gradNorm.push(n, s.gradNorm);
+      this.lr.push(n, s.lr);
       this.clipped = s.clippedTotal;
       this.skipped = s.skippedTotal;
     }, () => {});

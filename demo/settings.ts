@@ -1,6 +1,7 @@
 // The demo's settings: read from the form or the URL, checked with messages
 // a visitor can act on.
-import type { Activation } from '../src/index';
+import { BpttError, type Activation, type OptimizerSpec } from '../src/index';
+import { lrScheduleFromText, type LrScheduleSpec } from '../src/engine/schedule'; // TEMP until src/index.ts exports it
 
 export type StrategyKind = 'full' | 'regular' | 'randomized';
 export type DataKind = 'builtin' | 'delay' | 'custom';
@@ -14,8 +15,18 @@ export interface Settings {
   steps: number;
   batch: number;
   lr: number;
+  /** The learning-rate schedule in the library's text form: constant, step:EVERY:GAMMA or cosine[:MIN]. */
+  schedule: string;
+  /** Linear warm-up steps (from 0 to lr) before the schedule. */
+  warmup: number;
+  /** The cosine schedule's length in updates, warm-up included. */
+  total: number;
   clip: number;
   optimizer: 'sgd' | 'adagrad' | 'adam';
+  /** Adam's β1, β2 and Adagrad/Adam's ε. */
+  beta1: number;
+  beta2: number;
+  eps: number;
   activation: Activation;
   bias: boolean;
   strategy: StrategyKind;
@@ -32,11 +43,21 @@ export interface Settings {
  * 0.8^6 ≈ 0.26, often enough to learn it.
  */
 export const DEFAULTS: Settings = {
-  data: 'builtin', delay: 6, hidden: 64, steps: 32, batch: 16, lr: 0.01, clip: 1, optimizer: 'adam',
-  activation: 'tanh', bias: true, strategy: 'full', tau: 6, pi: 0.8, seed: 0,
+  data: 'builtin', delay: 6, hidden: 64, steps: 32, batch: 16, lr: 0.01, schedule: 'constant', warmup: 0, total: 2000, clip: 1,
+  optimizer: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, activation: 'tanh', bias: true, strategy: 'full', tau: 6, pi: 0.8, seed: 0,
 };
 
-const NUMERIC: (keyof Settings)[] = ['delay', 'hidden', 'steps', 'batch', 'lr', 'clip', 'tau', 'pi', 'seed'];
+const NUMERIC: (keyof Settings)[] = ['delay', 'hidden', 'steps', 'batch', 'lr', 'warmup', 'total', 'clip', 'beta1', 'beta2', 'eps', 'tau', 'pi', 'seed'];
+
+/** The learning-rate schedule of the settings (the library's parser; throws a BpttError naming the field). */
+export function scheduleOf(s: Settings): LrScheduleSpec {
+  return lrScheduleFromText(s.schedule.trim(), { warmup: s.warmup, total: s.total }, 'LR schedule');
+}
+
+/** The optimizer of the settings, with Adam's β1, β2 and ε. */
+export function optimizerOf(s: Settings): OptimizerSpec {
+  return { kind: s.optimizer, lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps };
+}
 
 /** Parse string values (form fields or URL parameters) over the defaults. */
 export function parseSettings(get: (k: string) => string | null, base: Settings = DEFAULTS): Settings {
@@ -65,6 +86,18 @@ export function checkSettings(s: Settings): string[] {
   if (s.data === 'delay') int('delay', 1, 256, 'Delay k');
   if (!(s.lr >= 0 && Number.isFinite(s.lr))) e.push(`Learning rate must be a number ≥ 0 (got ${s.lr}).`);
   if (!(s.clip > 0 && Number.isFinite(s.clip))) e.push(`Clipping θ must be a number > 0 (got ${s.clip}).`);
+  if (!(s.beta1 >= 0 && s.beta1 < 1)) e.push(`Adam β1 must be in [0, 1) (got ${s.beta1}).`);
+  if (!(s.beta2 >= 0 && s.beta2 < 1)) e.push(`Adam β2 must be in [0, 1) (got ${s.beta2}).`);
+  if (!(s.eps > 0 && Number.isFinite(s.eps))) e.push(`ε must be a number > 0 (got ${s.eps}).`);
+  int('warmup', 0, 2 ** 31, 'Warm-up');
+  int('total', 1, 2 ** 31, 'Schedule length');
+  try {
+    const sched = scheduleOf(s);
+    if (sched.kind === 'cosine' && (sched.min ?? 0) > s.lr) e.push(`The cosine schedule's minimum rate ${sched.min} is above the learning rate ${s.lr}.`);
+  } catch (err) {
+    if (!(err instanceof BpttError)) throw err;
+    e.push(`${err.message.replace('LR schedule.total', 'Schedule length').replace('LR schedule.warmup', 'Warm-up')}.`);
+  }
   if (!['sgd', 'adagrad', 'adam'].includes(s.optimizer)) e.push(`Unknown optimizer "${s.optimizer}".`);
   if (!['tanh', 'identity', 'relu'].includes(s.activation)) e.push(`Unknown activation "${s.activation}".`);
   if (!['full', 'regular', 'randomized'].includes(s.strategy)) e.push(`Unknown truncation "${s.strategy}".`);
