@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { startSession, openPage, CHROMIUM, CHROMIUM_ARGS, type Session } from './browser';
+import { encodeSafetensors, decodeSafetensors, createRng, type NamedTensor } from '../src/index';
 
 const ART = join(import.meta.dirname, 'artifacts');
 mkdirSync(ART, { recursive: true });
@@ -305,6 +306,30 @@ describe('demo page', () => {
     await page.locator('input[name=schedule]').dispatchEvent('change');
     await page.getByRole('button', { name: 'Train' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/The cosine schedule's minimum rate 0\.5 is above the learning rate 0\.02/);
+    expect(errors).toEqual([]);
+  });
+
+  it('loads a plain PyTorch state dict with d2l\'s names (linear.*, two RNN biases) as the page\'s model', async () => {
+    const { page, errors } = await ready(`/?${SMALL}`); // H = 32 over the built-in corpus's V = 28
+    const rng = createRng(3);
+    const t = (...shape: number[]): NamedTensor => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal() * 0.1) });
+    const dict = { 'rnn.weight_ih_l0': t(32, 28), 'rnn.weight_hh_l0': t(32, 32), 'rnn.bias_ih_l0': t(32), 'rnn.bias_hh_l0': t(32), 'linear.weight': t(28, 32), 'linear.bias': t(28) };
+    await page.locator('#upload').setInputFiles({ name: 'd2l.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(encodeSafetensors(dict)) });
+    await expect.poll(() => page.locator('#checkpointInfo').textContent()).toMatch(/Loaded d2l\.safetensors: step 0, no optimizer state/);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download checkpoint' }).click()]);
+    const { tensors } = decodeSafetensors(new Uint8Array(readFileSync((await dl.path())!)));
+    expect(tensors['rnn.weight_ih_l0'].data).toEqual(dict['rnn.weight_ih_l0'].data);
+    expect(tensors['rnn.weight_hh_l0'].data).toEqual(dict['rnn.weight_hh_l0'].data);
+    expect(tensors['fc.weight'].data).toEqual(dict['linear.weight'].data);
+    expect(tensors['fc.bias'].data).toEqual(dict['linear.bias'].data);
+    // the chapter's single b_h is PyTorch's b_ih + b_hh (saved back as b_ih = the sum, b_hh = 0)
+    const sum = dict['rnn.bias_ih_l0'].data.map((v, i) => Math.fround(v + dict['rnn.bias_hh_l0'].data[i]));
+    expect(tensors['rnn.bias_ih_l0'].data).toEqual(sum);
+    expect(tensors['rnn.bias_hh_l0'].data).toEqual(new Float32Array(32));
+    // a state dict of another shape is refused with the tensor's name
+    const wrong = { ...dict, 'rnn.weight_hh_l0': t(16, 16) };
+    await page.locator('#upload').setInputFiles({ name: 'wrong.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(encodeSafetensors(wrong)) });
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/rnn\.weight_hh_l0/);
     expect(errors).toEqual([]);
   });
 
