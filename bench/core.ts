@@ -1,19 +1,23 @@
-// The benchmark, runnable in a browser page and in Node alike: our training
-// step for each workload and truncation strategy, the TF.js per-op step on
-// the same workload and device, the GEMM ceiling measured with our own matmul
-// kernel at the step's shapes, and a per-phase breakdown.
+// The benchmark, runnable in a browser page and in Node alike, per workload:
+// the per-device choice (matmul variants timed at the step's GEMM shapes,
+// sequences per workgroup of the recurrences), an independent GEMM sweep
+// (bench/gemm-sweep.ts) whose best variant per shape is the ceiling, each
+// GEMM of the step against that ceiling, our training step per truncation
+// strategy, a per-phase breakdown, and the TF.js per-op step on the same
+// device with a bare tf.matMul and its kernel count beside it.
 import type * as tfType from '@tensorflow/tfjs-core';
 import { Trainer } from '../src/engine/trainer';
 import { full, regular, randomized, type Truncation } from '../src/engine/truncation';
-import { charLmConfig } from '../src/model/config';
 import { createMatmul } from '../src/kernels/matmul';
+import { tuneMatmul, tuneRecurrenceRows, stepGemmShapes, type TuneResult, type RowsResult } from '../src/kernels/tune';
 import { liveMemory } from '../src/gpu/buffers';
 import { describeAdapter } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
 import type { Phase, PassScope } from '../src/engine/bptt';
 import { timedPhases, onlyPhase } from '../src/engine/profile';
-import { stepFlops, stepGemms, type Workload } from './workloads';
+import { stepFlops, workloadConfig, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
+import { runSweep, prepareVariant, timeOnce, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
 
 export type StrategyName = 'full' | 'regular' | 'randomized';
 export type PeerBackend = 'webgpu' | 'wasm';
@@ -23,17 +27,32 @@ export interface BenchOptions {
   strategies: StrategyName[];
   warmup: number;
   steps: number;
-  /** TF.js and the backends to run; a backend whose warm-up step takes longer than maxStepSeconds is measured on fewer steps. */
+  /** TF.js and the backends to run; a backend whose warm-up step takes longer than maxSeconds is measured on fewer steps. */
   tfjs?: { tf: typeof tfType; backends: PeerBackend[]; maxSeconds: number };
+  /** Skip the GEMM sweep and the per-GEMM comparison (the engine alone; default false). */
+  noSweep?: boolean;
+  /** Run only these sweep variants (names as in the report; default: all of SWEEP). */
+  sweepVariants?: string[];
   log?: (line: string) => void;
+}
+
+/** min / median / max of a set of times, in ms. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
 }
 
 export interface OurResult {
   strategy: string;
-  msPerStep: number;
+  /** Each step submitted and awaited on its own. */
+  ms: Spread;
+  /** Steps back to back (statistics read a step late), total / steps. */
   msPerStepPipelined: number;
   tokensPerSecond: number;
   gflops: number;
+  /** ceilingMs / pipelined ms. */
   ceilingFraction: number;
   peakBytes: number;
   finalLoss: number;
@@ -41,18 +60,41 @@ export interface OurResult {
 
 export interface PeerResult {
   backend: PeerBackend;
-  msPerStep: number | null;
-  steps: number;
+  ms: Spread | null;
   initialLoss: number;
   trusted: boolean;
   note?: string;
   peakBytes: number;
+  /** GFLOP/s of a bare tf.matMul at the recurrence's shape (B×H)·(H×H), read back each time. */
+  matmulGflops?: number;
+  /** Kernels one step launches (tf.profile). */
+  kernelsPerStep?: number;
+}
+
+/** One GEMM of the step: our kernel as the engine binds it, against the sweep's best at the same shape. */
+export interface GemmRow {
+  name: string;
+  phase: string;
+  shape: SweepShape;
+  count: number;
+  /** The matmul variant bind() chose at this shape. */
+  variant: string;
+  gflops: number;
+  ceilingGflops: number;
+  ceilingVariant: string;
 }
 
 export interface WorkloadResult {
   workload: Workload;
   flops: number;
-  gemm: { shape: [number, number, number]; count: number; gflops: number }[];
+  /** Our engine could not run this workload (e.g. a cell it lacks): why. */
+  unsupported?: string;
+  tuning: { matmul: TuneResult[]; rows: RowsResult | null };
+  sweep: SweepResult[];
+  gemms: GemmRow[];
+  /** The recurrences (2T steps of (B×H)·(H×G·H)) at the sweep's best rate for that shape. */
+  recurrence: { shape: SweepShape; ceilingGflops: number; ceilingVariant: string; ceilingMsPerDirection: number } | null;
+  /** The step's GEMM FLOPs (recurrences included) at the sweep's best rates. */
   ceilingMs: number;
   phases: { phase: string; ms: number; method: 'timestamp-query' | 'wall-clock' }[];
   ours: OurResult[];
@@ -63,6 +105,8 @@ export interface BenchReport {
   date: string;
   adapter: string;
   environment: string;
+  /** The commit the run was made from (set by bench/run.ts). */
+  commit?: string;
   results: WorkloadResult[];
 }
 
@@ -70,6 +114,7 @@ const median = (a: number[]) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const spread = (a: number[]): Spread => ({ min: Math.min(...a), median: median(a), max: Math.max(...a), n: a.length });
 
 function strategy(name: StrategyName, T: number): Truncation {
   if (name === 'regular') return regular(Math.max(1, Math.round(T / 5)));
@@ -85,32 +130,33 @@ function batchFor(w: Workload, seed: number) {
   };
 }
 
-/** GFLOP/s of our matmul kernel at one shape (C = A·B, M×N×K), timed over enough repetitions. */
-async function gemmGflops(device: GPUDevice, M: number, N: number, K: number): Promise<number> {
-  const mk = (n: number) => device.createBuffer({ size: Math.max(16, n * 4), usage: GPUBufferUsage.STORAGE });
-  const [a, b, c] = [mk(M * K), mk(K * N), mk(M * N)];
-  const mm = createMatmul(device);
-  const bound = mm.bind({ a, b, c }, { M, N, K });
-  const run = async (reps: number) => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    for (let i = 0; i < reps; i++) mm.encode(pass, bound);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await run(1);
-  let reps = 1, ms = 0;
-  for (;;) {
-    const t0 = performance.now();
-    await run(reps);
-    ms = performance.now() - t0;
-    if (ms > 150 || reps >= 4096) break;
-    reps *= 4;
+/**
+ * Our matmul at one of the step's GEMMs (the options and beta the engine
+ * binds it with, so bind() makes the engine's choice), timed alternately with
+ * the sweep's best variant at the same shape; the fastest run of each counts.
+ */
+async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], best: SweepResult, rounds = 3): Promise<GemmRow> {
+  const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
+  const [a, b, c, bias] = [mk(g.M * g.K), mk(g.K * g.N), mk(g.M * g.N), mk(g.N)];
+  const mm = createMatmul(device, { transA: g.transA, transB: g.transB, bias: g.bias });
+  const bound = mm.bind({ a, b, c, bias }, { M: g.M, N: g.N, K: g.K, beta: g.beta });
+  const ref = prepareVariant(device, best.shape, best.best.variant);
+  let ours = Infinity, ceil = (2 * g.M * g.N * g.K) / (best.best.gflops * 1e6);
+  try {
+    for (let r = 0; r < rounds; r++) {
+      ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)));
+      ceil = Math.min(ceil, await timeOnce(device, ref.encode));
+    }
+  } finally {
+    ref.destroy();
+    bound.destroy();
+    for (const x of [a, b, c, bias]) x.destroy();
   }
-  bound.destroy();
-  for (const x of [a, b, c]) x.destroy();
-  return (2 * M * N * K * reps) / (ms * 1e6);
+  const flop = 2 * g.M * g.N * g.K;
+  return {
+    name: g.name, phase: g.phase, count: g.count, shape: { M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB },
+    variant: bound.variant, gflops: flop / (ours * 1e6), ceilingGflops: flop / (ceil * 1e6), ceilingVariant: best.best.variant,
+  };
 }
 
 /** Per-phase times of one step: timestamp queries where the device has them, else each phase alone by wall clock. */
@@ -165,9 +211,9 @@ async function phases(device: GPUDevice, trainer: Trainer): Promise<WorkloadResu
   return out;
 }
 
-async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, ceilingMs: number, flops: number): Promise<OurResult> {
+async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rows: number | undefined, ceilingMs: number, flops: number): Promise<OurResult> {
   const memBefore = liveMemory(device).bytes;
-  const trainer = new Trainer(device, { config: charLmConfig(w.V, w.H), batch: w.B, steps: w.T, truncation: strategy(name, w.T), optimizer: { kind: 'sgd', lr: 1 }, clip: 1, seed: 1 });
+  const trainer = new Trainer(device, { config: workloadConfig(w), batch: w.B, steps: w.T, rows, truncation: strategy(name, w.T), optimizer: { kind: 'sgd', lr: 1 }, clip: 1, seed: 1 });
   const batch = batchFor(w, 2);
   let peak = liveMemory(device).bytes - memBefore;
   for (let i = 0; i < o.warmup; i++) await (await trainer.step(batch)).stats;
@@ -184,10 +230,9 @@ async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: Bench
   await trainer.flush();
   const pipelined = (performance.now() - t0) / o.steps;
   trainer.destroy();
-  const ms = median(times);
   return {
     strategy: strategy(name, w.T).describe,
-    msPerStep: ms,
+    ms: spread(times),
     msPerStepPipelined: pipelined,
     tokensPerSecond: (w.B * w.T * 1000) / pipelined,
     gflops: flops / (pipelined * 1e6),
@@ -199,12 +244,14 @@ async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: Bench
 
 async function peer(tf: typeof tfType, backend: PeerBackend, w: Workload, o: BenchOptions): Promise<PeerResult> {
   const log = o.log ?? (() => {});
+  const none = (note: string): PeerResult => ({ backend, ms: null, initialLoss: NaN, trusted: false, note, peakBytes: 0 });
   try {
-    if (!(await tf.setBackend(backend))) return { backend, msPerStep: null, steps: 0, initialLoss: NaN, trusted: false, note: 'backend unavailable', peakBytes: 0 };
+    if (!(await tf.setBackend(backend))) return none('backend unavailable');
     await tf.ready();
   } catch (e) {
-    return { backend, msPerStep: null, steps: 0, initialLoss: NaN, trusted: false, note: `backend failed: ${String(e).slice(0, 80)}`, peakBytes: 0 };
+    return none(`backend failed: ${String(e).slice(0, 80)}`);
   }
+  if (w.cell === 'lstm') return none('no LSTM step written for TF.js here');
   const s = createTfjsStep(tf, w);
   try {
     const t0 = performance.now();
@@ -221,9 +268,37 @@ async function peer(tf: typeof tfType, backend: PeerBackend, w: Workload, o: Ben
       times.push(performance.now() - t1);
       peak = Math.max(peak, s.memoryBytes());
     }
-    return { backend, msPerStep: median(times), steps, initialLoss, trusted, note: trusted ? undefined : 'initial loss is not ≈ ln V: time not trusted', peakBytes: peak };
+    // what the step is made of: its kernel count, and the rate of a bare matMul at the recurrence's shape
+    const profile = await tf.profile(() => s.step());
+    const matmulGflops = await bareMatmul(tf, w.B, w.H, w.H);
+    log(`  tfjs-${backend}: ${profile.kernels.length} kernels per step; bare tf.matMul ${w.B}×${w.H}×${w.H}: ${matmulGflops.toFixed(2)} GFLOP/s`);
+    return { backend, ms: spread(times), initialLoss, trusted, note: trusted ? undefined : 'initial loss is not ≈ ln V: time not trusted', peakBytes: peak, matmulGflops, kernelsPerStep: profile.kernels.length };
   } finally {
     s.dispose();
+  }
+}
+
+/** GFLOP/s of tf.matMul alone at M×N×K on the current backend, each product read back (fastest of several runs). */
+async function bareMatmul(tf: typeof tfType, M: number, N: number, K: number): Promise<number> {
+  const a = tf.randomNormal([M, K]), b = tf.randomNormal([K, N]);
+  const once = async (reps: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) {
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+    }
+    return (performance.now() - t0) / reps;
+  };
+  try {
+    const first = await once(1);
+    const reps = Math.max(1, Math.min(50, Math.ceil(100 / Math.max(first, 0.01))));
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) best = Math.min(best, await once(reps));
+    return (2 * M * N * K) / (best * 1e6);
+  } finally {
+    a.dispose();
+    b.dispose();
   }
 }
 
@@ -231,36 +306,74 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
   const log = o.log ?? (() => {});
   const results: WorkloadResult[] = [];
   for (const w of o.workloads) {
-    log(`workload ${w.name} (V=${w.V}, H=${w.H}, B=${w.B}, T=${w.T})`);
+    log(`workload ${w.name} (V=${w.V}, H=${w.H}, B=${w.B}, T=${w.T}${w.cell ? `, ${w.cell}` : ''})`);
     const flops = stepFlops(w);
-    const gemm = [];
-    let ceilingMs = 0;
-    for (const [M, N, K, count] of stepGemms(w)) {
-      const gflops = await gemmGflops(device, M, N, K);
-      gemm.push({ shape: [M, N, K] as [number, number, number], count, gflops });
-      ceilingMs += (2 * M * N * K * count) / (gflops * 1e6);
-      log(`  matmul ${M}×${N}×${K}: ${gflops.toFixed(2)} GFLOP/s`);
+    let config: ReturnType<typeof workloadConfig>;
+    try {
+      config = workloadConfig(w);
+    } catch (e) {
+      results.push({ workload: w, flops, unsupported: String((e as Error).message ?? e).slice(0, 160), tuning: { matmul: [], rows: null }, sweep: [], gemms: [], recurrence: null, ceilingMs: 0, phases: [], ours: [], peers: [] });
+      log(`  our engine cannot run ${w.name}: ${results[results.length - 1].unsupported}`);
+      continue;
     }
-    const result: WorkloadResult = { workload: w, flops, gemm, ceilingMs, phases: [], ours: [], peers: [] };
-    for (const name of o.strategies) {
-      const r = await ours(device, w, name, o, ceilingMs, flops);
-      result.ours.push(r);
-      log(`  ours ${r.strategy}: ${r.msPerStep.toFixed(1)} ms/step (pipelined ${r.msPerStepPipelined.toFixed(1)}), ${r.gflops.toFixed(2)} GFLOP/s, ${(100 * r.ceilingFraction).toFixed(0)}% of the GEMM ceiling`);
+    const result: WorkloadResult = { workload: w, flops, tuning: { matmul: [], rows: null }, sweep: [], gemms: [], recurrence: null, ceilingMs: 0, phases: [], ours: [], peers: [] };
+    results.push(result);
+    // the per-device choice: matmul variants at the step's shapes, rows of the recurrences
+    const shapes = stepGemmShapes(config, w.B, w.T);
+    try {
+      result.tuning.rows = await tuneRecurrenceRows(device, config, w.B, w.T);
+    } catch (e) {
+      result.unsupported = String((e as Error).message ?? e).slice(0, 160);
+      log(`  our engine cannot run ${w.name}: ${result.unsupported}`);
     }
-    const tr = new Trainer(device, { config: charLmConfig(w.V, w.H), batch: w.B, steps: w.T, seed: 1 });
-    tr.engine.writeBatch(batchFor(w, 2));
-    tr.engine.writeXi(new Float32Array(w.T).fill(1));
-    result.phases = await phases(device, tr);
-    tr.destroy();
-    log(`  phases (${result.phases[0]?.method}): ${result.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(', ')}`);
+    if (!result.unsupported) {
+      result.tuning.matmul = await tuneMatmul(device, shapes);
+      for (const t of result.tuning.matmul) log(`  tuned ${shapeLabel(t.shape)}: ${t.best} (${Object.entries(t.ms).map(([v, ms]) => `${v} ${ms!.toFixed(2)}`).join(', ')} ms)`);
+      log(`  tuned rows: ${result.tuning.rows!.best} (${Object.entries(result.tuning.rows!.ms).map(([r, ms]) => `rows ${r}: ${ms.toFixed(1)} ms`).join(', ')})`);
+    }
+    // the ceiling: the sweep at the step's GEMM shapes and the recurrence's (B×H)·(H×G·H)
+    const G = w.cell === 'lstm' ? 4 : 1;
+    const recShape: SweepShape = { M: w.B, N: G * w.H, K: w.H };
+    if (!o.noSweep) {
+      const sweepShapes: SweepShape[] = [...shapes.map((g) => ({ M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB })), recShape];
+      result.sweep = await runSweep(device, sweepShapes, log, o.sweepVariants ? SWEEP.filter((v) => o.sweepVariants!.includes(sweepName(v))) : SWEEP);
+      if (!result.unsupported) {
+        for (const [i, g] of shapes.entries()) {
+          const row = await gemmAgainstCeiling(device, g, result.sweep[i]);
+          result.gemms.push(row);
+          log(`  ${row.name} ${shapeLabel(row.shape)}: ours (${row.variant}) ${row.gflops.toFixed(2)} GFLOP/s, ceiling (${row.ceilingVariant}) ${row.ceilingGflops.toFixed(2)}: ${((100 * row.gflops) / row.ceilingGflops).toFixed(0)}%`);
+        }
+      }
+      const rec = result.sweep[result.sweep.length - 1];
+      const recFlop = 2 * recShape.M * recShape.N * recShape.K;
+      result.recurrence = { shape: recShape, ceilingGflops: rec.best.gflops, ceilingVariant: rec.best.variant, ceilingMsPerDirection: (w.T * recFlop) / (rec.best.gflops * 1e6) };
+      result.ceilingMs = 2 * result.recurrence.ceilingMsPerDirection;
+      for (const [i, g] of shapes.entries()) {
+        const rate = result.gemms[i]?.ceilingGflops ?? result.sweep[i].best.gflops;
+        result.ceilingMs += (g.count * 2 * g.M * g.N * g.K) / (rate * 1e6);
+      }
+    }
+    if (!result.unsupported) {
+      const rows = result.tuning.rows!.best;
+      for (const name of o.strategies) {
+        const r = await ours(device, w, name, o, rows, result.ceilingMs, flops);
+        result.ours.push(r);
+        log(`  ours ${r.strategy}: ${r.ms.median.toFixed(1)} ms/step [${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)}] (pipelined ${r.msPerStepPipelined.toFixed(1)}), ${r.gflops.toFixed(2)} GFLOP/s${result.ceilingMs ? `, ${(100 * r.ceilingFraction).toFixed(0)}% of the GEMM ceiling` : ''}`);
+      }
+      const tr = new Trainer(device, { config, batch: w.B, steps: w.T, rows, seed: 1 });
+      tr.engine.writeBatch(batchFor(w, 2));
+      tr.engine.writeXi(new Float32Array(w.T).fill(1));
+      result.phases = await phases(device, tr);
+      tr.destroy();
+      log(`  phases (${result.phases[0]?.method}): ${result.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(', ')}`);
+    }
     if (o.tfjs) {
       for (const b of o.tfjs.backends) {
         const p = await peer(o.tfjs.tf, b, w, o);
         result.peers.push(p);
-        log(`  tfjs-${b}: ${p.msPerStep === null ? p.note : `${p.msPerStep.toFixed(1)} ms/step`}`);
+        log(`  tfjs-${b}: ${p.ms === null ? p.note : `${p.ms.median.toFixed(1)} ms/step [${p.ms.min.toFixed(1)}–${p.ms.max.toFixed(1)}]`}`);
       }
     }
-    results.push(result);
   }
   return { date: new Date().toISOString(), adapter: describeAdapter(device), environment, results };
 }

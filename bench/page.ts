@@ -35,6 +35,7 @@ async function main() {
       warmup: Number(q.get('warmup') ?? 2),
       steps: Number(q.get('steps') ?? 5),
       tfjs: peers.length ? { tf, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
+      noSweep: q.get('noSweep') === '1',
       log,
     },
     `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless), TF.js ${tf.version_core}`,

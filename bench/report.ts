@@ -1,40 +1,94 @@
 // The benchmark report as Markdown (for BENCHMARKS.md).
-import type { BenchReport } from './core';
+import type { BenchReport, Spread, WorkloadResult } from './core';
+import { shapeLabel } from './gemm-sweep';
 
 const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-const fmt = (x: number | null, d = 1) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+/** "median [min–max]" */
+const sp = (s: Spread | null) => (s ? `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]` : '—');
+
+function gemmSection(w: WorkloadResult): string[] {
+  const out: string[] = [];
+  if (!w.gemms.length && !w.recurrence) return out;
+  out.push('Each GEMM of the step against the ceiling at its shape (the best of the independent sweep, re-timed alternately with ours; fastest run of each):', '');
+  out.push('| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const g of w.gemms) {
+    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${pct(g.gflops / g.ceilingGflops)} |`);
+  }
+  const r = w.recurrence;
+  if (r) {
+    const fwd = w.phases.find((p) => p.phase === 'forward')?.ms, bwd = w.phases.find((p) => p.phase === 'backward')?.ms;
+    out.push('');
+    out.push(
+      `Recurrences (fused kernels, not GEMMs; ${w.workload.T} steps of ${shapeLabel(r.shape)} each way): the sweep's best at that shape is ${fmt(r.ceilingGflops, 2)} GFLOP/s (${r.ceilingVariant}), ` +
+        `${fmt(r.ceilingMsPerDirection)} ms per direction as ${w.workload.T} separate GEMMs. Measured: forward phase ${fmt(fwd)} ms (${fwd ? pct(r.ceilingMsPerDirection / fwd) : '—'} of that), ` +
+        `backward phase ${fmt(bwd)} ms (${bwd ? pct(r.ceilingMsPerDirection / bwd) : '—'}; it also computes tanh′ and the carried ∂L/∂h).`,
+    );
+  }
+  out.push('');
+  out.push(`The ceiling for the whole step: ${fmt(w.ceilingMs)} ms if every GEMM FLOP (recurrences included) ran at the sweep's best rate at its shape.`, '');
+  return out;
+}
+
+function sweepSection(w: WorkloadResult): string[] {
+  if (!w.sweep.length) return [];
+  const lines = w.sweep.map((s) => `${shapeLabel(s.shape)}: ${s.entries.slice(0, 3).map((e) => `${e.variant} ${e.gflops.toFixed(2)}`).join(', ')} (${s.entries.length} variants, all within ${Math.max(...s.entries.map((e) => e.error)).toExponential(0)} of float64)`);
+  return ['Sweep (GFLOP/s, top three per shape): ' + lines.join('; ') + '.', ''];
+}
+
+function peerSection(w: WorkloadResult): string[] {
+  const out: string[] = [];
+  for (const p of w.peers) {
+    if (!p.ms || p.matmulGflops === undefined || p.kernelsPerStep === undefined) continue;
+    const flopMs = w.flops / (p.matmulGflops * 1e6);
+    const rest = p.ms.median - flopMs;
+    out.push(
+      `TF.js ${p.backend}: a bare \`tf.matMul\` at ${w.workload.B}×${w.workload.H}×${w.workload.H} runs at ${fmt(p.matmulGflops, 2)} GFLOP/s; the step's ${(w.flops / 1e6).toFixed(0)} MFLOP at that rate take ${fmt(flopMs)} ms of its ${fmt(p.ms.median)} ms. ` +
+        `The other ${fmt(rest)} ms are spread over the ${p.kernelsPerStep} kernels it launches per step: ${fmt((1000 * rest) / p.kernelsPerStep, 0)} µs per kernel.`,
+    );
+  }
+  if (out.length) out.push('');
+  return out;
+}
 
 export function toMarkdown(r: BenchReport): string {
   const out: string[] = [];
-  out.push(`Run ${r.date} on **${r.adapter}**, ${r.environment}.`, '');
+  out.push(`Run ${r.date}${r.commit ? ` from commit \`${r.commit}\`` : ''} on **${r.adapter}**, ${r.environment}. Times: median [min–max] over the timed steps.`, '');
   for (const w of r.results) {
     const { V, H, B, T, name } = w.workload;
-    out.push(`### ${name} (V=${V}, H=${H}, B=${B}, T=${T}): ${(w.flops / 1e6).toPrecision(3)} MFLOP per step`, '');
-    const peer = (b: string) => w.peers.find((p) => p.backend === b && p.msPerStep !== null && p.trusted)?.msPerStep ?? null;
+    out.push(`### ${name} (V=${V}, H=${H}, B=${B}, T=${T}${w.workload.cell ? `, ${w.workload.cell}` : ''}): ${(w.flops / 1e6).toPrecision(3)} MFLOP per step`, '');
+    if (w.unsupported) out.push(`Our engine does not run this workload: ${w.unsupported}`, '');
+    const rows = w.tuning.rows;
+    if (rows || w.tuning.matmul.length) {
+      out.push(
+        'Chosen on this device: ' +
+          (rows ? `rows = ${rows.best} sequences per workgroup in the recurrences (${Object.entries(rows.ms).map(([k, ms]) => `${k}: ${fmt(ms)} ms`).join(', ')} per step's forward + backward); ` : '') +
+          'matmul ' + w.tuning.matmul.map((t) => `${shapeLabel(t.shape)} → ${t.best}`).join(', ') + '.',
+        '',
+      );
+    }
+    const peer = (b: string) => w.peers.find((p) => p.backend === b && p.ms && p.trusted)?.ms?.median ?? null;
     const tfWebgpu = peer('webgpu'), tfWasm = peer('wasm');
-    const peak = Math.max(...w.gemm.map((g) => g.gflops));
-    out.push('| implementation | ms/step (median) | ms/step pipelined | tokens/s | GFLOP/s | % of GEMM ceiling (shapes) | % of peak GEMM rate | × TF.js webgpu | × TF.js wasm | peak GPU memory |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|');
+    out.push('| implementation | ms/step, each awaited | ms/step pipelined | tokens/s | GFLOP/s | % of GEMM ceiling | × TF.js webgpu | × TF.js wasm | peak GPU memory |');
+    out.push('|---|---|---|---|---|---|---|---|---|');
     for (const o of w.ours) {
       out.push(
-        `| webgpu-bptt ${o.strategy} | ${fmt(o.msPerStep)} | ${fmt(o.msPerStepPipelined)} | ${o.tokensPerSecond.toFixed(0)} | ${fmt(o.gflops, 2)} | ${(100 * o.ceilingFraction).toFixed(0)}% | ${((100 * o.gflops) / peak).toFixed(0)}% | ` +
+        `| webgpu-bptt ${o.strategy} | ${sp(o.ms)} | ${fmt(o.msPerStepPipelined)} | ${o.tokensPerSecond.toFixed(0)} | ${fmt(o.gflops, 2)} | ${w.ceilingMs ? pct(o.ceilingFraction) : '—'} | ` +
           `${tfWebgpu ? fmt(tfWebgpu / o.msPerStepPipelined) + '×' : '—'} | ${tfWasm ? fmt(tfWasm / o.msPerStepPipelined, 2) + '×' : '—'} | ${mb(o.peakBytes)} |`,
       );
     }
     for (const p of w.peers) {
-      const tokens = p.msPerStep ? ((B * T * 1000) / p.msPerStep).toFixed(0) : '—';
-      const gf = p.msPerStep ? fmt(w.flops / (p.msPerStep * 1e6), 2) : '—';
-      const note = p.note ? ` (${p.note})` : ` (${p.steps} steps, initial loss ${fmt(p.initialLoss, 3)} ≈ ln V ${Math.log(V).toFixed(3)})`;
-      out.push(`| TF.js ${p.backend} full${note} | ${fmt(p.msPerStep)} | — | ${tokens} | ${gf} | — | — | — | — | ${mb(p.peakBytes)} |`);
+      const m = p.ms?.median ?? null;
+      const tokens = m ? ((B * T * 1000) / m).toFixed(0) : '—';
+      const gf = m ? fmt(w.flops / (m * 1e6), 2) : '—';
+      const note = p.note ? ` (${p.note})` : ` (${p.ms!.n} steps, initial loss ${fmt(p.initialLoss, 3)} ≈ ln V ${Math.log(V).toFixed(3)})`;
+      out.push(`| TF.js ${p.backend} full${note} | ${sp(p.ms)} | — | ${tokens} | ${gf} | — | — | — | ${mb(p.peakBytes)} |`);
     }
     out.push('');
-    out.push(
-      `GEMM ceiling (our matmul kernel at the step's shapes): ` + w.gemm.map((g) => `${g.shape.join('×')} ×${g.count}: ${g.gflops.toFixed(2)} GFLOP/s`).join('; ') +
-        `; ${w.ceilingMs.toFixed(1)} ms if every GEMM FLOP of the step ran at those rates. Above 100% means the fused recurrence kernel beats T separate small GEMMs. ` +
-        `"% of peak" compares with the best GEMM rate of the run (${peak.toFixed(2)} GFLOP/s), the stricter ceiling.`,
-      '',
-    );
-    out.push(`Per phase (${w.phases[0]?.method ?? '—'}, full BPTT): ` + w.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(' · '), '');
+    out.push(...gemmSection(w), ...sweepSection(w), ...peerSection(w));
+    if (w.phases.length) out.push(`Per phase (${w.phases[0].method}, full BPTT): ` + w.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(' · '), '');
   }
   return out.join('\n');
 }

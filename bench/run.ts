@@ -4,6 +4,7 @@
 // with Dawn (for GPU machines without a browser). Writes bench/results/*.json
 // and the "Latest run" section of BENCHMARKS.md.
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, checkFlags, str, num } from '../src/cli/args';
@@ -13,15 +14,17 @@ import { WORKLOADS } from './workloads';
 import { toMarkdown, spliceLatest } from './report';
 
 const HELP = `Usage: npm run bench -- [--env browser|node] [--workloads S,M] [--strategies full,regular,randomized]
-       [--steps 5] [--warmup 2] [--peers webgpu,wasm|none] [--max-peer-seconds 60] [--no-write]
-Workloads: S (V=28,H=256,B=32,T=35), M (V=28,H=512,B=32,T=35), L (V=96,H=1024,B=64,T=128; opt-in), tiny.`;
+       [--steps 5] [--warmup 2] [--peers webgpu,wasm|none] [--max-peer-seconds 60] [--no-sweep] [--no-write] [--json FILE]
+Workloads: S (V=28,H=256,B=32,T=35), M (V=28,H=512,B=32,T=35), L (V=96,H=1024,B=64,T=128; opt-in),
+LSTM (V=28,H=256,B=32,T=35, cell lstm; opt-in), tiny.`;
 
-const args = parseArgs(process.argv.slice(2), ['help', 'no-write']);
+const args = parseArgs(process.argv.slice(2), ['help', 'no-write', 'no-sweep']);
 if (args.flags.has('help')) {
   console.log(HELP);
   process.exit(0);
 }
-checkFlags(args, ['env', 'workloads', 'strategies', 'steps', 'warmup', 'peers', 'max-peer-seconds', 'no-write', 'help', 'driver']);
+checkFlags(args, ['env', 'workloads', 'strategies', 'steps', 'warmup', 'peers', 'max-peer-seconds', 'no-write', 'no-sweep', 'json', 'help', 'driver']);
+const noSweep = args.flags.has('no-sweep');
 const env = str(args, 'env', existsSync('/usr/bin/chromium') ? 'browser' : 'node');
 const workloads = str(args, 'workloads', 'S,M');
 for (const w of workloads.split(',')) if (!WORKLOADS[w]) throw new Error(`--workloads: unknown workload ${w}`);
@@ -47,6 +50,7 @@ async function inNode(): Promise<BenchReport> {
       warmup,
       steps,
       tfjs: peers.length ? { tf, backends: peers, maxSeconds: maxPeerSeconds } : undefined,
+      noSweep,
       log: (l) => console.log(l),
     },
     `Node ${process.version} (Dawn, npm webgpu), TF.js ${tf.version.tfjs}`,
@@ -61,7 +65,7 @@ async function inBrowser(): Promise<BenchReport> {
   try {
     const page = await s.browser.newPage();
     page.on('console', (m) => console.log(m.text()));
-    const q = new URLSearchParams({ workloads, strategies, peers: peers.join(','), steps: String(steps), warmup: String(warmup), maxPeerSeconds: String(maxPeerSeconds) });
+    const q = new URLSearchParams({ workloads, strategies, peers: peers.join(','), steps: String(steps), warmup: String(warmup), maxPeerSeconds: String(maxPeerSeconds), noSweep: noSweep ? '1' : '' });
     await page.goto(`${s.base}/bench/page.html?${q}`);
     await page.waitForFunction(() => (window as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: 0 });
     const r = (await page.evaluate(() => (window as { __bench?: unknown }).__bench)) as BenchReport & { failure?: string };
@@ -72,7 +76,21 @@ async function inBrowser(): Promise<BenchReport> {
   }
 }
 
+/** The commit this run is made from, marked '+ uncommitted changes' when the tree differs from it. */
+function commit(): string | undefined {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'shaders', 'bench'], { encoding: 'utf8' }).trim();
+    return dirty ? `${sha} + uncommitted changes` : sha;
+  } catch {
+    return undefined;
+  }
+}
+
 const report = env === 'node' ? await inNode() : await inBrowser();
+report.commit = commit();
+const jsonOut = str(args, 'json', '');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(report, null, 2) + '\n');
 const md = toMarkdown(report);
 console.log('\n' + md);
 if (!args.flags.has('no-write')) {

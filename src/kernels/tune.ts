@@ -56,7 +56,7 @@ export function stepGemmShapes(config: RnnConfig, batch: number, steps: number):
 export interface TuneOptions {
   /** The variants to time (default: every one of MATMUL_VARIANTS that fits the shape). */
   candidates?: readonly MatmulVariant[];
-  /** Timed repetitions per variant (default 3; the median counts). */
+  /** Timed repetitions per variant (default 3; the fastest counts). */
   reps?: number;
   /** Re-time shapes whose bucket was already tuned in this call (default false). */
   repeatBuckets?: boolean;
@@ -66,22 +66,18 @@ export interface TuneOptions {
 export interface TuneResult {
   shape: GemmShape;
   bucket: string;
-  /** Median ms per GEMM of each variant timed. */
+  /** ms per GEMM of each variant timed (the fastest of its runs). */
   ms: Partial<Record<MatmulVariant, number>>;
   /** The fastest, now the device's choice for the bucket. */
   best: MatmulVariant;
   method: 'timestamp-query' | 'wall-clock';
 }
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /**
  * Time `encode` (one pass of work): with timestamp queries when the device
  * has them and they tick, else wall clock from submit to onSubmittedWorkDone.
- * Returns the median over `reps` runs after one warm-up, in ms.
+ * Returns the fastest of `reps` runs after one warm-up, in ms (on a shared
+ * machine the fastest run is the one least disturbed).
  */
 export async function timePass(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void, reps = 3): Promise<{ ms: number; method: TuneResult['method'] }> {
   const arena = new BufferArena(device, 'timePass');
@@ -120,8 +116,8 @@ export async function timePass(device: GPUDevice, encode: (pass: GPUComputePassE
       walls.push(w);
     }
     qs?.destroy();
-    const ms = median(stamps);
-    return Number.isFinite(ms) && ms > 0 ? { ms, method: 'timestamp-query' } : { ms: median(walls), method: 'wall-clock' };
+    const ms = Math.min(...stamps);
+    return Number.isFinite(ms) && ms > 0 ? { ms, method: 'timestamp-query' } : { ms: Math.min(...walls), method: 'wall-clock' };
   } finally {
     arena.destroy();
   }
@@ -193,7 +189,7 @@ const rowsKey = (c: RnnConfig, batch: number) => `${c.cell ?? 'rnn'}:H${c.hidden
 
 /** What tuneRecurrenceRows measured. */
 export interface RowsResult {
-  /** ms of the forward + backward recurrences of one step, per rows value that fits. */
+  /** ms of the forward + backward recurrences of one step (fastest of the runs), per rows value that fits. */
   ms: Record<number, number>;
   best: number;
 }
@@ -243,7 +239,7 @@ export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, b
           await device.queue.onSubmittedWorkDone();
           if (i > 0) times.push(performance.now() - t0);
         }
-        total += median(times);
+        total += Math.min(...times);
       }
       ms[rows] = total;
     } finally {
