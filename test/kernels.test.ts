@@ -14,6 +14,7 @@ import { createRng } from '../src/util/rng';
 import { createMatmul } from '../src/kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../src/kernels/embed';
 import { createColsum } from '../src/kernels/colsum';
+import { createAccumulate } from '../src/kernels/accumulate';
 import { createRnnForward, createRnnBackward } from '../src/kernels/rnn';
 import { createLoss } from '../src/kernels/loss';
 import { createReduceSum } from '../src/kernels/reduce';
@@ -129,6 +130,20 @@ describe('embed_gather.wgsl / embed_grad.wgsl', () => {
       const G = zeros(H * V + 64);
       run(eg, eg.bind({ dZ: up(dZ), start: up(start), order: up(order), grads: G }, { R, H, V, wOffset: 64 }));
       report(`embed_grad R=${R} H=${H} V=${V}`, relErr(await read(G, H * V, 64), ref.embedGrad64(dZ, tokens, H, V)), 1e-6);
+    });
+  }
+});
+
+describe('accumulate.wgsl', () => {
+  for (const [n, beta] of [[1, 0], [1000, 1], [70_001, 0.5]]) {
+    it(`n=${n} beta=${beta}`, async () => {
+      const { device, up, run, read } = await setup();
+      const x = randn(n), y0 = randn(n);
+      if (beta === 0) y0[0] = NaN; // overwritten, not scaled
+      const k = createAccumulate(device);
+      const y = up(y0);
+      run(k, k.bind({ x: up(x), y }, { n, beta }));
+      report(`accumulate n=${n} beta=${beta}`, relErr(await read(y, n), ref.accumulate64(x, y0, beta)), 1e-6);
     });
   }
 });

@@ -14,6 +14,7 @@
 //   per gradient stream s, layer l = L − 1 … 0:
 //     dG  = reverse recurrence with ξ_s    (R, G·H)  ∂L/∂ pre-activations; carried dHc (B, H)
 //     dW_ih += dGᵀ X_l, dW_hh += dGhᵀ Hs_l[0..len−1], db_ih += Σ dG, db_hh += Σ dGh
+//           (several streams: dG summed over them first, the GEMMs once)
 //     dX  = dG W_ih_l                      (R, H)  ∂L/∂h of layer l − 1, from above
 //   Σ g² for the global norm
 //
@@ -30,6 +31,7 @@ import { BpttError, show } from '../errors';
 import { createMatmul } from '../kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
 import { createColsum } from '../kernels/colsum';
+import { createAccumulate } from '../kernels/accumulate';
 import { createTranspose } from '../kernels/transpose';
 import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
@@ -99,6 +101,8 @@ interface LayerDispatches {
   db_hh?: Dispatch;
   /** ∂L/∂h of the layer below (l > 0). */
   dX?: Dispatch;
+  /** With several gradient streams: dG (and dGh) into the streams' sum, [first stream, later ones]. */
+  sum?: [Dispatch[], Dispatch[]];
 }
 
 /** Every dispatch of a chunk of `len` steps except the per-chunk norms. */
@@ -250,20 +254,28 @@ export class BpttEngine {
         );
       }
       // weight gradients of layer l, one GEMM each over the chunk's R rows
-      const dGr = dGh ? buf.dGh : buf.dG;
+      // (several streams: over their sum, once; the GEMMs are linear in dG)
+      const gi = this.streams > 1 ? buf[`dGsum${l}`] : buf.dG;
+      const gh = dGh ? (this.streams > 1 ? buf[`dGhsum${l}`] : buf.dGh) : gi;
+      let sum: LayerDispatches['sum'];
+      if (this.streams > 1) {
+        const acc = createAccumulate(dev);
+        const pairs: [GPUBuffer, GPUBuffer][] = dGh ? [[buf.dG, gi], [buf.dGh, gh]] : [[buf.dG, gi]];
+        sum = [pairs.map(([x, y]) => own(acc, acc.bind({ x, y }, { n: R * GH, beta: 0 }))), pairs.map(([x, y]) => own(acc, acc.bind({ x, y }, { n: R * GH, beta: 1 })))];
+      }
       let dW_ih: Dispatch;
       if (l === 0 && c.input === 'tokens') {
         const eg = createEmbedGrad(dev);
-        dW_ih = own(eg, eg.bind({ dZ: buf.dG, start: buf.start, order: buf.order, grads: buf.grads }, { R, H: GH, V: d, wOffset: W_ih, beta: 1 }));
+        dW_ih = own(eg, eg.bind({ dZ: gi, start: buf.start, order: buf.order, grads: buf.grads }, { R, H: GH, V: d, wOffset: W_ih, beta: 1 }));
       } else {
-        dW_ih = own(tA, tA.bind({ a: buf.dG, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
+        dW_ih = own(tA, tA.bind({ a: gi, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
       }
-      const dW_hh = own(tA, tA.bind({ a: dGr, b: hs, c: buf.grads }, { M: GH, N: H, K: R, cOffset: W_hh, beta: 1 }));
-      const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: buf.dG, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
-      const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: dGr, out: buf.grads }, { R, N: GH, outOffset: b_hh, beta: 1 }));
+      const dW_hh = own(tA, tA.bind({ a: gh, b: hs, c: buf.grads }, { M: GH, N: H, K: R, cOffset: W_hh, beta: 1 }));
+      const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: gi, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
+      const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: gh, out: buf.grads }, { R, N: GH, outOffset: b_hh, beta: 1 }));
       // ∂L/∂h of layer l − 1 from layer l: dG W_ih_l (R, H)
       const dX = l === 0 ? undefined : own(mm, mm.bind({ a: buf.dG, b: buf.params, c: buf[`dHx${(L - 1 - l) % 2}`] }, { M: R, N: H, K: GH, bOffset: W_ih }));
-      layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX });
+      layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX, sum });
     }
     const hsTop = buf[`hs${L - 1}`];
     // O = Hs_top[1..len] W_qhᵀ + b_q: (R, Q)
@@ -519,15 +531,20 @@ export class BpttEngine {
       steps.dW_qh.encode(passes.pass('weight-grads'));
       steps.db_q?.encode(passes.pass('weight-grads'));
       steps.dHtop.encode(passes.pass('output'));
+      const weightGrads = (layer: LayerDispatches) => {
+        const wg = passes.pass('weight-grads');
+        layer.dW_ih.encode(wg);
+        layer.dW_hh.encode(wg);
+        layer.db_ih?.encode(wg);
+        layer.db_hh?.encode(wg);
+      };
       for (let s = 0; s < this.streams; s++) {
         for (let l = this.L - 1; l >= 0; l--) {
           const layer = steps.layers[l];
           layer.backward[s].encode(passes.pass('backward'));
-          const wg = passes.pass('weight-grads');
-          layer.dW_ih.encode(wg);
-          layer.dW_hh.encode(wg);
-          layer.db_ih?.encode(wg);
-          layer.db_hh?.encode(wg);
+          // one stream: the weight gradients of this layer now, while dG is its own
+          if (!layer.sum) weightGrads(layer);
+          else for (const d of layer.sum[s === 0 ? 0 : 1]) d.encode(passes.pass('weight-grads'));
           layer.dX?.encode(passes.pass('backward'));
         }
         if (s === 0 && opts.diagnostics) {
@@ -535,6 +552,8 @@ export class BpttEngine {
           this.dcNorms[k]?.encode(passes.pass('clip'));
         }
       }
+      // several streams: the weight gradients once, over the streams' sum
+      if (this.streams > 1) for (const layer of steps.layers) weightGrads(layer);
       if (n > 1) {
         passes.end();
         encoder.copyBufferToBuffer(buf.lossRows, 0, buf.lossAll, k * this.C * this.B * 4, steps.len * this.B * 4);

@@ -101,6 +101,11 @@ function perStep(c: RnnConfig, B: number, streams: number): [BufferName, number]
   if (K === 2) out.push(['dC', B * H * 4]);
   if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4]);
   if (L > 1 && K === 2) out.push(['dClow', B * H * 4]);
+  // several gradient streams: their dG summed per layer before the weight GEMMs
+  for (let l = 0; streams > 1 && l < L; l++) {
+    out.push([`dGsum${l}`, B * G * H * 4]);
+    if (dGh) out.push([`dGhsum${l}`, B * G * H * 4]);
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@ export {
 } from './tune';
 export { createEmbedGather, createEmbedGrad, bucketByToken, EMBED_GATHER_WGSL, EMBED_GRAD_WGSL } from './embed';
 export { createColsum, COLSUM_WGSL } from './colsum';
+export { createAccumulate, ACCUMULATE_WGSL } from './accumulate';
 export { createRnnForward, createRnnBackward, maxHidden, RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, type RnnKernelOptions, type RnnDims } from './rnn';
 export { createLoss, SOFTMAX_XENT_WGSL, MSE_LOSS_WGSL, type LossKind, type LossBuffers } from './loss';
 export { createReduceSum, REDUCE_SUM_WGSL } from './reduce';

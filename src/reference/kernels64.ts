@@ -219,3 +219,8 @@ export function carryState64(last: ArrayLike<number>, skipped: boolean, n: numbe
   for (let i = 0; i < n; i++) h0[i] = !skipped && Number.isFinite(last[i]) ? last[i] : 0;
   return h0;
 }
+
+/** accumulate.wgsl: y = x + beta·y (beta 0 overwrites whatever y held). */
+export function accumulate64(x: ArrayLike<number>, y: ArrayLike<number>, beta: number): Float64Array {
+  return Float64Array.from(x, (v, i) => (beta === 0 ? v : v + beta * y[i]));
+}
