@@ -31,6 +31,23 @@ export function chooseDriver(choice: DriverChoice = 'auto'): string {
   return name;
 }
 
+/** What to tell a user whose install has no Dawn (an optional peer dependency: browsers don't need it). */
+export const DAWN_MISSING =
+  "WebGPU in Node needs Dawn, the npm package 'webgpu' (an optional peer dependency of webgpu-bptt, left out so browser apps stay small): run 'npm install webgpu'";
+
+type Dawn = { create(flags: string[]): GPU; globals: Record<string, unknown> };
+
+/** Load Dawn, or throw a BpttError that says what to install. */
+async function importDawn(): Promise<Dawn> {
+  try {
+    return (await import('webgpu')) as unknown as Dawn;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new BpttError('webgpu', 'not installed', DAWN_MISSING);
+    throw e;
+  }
+}
+
 let gpuInstance: GPU | null = null;
 let driverName = '';
 
@@ -41,7 +58,7 @@ export async function nodeGpu(options: NodeDeviceOptions = {}): Promise<GPU> {
   if (!options.quiet && process.env.WEBGPU_BPTT_VERBOSE) console.error(`webgpu-bptt: Vulkan driver ${driver}`);
   // SwiftShader complains on stderr when it has no runtime dir.
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'xdg-'));
-  const webgpu = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  const webgpu = await importDawn();
   Object.assign(globalThis, webgpu.globals);
   gpuInstance = webgpu.create([]);
   return gpuInstance;
