@@ -1,0 +1,102 @@
+// The command line's parsing as a user meets it (the built CLI, a child
+// process): -h/--help prints the help generated from each command's table and
+// exits 0 without doing anything else; unknown flags, missing values, stray
+// positionals and bad values exit 2 with one line naming the flag; a device
+// file as the corpus is refused at once (it used to hang).
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { TRAIN } from '../src/cli/train';
+import { SAMPLE } from '../src/cli/sample';
+import { GRADCHECK, BENCH } from '../src/cli/main';
+import { parseCommand, helpText, num } from '../src/cli/args';
+
+const CLI = join(import.meta.dirname, '..', 'bin', 'webgpu-bptt.js');
+const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+function oneLineError(r: ReturnType<typeof cli>, msg: RegExp) {
+  expect(r.status).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(msg);
+}
+
+describe('help', () => {
+  for (const spec of [TRAIN, SAMPLE, GRADCHECK, BENCH]) {
+    for (const flag of ['-h', '--help']) {
+      it(`${spec.name} ${flag}: the table's help, exit 0`, () => {
+        // a positional or other flags before -h change nothing: help wins
+        const r = cli(spec.name, '--seed', '3', flag);
+        expect(r.status).toBe(0);
+        expect(r.stderr).toBe('');
+        expect(r.stdout.trim()).toBe(helpText(spec));
+        for (const name of Object.keys(spec.options)) expect(r.stdout).toContain(`--${name}`);
+      });
+    }
+  }
+  it('the help lists exactly the flags each command accepts: --driver only where a device is made; --rows documented', () => {
+    expect(Object.keys(TRAIN.options)).toContain('driver');
+    expect(Object.keys(GRADCHECK.options)).toContain('driver');
+    expect(Object.keys(SAMPLE.options)).not.toContain('driver');
+    expect(helpText(TRAIN)).toMatch(/--rows 1\|2\|4 +sequences per workgroup/);
+    expect(helpText(TRAIN)).toMatch(/--cell rnn\|lstm\|gru/);
+    expect(helpText(TRAIN)).toMatch(/--layers N/);
+    for (const f of ['--beta1', '--beta2', '--eps', '--lr-schedule', '--warmup']) expect(helpText(TRAIN)).toContain(f);
+  });
+});
+
+describe('refused at once: exit 2, one line naming the flag', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option of 'webgpu-bptt train'/],
+    [['train', '-x'], /^webgpu-bptt: -x = given: is not an option of 'webgpu-bptt train'/],
+    [['train', 'stray'], /^webgpu-bptt: argument = "stray": is not expected: 'webgpu-bptt train' takes options only/],
+    [['train', '--lr'], /^webgpu-bptt: --lr = \(no value\): needs a value/],
+    [['train', '--lr', '--quiet'], /^webgpu-bptt: --lr = \(no value\): needs a value/],
+    [['train', '--quiet=yes'], /^webgpu-bptt: --quiet = "yes": is a switch and takes no value/],
+    [['train', '--hidden', 'many'], /^webgpu-bptt: --hidden = "many": must be an integer ≥ 1/],
+    [['train', '--cell', 'transformer'], /^webgpu-bptt: --cell = "transformer": must be rnn, lstm or gru/],
+    [['train', '--layers', '0'], /^webgpu-bptt: --layers = "0": must be an integer ≥ 1 and ≤ 8/],
+    [['train', '--layers', '2.5'], /^webgpu-bptt: --layers = "2\.5": must be an integer/],
+    [['train', '--rows', '3'], /^webgpu-bptt: --rows = 3: must be 1, 2 or 4/],
+    [['train', '--beta1', '1'], /^webgpu-bptt: --beta1 = 1: must be in \[0, 1\)/],
+    [['train', '--optimizer', 'sgd', '--beta2', '0.9'], /^webgpu-bptt: --beta2 = 0\.9: applies to --optimizer adam only \(given: sgd\)/],
+    [['train', '--optimizer', 'sgd', '--eps', '1e-6'], /^webgpu-bptt: --eps = 1e-6: applies to --optimizer adagrad or adam only/],
+    [['train', '--eps', '0'], /^webgpu-bptt: --eps = "0": must be a number ≥ /],
+    [['train', '--lr-schedule', 'linear'], /^webgpu-bptt: --lr-schedule = "linear": must be constant, step:EVERY:GAMMA/],
+    [['train', '--lr-schedule', 'step:0:0.5'], /^webgpu-bptt: --lr-schedule\.every = 0: must be an integer in \[1, /],
+    [['train', '--lr-schedule', 'cosine:0.5', '--lr', '0.1'], /^webgpu-bptt: --lr-schedule = "cosine:0\.5": MIN must be ≤ --lr = 0\.1/],
+    [['train', '--warmup', '-1'], /^webgpu-bptt: --warmup = "-1": must be an integer ≥ 0/],
+    [['sample'], /^webgpu-bptt: CHECKPOINT\.safetensors = missing: usage: webgpu-bptt sample CHECKPOINT\.safetensors/],
+    [['sample', 'a.safetensors', 'b'], /^webgpu-bptt: argument = "b": is not expected: 'webgpu-bptt sample' takes CHECKPOINT\.safetensors and options/],
+    [['sample', 'a.safetensors', '--driver', 'swiftshader'], /^webgpu-bptt: --driver = given: is not an option of 'webgpu-bptt sample'/],
+    [['sample', '/dev/zero'], /^webgpu-bptt: CHECKPOINT\.safetensors = \/dev\/zero: must be a regular file/],
+    [['gradcheck'], /^webgpu-bptt: CASE\.json = missing/],
+    [['gradcheck', 'case.json', '--prefix', 'x'], /^webgpu-bptt: --prefix = given: is not an option of 'webgpu-bptt gradcheck'/],
+    [['gradcheck', '/dev/zero'], /^webgpu-bptt: CASE\.json = \/dev\/zero: must be a regular file/],
+    [['bench', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option of 'webgpu-bptt bench'/],
+    [['frobnicate'], /^webgpu-bptt: command = frobnicate: is not a command/],
+  ];
+  for (const [argv, msg] of cases) it(argv.join(' '), () => oneLineError(cli(...argv), msg));
+
+  it('train --corpus /dev/zero: refused before reading (it used to hang), and a directory too', () => {
+    oneLineError(cli('train', '--corpus', '/dev/zero'), /^webgpu-bptt: --corpus = \/dev\/zero: must be a regular file .*this is a device, pipe or socket$/);
+    oneLineError(cli('train', '--corpus', '/tmp'), /^webgpu-bptt: --corpus = \/tmp: must be a regular file .*this is a directory$/);
+    oneLineError(cli('train', '--corpus', '/nonexistent/corpus.txt'), /^webgpu-bptt: --corpus = \/nonexistent\/corpus\.txt: cannot be read/);
+  });
+});
+
+describe('parseCommand', () => {
+  it('keeps every flag form: --k v, --k=v, switches, negative values, defaults from the table', () => {
+    const a = parseCommand(TRAIN, ['--hidden', '64', '--lr=0.5', '--quiet', '--seed', '7', '--cell', 'gru', '--layers', '2', '--lr-schedule', 'step:10:0.5', '--warmup', '3']);
+    if (a === 'help') throw new Error('help');
+    expect(Object.fromEntries(a.flags)).toEqual({ hidden: '64', lr: '0.5', quiet: true, seed: '7', cell: 'gru', layers: '2', 'lr-schedule': 'step:10:0.5', warmup: '3' });
+    expect(num(a, 'hidden', 0)).toBe(64);
+    expect(num(a, 'batch', 0)).toBe(32); // the table's default
+    expect(num(a, 'epochs', 0)).toBe(15);
+    const s = parseCommand(SAMPLE, ['m.safetensors', '--temperature', '0.5']);
+    if (s === 'help') throw new Error('help');
+    expect(s.positional).toEqual(['m.safetensors']);
+    expect(parseCommand(SAMPLE, ['m.safetensors', '-h'])).toBe('help');
+  });
+});
