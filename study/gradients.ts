@@ -21,6 +21,8 @@ export interface GradientStats {
   bias: number;
   /** E‖g − E g‖². */
   variance: number;
+  /** Standard error of the variance estimate (std of ‖g − mean‖² over the draws / √draws). */
+  varianceSe: number;
   /** E‖g − g_full‖². */
   error: number;
   /** bias / ‖g_full‖, variance / ‖g_full‖², error / ‖g_full‖². */
@@ -81,7 +83,10 @@ export function gradientStats(label: string, samples: Float64Array[], gFull: Flo
   const mean = new Float64Array(gFull.length);
   for (const g of samples) g.forEach((x, i) => (mean[i] += x / D));
   const bias = Math.sqrt(dist2(mean, gFull));
-  const variance = D > 1 ? samples.reduce((a, g) => a + dist2(g, mean), 0) / (D - 1) : 0;
+  const dev = samples.map((g) => dist2(g, mean));
+  const variance = D > 1 ? dev.reduce((a, x) => a + x, 0) / (D - 1) : 0;
+  const devMean = dev.reduce((a, x) => a + x, 0) / D;
+  const varianceSe = D > 1 ? Math.sqrt(dev.reduce((a, x) => a + (x - devMean) ** 2, 0) / (D - 1) / D) : 0;
   const error = samples.reduce((a, g) => a + dist2(g, gFull), 0) / D;
   const norm2 = dot(gFull, gFull);
   return {
@@ -89,6 +94,7 @@ export function gradientStats(label: string, samples: Float64Array[], gFull: Flo
     draws: D,
     bias,
     variance,
+    varianceSe,
     error,
     relBias: bias / Math.sqrt(norm2),
     relVariance: variance / norm2,

@@ -1,6 +1,7 @@
 // The study's report: its figures (SVG through Vega-Lite) and markdown with
 // every number the figures show, the settings, the command and the commit.
 import type { StudyResult } from './study';
+import type { GradientStats } from './gradients';
 import { renderSvg, curveSpec, gradientSpec, sweepSpec, delaySpec } from './plots';
 import { round } from './strategies';
 
@@ -18,18 +19,30 @@ export async function renderFigures(r: StudyResult): Promise<Record<string, stri
 }
 
 /** Delay-task accuracy per strategy and lag, averaged over seeds. */
-export function groupDelay(r: StudyResult): { label: string; byLag: { lag: number; accuracy: number; finalLoss: number }[] }[] {
+export function groupDelay(r: StudyResult): { label: string; byLag: { lag: number; accuracy: number; min: number; max: number; finalLoss: number }[] }[] {
   const labels = [...new Set(r.delay.runs.map((d) => d.label))];
   return labels.map((label) => ({
     label,
     byLag: r.options.lags.map((lag) => {
       const runs = r.delay.runs.filter((d) => d.label === label && d.lag === lag);
-      return { lag, accuracy: avg(runs.map((d) => d.accuracy)), finalLoss: avg(runs.map((d) => d.finalLoss)) };
+      const acc = runs.map((d) => d.accuracy);
+      return { lag, accuracy: avg(acc), min: Math.min(...acc), max: Math.max(...acc), finalLoss: avg(runs.map((d) => d.finalLoss)) };
     }),
   }));
 }
 
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const pct = (x: number) => (Math.abs(x) < 0.05 ? '0.0%' : `${x > 0 ? '+' : ''}${x.toFixed(1)}%`);
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+
+/** Per seed: held-out perplexity of `label` minus regular truncation's. */
+export function pairedVsRegular(r: StudyResult, label: string): number[] {
+  const reg = r.lm.summary.find((s) => s.label.startsWith('regular'))!.label;
+  return Array.from({ length: r.options.seeds }, (_, seed) => {
+    const at = (l: string) => r.lm.runs.find((x) => x.label === l && x.seed === seed)!.heldOut;
+    return at(label) - at(reg);
+  });
+}
 const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 const e = (x: number) => (x === 0 ? '0' : x.toExponential(2));
 
@@ -42,6 +55,8 @@ export interface RunInfo {
   command: string;
   commit: string;
   date: string;
+  /** The machine's load while the study ran (e.g. 1-minute load average at start and end), when known. */
+  load?: string;
 }
 
 /** The report as markdown; `figure(name)` gives each figure's path relative to the report. */
@@ -55,7 +70,7 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
     '',
     `- command: \`${info.command}\``,
     `- commit: \`${info.commit}\`, ${info.date}`,
-    `- device: ${r.device}`,
+    `- device: ${r.device}${info.load ? `; machine load: ${info.load}` : ''}`,
     `- corpus: ${r.corpus.name} (${r.corpus.characters} characters; vocabulary ${r.corpus.vocab}; ${r.corpus.trainTokens} tokens to train on, the last ${r.corpus.heldOutTokens} held out)`,
     `- model: the chapter's RNN, H = ${o.hidden}, tanh; B = ${o.batch} sequences × T = ${o.window} steps, d2l's sequential partitioning (state carried); Adam lr ${o.lr}, clip ${o.clip}; ${o.steps} steps per strategy, seeds 0…${o.seeds - 1}`,
     `- strategies (matched: same initial weights, minibatches, optimizer and steps): ${r.lm.summary.map((s) => s.label).join(', ')}; randomized π = ${round(o.pi)} gives segments of mean length 1/(1 − π) = ${round(1 / (1 - o.pi))} (τ = ${o.tau})`,
@@ -67,8 +82,18 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
     img('perplexity-time.svg', 'perplexity against wall time'),
     '',
     table(
-      ['strategy', 'held-out perplexity', 'vs full', 'training perplexity (last block)', 'ms / step', 'gradient streams', 'skipped steps'],
-      r.lm.summary.map((s) => [s.label, f(s.heldOut), `${s.heldOut >= full.heldOut ? '+' : ''}${f((100 * (s.heldOut - full.heldOut)) / full.heldOut, 1)}%`, f(s.finalTrain), f(s.msPerStep, 1), s.streams, s.skipped]),
+      ['strategy', `held-out perplexity${o.seeds > 1 ? ' (mean ± sd over seeds)' : ''}`, 'vs full', 'training perplexity (last block)', 'ms / step', 'gradient streams', 'skipped steps'],
+      r.lm.summary.map((s) => [s.label, f(s.heldOut) + (o.seeds > 1 ? ` ± ${f(s.heldOutSd)}` : ''), pct((100 * (s.heldOut - full.heldOut)) / full.heldOut), f(s.finalTrain), f(s.msPerStep, 1), s.streams, s.skipped]),
+    ),
+    '',
+    `Paired by seed (the same initial weights and minibatches for every strategy), each strategy's held-out perplexity minus regular(${o.tau})'s:`,
+    '',
+    table(
+      ['strategy', ...Array.from({ length: o.seeds }, (_, i) => `seed ${i}`), ...(o.seeds > 1 ? ['mean'] : [])],
+      r.lm.summary.map((s) => {
+        const d = pairedVsRegular(r, s.label);
+        return [s.label, ...d.map((x) => signed(x)), ...(o.seeds > 1 ? [signed(avg(d))] : [])];
+      }),
     ),
     '',
     `Held-out perplexity: the trained model's full forward pass over ${o.evalWindows > 1 ? `up to ${o.evalWindows}` : 'one'} held-out window(s), state carried. Training perplexity: exp of the mean training loss over a block of ${Math.max(1, Math.round(o.steps / 24))} steps (the loss is the forward pass's, whatever the truncation). ms / step is the wall time of the whole run over its steps, on a shared machine.`,
@@ -89,11 +114,12 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
     img('xi-shared-vs-per-sequence.svg', 'variance against π, shared and per-sequence ξ'),
     '',
     table(
-      ['π', 'variance / ‖g_full‖², shared ξ', 'per-sequence ξ', 'ratio', 'bias / ‖g_full‖, shared', 'per sequence'],
+      ['π', 'variance / ‖g_full‖², shared ξ (± standard error)', 'per-sequence ξ', 'ratio per-sequence / shared', 'bias / ‖g_full‖, shared', 'per sequence'],
       o.piSweep.map((pi) => {
         const sh = r.gradients.sweep.find((s) => s.pi === pi && s.form === 'shared')!;
         const ps = r.gradients.sweep.find((s) => s.pi === pi && s.form === 'per sequence')!;
-        return [round(pi), e(sh.relVariance), e(ps.relVariance), sh.relVariance === 0 ? '—' : f(ps.relVariance / sh.relVariance, 3), e(sh.relBias), e(ps.relBias)];
+        const pm = (g: GradientStats) => `${e(g.relVariance)} ± ${e(g.varianceSe * (g.relVariance / g.variance || 0))}`;
+        return [round(pi), pm(sh), pm(ps), sh.relVariance === 0 ? '—' : f(ps.relVariance / sh.relVariance, 3), e(sh.relBias), e(ps.relBias)];
       }),
     ),
     '',
@@ -108,7 +134,7 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
   out.push(
     table(
       ['strategy', ...o.lags.map((k) => `k = ${k}`)],
-      groups.map((g) => [g.label, ...g.byLag.map((x) => f(x.accuracy))]),
+      groups.map((g) => [g.label, ...g.byLag.map((x) => f(x.accuracy) + (o.seeds > 1 ? ` (${f(x.min, 2)}–${f(x.max, 2)})` : ''))]),
     ),
     '',
     `## Forward mode = reverse mode`,

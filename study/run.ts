@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { loadavg, cpus } from 'node:os';
 import { parseArgs } from '../src/cli/args';
 import { createNodeDevice } from '../src/node/device';
 import { decodeUtf8 } from '../src/data/text';
@@ -34,7 +35,7 @@ function loadCorpus(): { name: string; text: string } {
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'shaders', 'study'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'shaders', 'study'], { cwd: root, encoding: 'utf8' }).trim();
     return dirty ? `${sha} (with uncommitted changes in src/, shaders/ or study/)` : sha;
   } catch {
     return 'unknown (not a git checkout)';
@@ -42,6 +43,8 @@ function commit(): string {
 }
 
 const corpus = loadCorpus();
+const sha = commit();
+const load0 = loadavg()[0];
 const outPath = resolve(out ?? join(root, 'STUDY.md'));
 const figDir = out ? join(dirname(outPath), 'figures') : join(root, 'study', 'figures');
 console.log(`study: ${corpus.name}; report → ${relative(process.cwd(), outPath)}, figures → ${relative(process.cwd(), figDir)}/`);
@@ -53,7 +56,7 @@ try {
   for (const [name, svg] of Object.entries(figures)) writeFileSync(join(figDir, name), svg);
   const md = toMarkdown(
     result,
-    { command: ['npm run study', ...(argv.length ? ['--', ...argv] : [])].join(' '), commit: commit(), date: new Date().toISOString().slice(0, 10) },
+    { command: ['npm run study', ...(argv.length ? ['--', ...argv] : [])].join(' '), commit: sha, date: new Date().toISOString().slice(0, 10), load: `1-minute load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${cpus().length} cores` },
     (name) => relative(dirname(outPath), join(figDir, name)),
   );
   const header = `# The chapter's comparison, measured\n\nWritten by \`npm run study\` (study/run.ts); rerun it to replace this file.\n\n`;

@@ -17,8 +17,9 @@ import { forwardMode, type ForwardModeResult } from './forward-mode';
 /** One strategy's language-model summary (means over seeds). */
 export interface LmSummary {
   label: string;
-  /** Held-out perplexity after training. */
+  /** Held-out perplexity after training (mean over seeds) and its standard deviation over seeds (0 for one seed). */
   heldOut: number;
+  heldOutSd: number;
   /** Training perplexity of the last block of steps. */
   finalTrain: number;
   /** Wall time per training step, ms. */
@@ -49,6 +50,7 @@ export interface StudyResult {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 
 /** Run the whole study on `device` with the text of `corpus`; `log` gets a line per run. */
 export async function runStudy(device: GPUDevice, corpus: { name: string; text: string }, o: StudyOptions, log: (line: string) => void = () => {}): Promise<StudyResult> {
@@ -77,6 +79,7 @@ export async function runStudy(device: GPUDevice, corpus: { name: string; text: 
     return {
       label: s.label,
       heldOut: mean(mine.map((r) => r.heldOut)),
+      heldOutSd: sd(mine.map((r) => r.heldOut)),
       finalTrain: curve[curve.length - 1].perplexity,
       msPerStep: (1000 * mean(mine.map((r) => r.seconds))) / o.steps,
       streams: mine[0].streams,
