@@ -5,11 +5,14 @@
 //
 //   Hs[i] = (stats.skipped == 0 && is_finite(last[i])) ? last[i] : 0,  i < B·H
 //
-// last: (B, H) the previous final state; stats: clip_update.wgsl's Stats
-// (u32 word 4 = skipped); Hs: (T + 1, B, H), entry 0 written.
+// last: (B, H) the previous final state; stats: the step statistics block
+// (src/gpu/stats.ts; u32 word SKIPPED = the skip flag); Hs: (T + 1, B, H),
+// entry 0 written.
 // Dispatch: (ceil(n / WG), 1, 1).
 
 override WG: u32 = 64u;
+// The skip flag's word in the stats block (STATS.skipped, set by the factory).
+override SKIPPED: u32 = 4u;
 
 struct Params {
   n: u32,
@@ -29,5 +32,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = gid.x;
   if (i >= p.n) { return; }
   let v = last[i];
-  Hs[i] = select(0.0, v, stats[4] == 0u && is_finite(v));
+  Hs[i] = select(0.0, v, stats[SKIPPED] == 0u && is_finite(v));
 }

@@ -36,7 +36,7 @@ import { createTranspose } from '../kernels/transpose';
 import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
-import { STATS } from '../kernels/clip-update';
+import { STATS } from '../gpu/stats';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
 import { checkBatch, type BatchInput } from './batch';
 import { checkShape, planBuffers, cellSizes, stateFloats, POWER_ITERS, type BpttShape, type BufferName } from './plan';

@@ -12,7 +12,7 @@ import { STORAGE, COPY_DST, COPY_SRC } from '../gpu/buffers';
 import { BpttError, requireInt, show } from '../errors';
 import { MATMUL_TILE } from '../kernels/matmul';
 import { cellAutoRows, cellMaxHidden } from './cells';
-import { STATS } from '../kernels/clip-update';
+import { STATS } from '../gpu/stats';
 
 /** A model and the minibatch shape an engine is built for. */
 export interface BpttShape {

@@ -6,7 +6,8 @@
 import { BpttEngine, type BpttShape, type Diagnostics } from './bptt';
 import { full, xiAt, type Truncation, type XiPlan } from './truncation';
 import type { BatchInput } from './batch';
-import { createClipUpdate, STATS, type OptimizerKind, type StepStats } from '../kernels/clip-update';
+import { createClipUpdate, type OptimizerKind } from '../kernels/clip-update';
+import { STATS, type StepStats } from '../gpu/stats';
 import type { Bound } from '../kernels/kernel';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ, upload } from '../gpu/buffers';
 import { StagingRing } from './staging';

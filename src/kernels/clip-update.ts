@@ -1,5 +1,6 @@
 import code from '../../shaders/clip_update.wgsl';
 import { uniformStruct } from '../gpu/uniform';
+import { STATS } from '../gpu/stats';
 import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 import { lrScheduleFrom, type LrScheduleSpec } from '../engine/schedule';
 
@@ -16,41 +17,8 @@ const WG = 256;
 export type OptimizerKind = 'sgd' | 'adagrad' | 'adam';
 const OPTIMIZER_CODE: Record<OptimizerKind, number> = { sgd: 0, adagrad: 1, adam: 2 };
 
-/**
- * The step statistics, a 48-byte storage buffer shared by the loss/norm
- * reductions, the carried state and the update (the WGSL `struct Stats` of
- * clip_update.wgsl: slots 0–8 used, 9–11 free).
- */
-export const STATS = {
-  byteSize: 48,
-  /** f32 slots written by reduce_sum.wgsl. */
-  loss: 0,
-  gradSumsq: 1,
-  /** u32 slot: 1 when the step was skipped (read by carry_state.wgsl). */
-  skipped: 4,
-  /** u32 slot: the updates applied so far (Adam's t; the schedule's step). */
-  step: 5,
-  /** f32 slot: the learning rate of the latest update. */
-  lr: 8,
-  /** Decode a read-back copy. */
-  decode(buf: ArrayBuffer) {
-    const f = new Float32Array(buf, 0, 9);
-    const u = new Uint32Array(buf, 0, 9);
-    return {
-      loss: f[0],
-      gradNorm: f[2],
-      clipScale: f[3],
-      skipped: u[4] !== 0,
-      step: u[5],
-      skippedTotal: u[6],
-      clippedTotal: u[7],
-      /** The rate this step applied (a skipped step: the rate it would have applied). */
-      lr: f[8],
-    };
-  },
-} as const;
-/** A step's loss, gradient norm, clip scale, skip flag, counters and learning rate, as read back. */
-export type StepStats = ReturnType<typeof STATS.decode>;
+// The step statistics block's layout lives in src/gpu/stats.ts.
+export { STATS, type StepStats } from '../gpu/stats';
 
 /** The parameters of the fused clip + update kernel. */
 export interface ClipUpdateDims {
