@@ -55,6 +55,8 @@ export interface OurResult {
   /** ceilingMs / pipelined ms. */
   ceilingFraction: number;
   peakBytes: number;
+  /** The loss of the first step (≈ ln V from fresh weights: the check that the step computes what it should). */
+  initialLoss: number;
   finalLoss: number;
 }
 
@@ -216,12 +218,17 @@ async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: Bench
   const trainer = new Trainer(device, { config: workloadConfig(w), batch: w.B, steps: w.T, rows, truncation: strategy(name, w.T), optimizer: { kind: 'sgd', lr: 1 }, clip: 1, seed: 1 });
   const batch = batchFor(w, 2);
   let peak = liveMemory(device).bytes - memBefore;
-  for (let i = 0; i < o.warmup; i++) await (await trainer.step(batch)).stats;
+  let initialLoss = NaN;
+  for (let i = 0; i < o.warmup; i++) {
+    const l = (await (await trainer.step(batch)).stats).loss;
+    if (i === 0) initialLoss = l;
+  }
   const times: number[] = [];
   let loss = NaN;
   for (let i = 0; i < o.steps; i++) {
     const t0 = performance.now();
     loss = (await (await trainer.step(batch)).stats).loss;
+    if (i === 0 && o.warmup === 0) initialLoss = loss;
     times.push(performance.now() - t0);
     peak = Math.max(peak, liveMemory(device).bytes - memBefore);
   }
@@ -238,6 +245,7 @@ async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: Bench
     gflops: flops / (pipelined * 1e6),
     ceilingFraction: ceilingMs / pipelined,
     peakBytes: peak,
+    initialLoss,
     finalLoss: loss,
   };
 }
