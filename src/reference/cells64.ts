@@ -29,12 +29,13 @@
 // block — the block's losses together, from its last step down to its j —
 // which sums to exactly the per-loss sweeps. Without TBPTT there is one block
 // (every loss, j = 0): ordinary BPTT with ξ.
-import type { Activation, RnnConfig } from '../model/config';
+import type { RnnConfig } from '../model/config';
 import { GATES } from '../model/config';
 import { layerNames, paramShapes, checkWeights, type Weights, type Tensor } from '../model/params';
 import { BpttError, requireInt, show } from '../errors';
 import { softmaxXent64, mse64 } from './kernels64';
 import type { Batch } from './rnn64';
+import { phi, dphi } from './phi';
 
 /** Initial states, truncation and loss scale of a referenceCells pass. */
 export interface CellsOptions {
@@ -72,9 +73,6 @@ export interface CellsResult {
 }
 
 const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
-const phi = (a: Activation, z: number) => (a === 'tanh' ? Math.tanh(z) : a === 'relu' ? Math.max(z, 0) : z);
-/** φ'(z) written in terms of h = φ(z). */
-const dphi = (a: Activation, h: number) => (a === 'tanh' ? 1 - h * h : a === 'relu' ? (h > 0 ? 1 : 0) : 1);
 
 /** y[0..rows) += W (rows × n) · x[xo .. xo + n). */
 function matVec(y: Float64Array, W: ArrayLike<number>, rows: number, n: number, x: ArrayLike<number>, xo: number) {

@@ -2,8 +2,7 @@
 // with the kernel's own argument conventions (row-major, element offsets).
 // test/kernels.test.ts checks every kernel against these on a real device.
 
-const act = (a: 'identity' | 'tanh' | 'relu', z: number) => (a === 'tanh' ? Math.tanh(z) : a === 'relu' ? Math.max(z, 0) : z);
-const dact = (a: 'identity' | 'tanh' | 'relu', h: number) => (a === 'tanh' ? 1 - h * h : a === 'relu' ? (h > 0 ? 1 : 0) : 1);
+import { phi as act, dphi as dact } from './phi';
 
 /** matmul.wgsl: C = beta·C + op(A)·op(B) (+ bias) then activation. A: (M,K) or (K,M) if transA; B: (K,N) or (N,K) if transB. */
 export function matmul64(

@@ -11,6 +11,7 @@
 //   L = scale · Σ_t Σ_b l(o_t, y_t),  scale = 1/(B·T) by default
 import type { RnnConfig } from '../model/config';
 import { paramShapes, type Weights, type Tensor } from '../model/params';
+import { phi, dphi } from './phi';
 
 /** A minibatch for the reference, time-major (row r = t·B + b). */
 export interface Batch {
@@ -51,9 +52,6 @@ export interface ReferenceResult {
   dhNorms: Float64Array;
 }
 
-const phi = (a: RnnConfig['activation'], z: number) => (a === 'tanh' ? Math.tanh(z) : a === 'relu' ? Math.max(z, 0) : z);
-/** φ'(z) written in terms of h = φ(z). */
-const dphi = (a: RnnConfig['activation'], h: number) => (a === 'tanh' ? 1 - h * h : a === 'relu' ? (h > 0 ? 1 : 0) : 1);
 
 /**
  * Forward, loss and backpropagation through time in float64 (plain loops),

@@ -29,6 +29,7 @@ import { BpttError, requireInt, show } from '../errors';
 import { softmaxXent64, mse64 } from './kernels64';
 import { referenceCells } from './cells64';
 import type { Batch } from './rnn64';
+import { phi, dphi } from './phi';
 
 /** Initial state, truncation and loss scale of a forward-mode pass. */
 export interface RtrlOptions {
@@ -49,9 +50,6 @@ export interface RtrlResult {
   grads: Weights<Float64Array>;
 }
 
-const phi = (a: RnnConfig['activation'], z: number) => (a === 'tanh' ? Math.tanh(z) : a === 'relu' ? Math.max(z, 0) : z);
-/** φ'(z) written in terms of h = φ(z). */
-const dphi = (a: RnnConfig['activation'], h: number) => (a === 'tanh' ? 1 - h * h : a === 'relu' ? (h > 0 ? 1 : 0) : 1);
 
 /**
  * The chapter model's loss gradient by forward-mode differentiation (RTRL):
