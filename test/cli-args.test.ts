@@ -48,8 +48,8 @@ describe('help', () => {
 
 describe('refused at once: exit 2, one line naming the flag', () => {
   const cases: [string[], RegExp][] = [
-    [['train', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option of 'webgpu-bptt train'/],
-    [['train', '-x'], /^webgpu-bptt: -x = given: is not an option of 'webgpu-bptt train'/],
+    [['train', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option here \('webgpu-bptt train'/],
+    [['train', '-x'], /^webgpu-bptt: -x = given: is not an option here \('webgpu-bptt train'/],
     [['train', 'stray'], /^webgpu-bptt: argument = "stray": is not expected: 'webgpu-bptt train' takes options only/],
     [['train', '--lr'], /^webgpu-bptt: --lr = \(no value\): needs a value/],
     [['train', '--lr', '--quiet'], /^webgpu-bptt: --lr = \(no value\): needs a value/],
@@ -69,12 +69,12 @@ describe('refused at once: exit 2, one line naming the flag', () => {
     [['train', '--warmup', '-1'], /^webgpu-bptt: --warmup = "-1": must be an integer ≥ 0/],
     [['sample'], /^webgpu-bptt: CHECKPOINT\.safetensors = missing: usage: webgpu-bptt sample CHECKPOINT\.safetensors/],
     [['sample', 'a.safetensors', 'b'], /^webgpu-bptt: argument = "b": is not expected: 'webgpu-bptt sample' takes CHECKPOINT\.safetensors and options/],
-    [['sample', 'a.safetensors', '--driver', 'swiftshader'], /^webgpu-bptt: --driver = given: is not an option of 'webgpu-bptt sample'/],
+    [['sample', 'a.safetensors', '--driver', 'swiftshader'], /^webgpu-bptt: --driver = given: is not an option here \('webgpu-bptt sample'/],
     [['sample', '/dev/zero'], /^webgpu-bptt: CHECKPOINT\.safetensors = \/dev\/zero: must be a regular file/],
     [['gradcheck'], /^webgpu-bptt: CASE\.json = missing/],
-    [['gradcheck', 'case.json', '--prefix', 'x'], /^webgpu-bptt: --prefix = given: is not an option of 'webgpu-bptt gradcheck'/],
+    [['gradcheck', 'case.json', '--prefix', 'x'], /^webgpu-bptt: --prefix = given: is not an option here \('webgpu-bptt gradcheck'/],
     [['gradcheck', '/dev/zero'], /^webgpu-bptt: CASE\.json = \/dev\/zero: must be a regular file/],
-    [['bench', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option of 'webgpu-bptt bench'/],
+    [['bench', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option here \('webgpu-bptt bench'/],
     [['frobnicate'], /^webgpu-bptt: command = frobnicate: is not a command/],
   ];
   for (const [argv, msg] of cases) it(argv.join(' '), () => oneLineError(cli(...argv), msg));

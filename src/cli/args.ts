@@ -83,7 +83,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Args |
     else if (t.kind === 'option-terminator') continue;
     else {
       const o = table[t.name];
-      if (!o) throw new BpttError(t.rawName, 'given', `is not an option of ${where} (see 'webgpu-bptt ${spec.name} --help')`);
+      if (!o) throw new BpttError(t.rawName, 'given', `is not an option here (${where}; 'webgpu-bptt ${spec.name} --help' lists them)`);
       if (o.type === 'boolean') {
         if (t.value !== undefined) throw new BpttError(t.rawName, show(t.value), 'is a switch and takes no value');
         flags.set(t.name, true);
