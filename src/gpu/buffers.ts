@@ -74,10 +74,7 @@ export class BufferArena {
     destroyTracked(this.device, buffer);
   }
 
-  get liveBuffers(): number {
-    return this.owned.size;
-  }
-
+  /** Bytes of the buffers this arena holds now. */
   get bytesInUse(): number {
     return this.bytes;
   }
