@@ -1,7 +1,7 @@
 // The demo page: settings → runs → a training loop that never blocks the
 // page (each step is submitted to the GPU and the loop yields; charts redraw
 // a few times a second at most).
-import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generate, segments, BpttError, type Weights } from '../src/index';
+import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generateText, segments, BpttError, type Weights } from '../src/index';
 import { lrAt } from '../src/engine/schedule'; // TEMP until src/index.ts exports it
 import { parseSettings, checkSettings, toQuery, scheduleOf, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
@@ -232,11 +232,12 @@ async function sample(): Promise<void> {
     $('sampled').textContent = '';
     return;
   }
-  const w = await r.trainer.weights();
+  // on the GPU, from the run's weights as they stand after the steps submitted so far
+  const e = r.trainer.engine, vocab = source.corpus.vocab;
   const prefix = ($<HTMLInputElement>('prefix').value || ' ').toLowerCase();
   const temp = Number($<HTMLInputElement>('temperature').value);
-  $('greedy').textContent = generate(w, source.corpus, r.settings.activation, prefix, 60, 0, createRng(1));
-  $('sampled').textContent = generate(w, source.corpus, r.settings.activation, prefix, 60, temp, createRng(r.steps));
+  $('greedy').textContent = await generateText(e.device, e.config, e, vocab, prefix, 60, 0, createRng(1));
+  $('sampled').textContent = await generateText(e.device, e.config, e, vocab, prefix, 60, temp, createRng(r.steps));
 }
 
 // ---------- controls

@@ -15,7 +15,7 @@ export { referenceForwardBackward, referenceLoss, toFloat64, type Batch, type Re
 export { Vocab, makeCorpus, preprocess, decodeUtf8, type Corpus, type Preprocess } from './data/text';
 export { epochBatches, type Partition, type Minibatch } from './data/partition';
 export { BUILTIN_CORPUS } from './data/builtin';
-export { CharLM, generate, type CharLmOptions, type EpochResult, type StepInfo } from './lm/charlm';
+export { CharLM, type CharLmOptions, type EpochResult, type StepInfo } from './lm/charlm';
 export { createRng, type Rng } from './util/rng';
 export { generateIds, generateText, pickToken, type GeneratorWeights } from './lm/generate';
 export { saveCheckpoint, loadCheckpoint, torchName, TORCH_NAMES, OUTPUT_MODULES, type CheckpointData } from './model/checkpoint';

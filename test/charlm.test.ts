@@ -7,7 +7,8 @@
 //    argmax chain (warm up on the prefix, then feed back each pick).
 import { describe, it, expect } from 'vitest';
 import { gpu } from './gpu';
-import { CharLM, generate, type StepInfo } from '../src/lm/charlm';
+import { CharLM, type StepInfo } from '../src/lm/charlm';
+import { generateText } from '../src/lm/generate';
 import { makeCorpus, type Corpus } from '../src/data/text';
 import { charLmConfig } from '../src/model/config';
 import { initWeights, type Weights } from '../src/model/params';
@@ -107,7 +108,7 @@ describe('CharLM.predict and generate', () => {
     expect(want.margin).toBeGreaterThan(1e-3); // f32 and f64 cannot disagree on the argmax
     expect(await lm.predict(prefix, count)).toBe(want.text);
     expect(await lm.predict(prefix, count, 1e-6, createRng(5))).toBe(want.text);
-    expect(await generate(w, corpus, 'tanh', prefix, count, 0, createRng(1))).toBe(want.text);
+    expect(await generateText(device, c, w, corpus.vocab, prefix, count, 0, createRng(1))).toBe(want.text);
     // sampling at temperature 1 draws from the vocabulary and keeps the prefix
     const sampled = await lm.predict(prefix, count, 1, createRng(2));
     expect(sampled.startsWith(prefix)).toBe(true);

@@ -8,8 +8,9 @@ import type { LrScheduleSpec } from '../engine/schedule';
 import type { Weights, InitScheme } from '../model/params';
 import { epochBatches, type Partition, type Minibatch } from '../data/partition';
 import type { Corpus } from '../data/text';
+import { generateText } from './generate';
 import { createRng, type Rng } from '../util/rng';
-import { BpttError, requireFinite } from '../errors';
+import { BpttError } from '../errors';
 
 /** A character model's size, window, truncation, optimizer and partitioning (defaults: d2l's). */
 export interface CharLmOptions {
@@ -148,15 +149,13 @@ export class CharLM {
   }
 
   /**
-   * Generate `count` characters after `prefix` (d2l's predict): warm the
-   * state up on the prefix, then feed back each prediction. temperature 0 is
-   * greedy (argmax); above 0 samples softmax(o / temperature).
+   * Generate `count` characters after `prefix` (d2l's predict) on the GPU,
+   * from the trainer's current weights: warm the state up on the prefix,
+   * then feed back each prediction. temperature 0 is greedy (argmax); above
+   * 0 samples softmax(o / temperature).
    */
   async predict(prefix: string, count: number, temperature = 0, rng: Rng = createRng(1)): Promise<string> {
-    requireFinite('temperature', temperature);
-    if (temperature < 0) throw new BpttError('temperature', String(temperature), 'must be ≥ 0');
-    const w = await this.trainer.weights();
-    return generate(w, this.corpus, this.options.activation, prefix, count, temperature, rng);
+    return generateText(this.device, this.trainer.engine.config, this.trainer.engine, this.corpus.vocab, prefix, count, temperature, rng);
   }
 
   /** Destroy the trainer's GPU buffers. */
@@ -169,7 +168,6 @@ export class CharLM {
     this.destroy();
   }
 }
-
 /** Generation on the CPU from read-back weights (one sequence, one character at a time). */
 export function generate(w: Weights, corpus: Corpus, activation: Activation, prefix: string, count: number, temperature: number, rng: Rng): string {
   const V = corpus.vocab.size, H = w.W_hh.length === 0 ? 0 : Math.round(Math.sqrt(w.W_hh.length));
