@@ -110,7 +110,7 @@ describe('the packed package in a separate app', () => {
     const cli = runStatus(process.execPath, [join(app, 'node_modules', '.bin', 'webgpu-bptt'), 'train', '--epochs', '1', '--quiet'], app);
     expect(cli.status).toBe(2);
     expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^webgpu-bptt: webgpu = not installed: .*run 'npm install webgpu'$/)]);
-    // sample runs on the CPU: no Dawn needed
+    // help needs no Dawn
     const help = runStatus(process.execPath, [join(app, 'node_modules', '.bin', 'webgpu-bptt'), 'sample', '--help'], app);
     expect(help.status).toBe(0);
   });
