@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../src/model/checkpoint';
+import { referenceCells } from '../src/reference/cells64';
 import { createRng } from '../src/util/rng';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'webgpu-bptt.js');
@@ -101,6 +102,29 @@ describe('train --save, then sample', () => {
     expect(out.length).toBe(3 + 40);
     const ck = loadCheckpoint(new Uint8Array(readFileSync(model)));
     for (const ch of out.slice(3)) expect(ck.vocab).toContain(ch);
+  });
+});
+
+describe('train --cell lstm --layers 2 --save, then sample', () => {
+  it('sample reads the cell and depth from the checkpoint; greedy is the float64 argmax chain of the cell reference', () => {
+    const lstm = join(dir, 'lstm.safetensors');
+    const t = cli('train', ...TINY, '--epochs', '2', '--lr', '0.02', '--cell', 'lstm', '--layers', '2', '--save', lstm);
+    expect(t.status, t.stderr).toBe(0);
+    const ck = loadCheckpoint(new Uint8Array(readFileSync(lstm)));
+    expect([ck.config.cell, ck.config.layers]).toEqual(['lstm', 2]);
+    const r = cli('sample', lstm, '--prefix', 'the', '--length', '30', '--driver', 'swiftshader');
+    expect(r.status, r.stderr).toBe(0);
+    // the reference's greedy chain: grow the sequence one argmax at a time
+    const vocab = ck.vocab!;
+    const ids = [...'the'].map((ch) => vocab.indexOf(ch));
+    for (let i = 0; i < 30; i++) {
+      const o = referenceCells(ck.config, ck.weights, { B: 1, T: ids.length, tokens: ids, targets: ids.map(() => 0) }).o;
+      const last = o.subarray((ids.length - 1) * vocab.length);
+      let best = 0;
+      for (let q = 1; q < vocab.length; q++) if (last[q] > last[best]) best = q;
+      ids.push(best);
+    }
+    expect(r.stdout.replace(/\n$/, '')).toBe(ids.map((x) => vocab[x]).join(''));
   });
 });
 

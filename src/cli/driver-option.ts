@@ -1,4 +1,4 @@
-// The --driver option of the commands that create a WebGPU device (train, gradcheck).
+// The --driver option of the commands that create a WebGPU device (train, sample, gradcheck).
 import type { OptionSpec } from './args';
 
 /** `--driver auto|swiftshader|system`. */

@@ -6,7 +6,7 @@ import { describeAdapter } from '../gpu/device';
 import { parseCommand, helpText, choice, type Args, type CommandSpec } from './args';
 import { parseCase, runGradcheck } from './gradcheck';
 import { train, prepareTrain, TRAIN } from './train';
-import { sample, SAMPLE } from './sample';
+import { sample, prepareSample, SAMPLE } from './sample';
 import { DRIVER_OPTION } from './driver-option';
 import { readRegularFile } from './files';
 import { existsSync } from 'node:fs';
@@ -104,9 +104,16 @@ async function run(command: string, args: Args, rest: string[]): Promise<number>
       }
       return 0;
     }
-    case 'sample':
-      console.log(sample(args));
+    case 'sample': {
+      const prepared = prepareSample(args);
+      const dev = await device(args);
+      try {
+        console.log(await sample(dev, prepared));
+      } finally {
+        dev.destroy();
+      }
       return 0;
+    }
     default: {
       // The harness needs the development packages (TF.js, Playwright): it runs from a clone.
       const root = join(dirname(fileURLToPath(import.meta.url)), '..');

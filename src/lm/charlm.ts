@@ -5,7 +5,7 @@ import { Trainer, type OptimizerSpec } from '../engine/trainer';
 import { full, type Truncation } from '../engine/truncation';
 import { charLmConfig, type Activation, type CellKind } from '../model/config';
 import type { LrScheduleSpec } from '../engine/schedule';
-import type { Weights, InitScheme } from '../model/params';
+import type { InitScheme } from '../model/params';
 import { epochBatches, type Partition, type Minibatch } from '../data/partition';
 import type { Corpus } from '../data/text';
 import { generateText } from './generate';
@@ -167,51 +167,4 @@ export class CharLM {
   dispose(): void {
     this.destroy();
   }
-}
-/** Generation on the CPU from read-back weights (one sequence, one character at a time). */
-export function generate(w: Weights, corpus: Corpus, activation: Activation, prefix: string, count: number, temperature: number, rng: Rng): string {
-  const V = corpus.vocab.size, H = w.W_hh.length === 0 ? 0 : Math.round(Math.sqrt(w.W_hh.length));
-  const phi = (z: number) => (activation === 'tanh' ? Math.tanh(z) : activation === 'relu' ? Math.max(0, z) : z);
-  let h = new Float64Array(H);
-  const stepState = (x: number) => {
-    const next = new Float64Array(H);
-    for (let j = 0; j < H; j++) {
-      let z = w.W_hx[j * V + x] + (w.b_h ? w.b_h[j] : 0);
-      for (let k = 0; k < H; k++) z += w.W_hh[j * H + k] * h[k];
-      next[j] = phi(z);
-    }
-    h = next;
-  };
-  const output = () => {
-    const o = new Float64Array(V);
-    for (let q = 0; q < V; q++) {
-      let s = w.b_q ? w.b_q[q] : 0;
-      for (let j = 0; j < H; j++) s += w.W_qh[q * H + j] * h[j];
-      o[q] = s;
-    }
-    return o;
-  };
-  const ids = Array.from(corpus.vocab.encode(prefix.length ? prefix : ' '));
-  for (const x of ids) stepState(x);
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const o = output();
-    let pick = 0;
-    if (temperature === 0) {
-      for (let q = 1; q < V; q++) if (o[q] > o[pick]) pick = q;
-    } else {
-      let m = -Infinity;
-      for (const v of o) m = Math.max(m, v / temperature);
-      const p = Array.from(o, (v) => Math.exp(v / temperature - m));
-      const total = p.reduce((a, b) => a + b, 0);
-      let u = rng.next() * total;
-      for (pick = 0; pick < V - 1; pick++) {
-        u -= p[pick];
-        if (u <= 0) break;
-      }
-    }
-    out.push(pick);
-    stepState(pick);
-  }
-  return prefix + corpus.vocab.decode(out);
 }
