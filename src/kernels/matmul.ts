@@ -172,9 +172,22 @@ export function matmulVariantFits(device: GPUDevice, variant: MatmulVariant, o: 
   }
 }
 
-/** The variant used where nothing is pinned or tuned: vec4 4×4 in 8×8 workgroups where it fits. */
+/** A device that runs WGSL on the CPU (SwiftShader, llvmpipe): few, fat threads win there. */
+function cpuDevice(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const text = info ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase() : '';
+  return /swiftshader|llvmpipe|lavapipe|warp/.test(text);
+}
+
+/**
+ * The variant used where nothing is pinned or tuned. On a CPU-emulated
+ * device: 8×8 per thread in 4×4 workgroups (the sweep's usual winner on
+ * SwiftShader, and it fits any shape). On a GPU: vec4 tiles, 4×4 per thread,
+ * in 16×16 workgroups where they fit, else the scalar kernel.
+ */
 export function defaultMatmulVariant(device: GPUDevice, o: MatmulOptions, d: MatmulDims): MatmulVariant {
-  return matmulVariantFits(device, 'vec4@8x8', o, d) ? 'vec4@8x8' : MATMUL_FALLBACK;
+  const v: MatmulVariant = cpuDevice(device) ? '8x8@4x4' : 'vec4@16x16';
+  return matmulVariantFits(device, v, o, d) ? v : MATMUL_FALLBACK;
 }
 
 /**

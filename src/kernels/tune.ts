@@ -56,7 +56,7 @@ export function stepGemmShapes(config: RnnConfig, batch: number, steps: number):
 export interface TuneOptions {
   /** The variants to time (default: every one of MATMUL_VARIANTS that fits the shape). */
   candidates?: readonly MatmulVariant[];
-  /** Timed repetitions per variant (default 3; the fastest counts). */
+  /** Rounds over the variants (default 3; each variant's fastest run counts). */
   reps?: number;
   /** Re-time shapes whose bucket was already tuned in this call (default false). */
   repeatBuckets?: boolean;
@@ -74,25 +74,27 @@ export interface TuneResult {
 }
 
 /**
- * Time `encode` (one pass of work): with timestamp queries when the device
- * has them and they tick, else wall clock from submit to onSubmittedWorkDone.
- * Returns the fastest of `reps` runs after one warm-up, in ms (on a shared
+ * Time `encode` (one dispatch's worth of work): a warm-up run, then `reps`
+ * runs of `inner` back-to-back copies in one pass (enough for ~20 ms, so a
+ * small kernel is not lost in submit overhead), with timestamp queries when
+ * the device has them and they tick, else wall clock from submit to
+ * onSubmittedWorkDone. Returns the fastest run's ms per copy (on a shared
  * machine the fastest run is the one least disturbed).
  */
 export async function timePass(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void, reps = 3): Promise<{ ms: number; method: TuneResult['method'] }> {
   const arena = new BufferArena(device, 'timePass');
+  let qs: GPUQuerySet | undefined;
   try {
-    let qs: GPUQuerySet | undefined;
     let resolve: GPUBuffer | undefined, read: GPUBuffer | undefined;
     if (device.features.has('timestamp-query')) {
       qs = device.createQuerySet({ type: 'timestamp', count: 2 });
       resolve = arena.create('resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
       read = arena.create('read', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     }
-    const once = async (): Promise<[number, number]> => {
+    const once = async (inner: number): Promise<[number, number]> => {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass(qs ? { timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-      encode(pass);
+      for (let i = 0; i < inner; i++) encode(pass);
       pass.end();
       if (qs) {
         enc.resolveQuerySet(qs, 0, 2, resolve!, 0);
@@ -101,24 +103,25 @@ export async function timePass(device: GPUDevice, encode: (pass: GPUComputePassE
       const t0 = performance.now();
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
-      const wall = performance.now() - t0;
+      const wall = (performance.now() - t0) / inner;
       if (!qs) return [NaN, wall];
       await read!.mapAsync(GPUMapMode.READ);
       const t = new BigInt64Array(read!.getMappedRange().slice(0));
       read!.unmap();
-      return [Number(t[1] - t[0]) / 1e6, wall];
+      return [Number(t[1] - t[0]) / 1e6 / inner, wall];
     };
-    await once();
+    const [, first] = await once(1);
+    const inner = Math.max(1, Math.min(64, Math.ceil(20 / Math.max(first, 1e-3))));
     const stamps: number[] = [], walls: number[] = [];
     for (let i = 0; i < reps; i++) {
-      const [s, w] = await once();
+      const [s, w] = await once(inner);
       stamps.push(s);
       walls.push(w);
     }
-    qs?.destroy();
     const ms = Math.min(...stamps);
     return Number.isFinite(ms) && ms > 0 ? { ms, method: 'timestamp-query' } : { ms: Math.min(...walls), method: 'wall-clock' };
   } finally {
+    qs?.destroy();
     arena.destroy();
   }
 }
@@ -147,17 +150,23 @@ export async function tuneMatmul(device: GPUDevice, shapes: readonly GemmShape[]
       const ms: TuneResult['ms'] = {};
       let method: TuneResult['method'] = 'wall-clock';
       const opts = { transA: s.transA, transB: s.transB };
-      for (const v of o.candidates ?? MATMUL_VARIANTS) {
-        if (!matmulVariantFits(device, v, opts, s)) continue;
-        const mm = createMatmul(device, { ...opts, variant: v });
-        const bound = mm.bind({ a, b, c }, s);
-        try {
-          const t = await timePass(device, (pass) => mm.encode(pass, bound), o.reps ?? 3);
-          ms[v] = t.ms;
-          method = t.method;
-        } finally {
-          bound.destroy();
+      const kernels = (o.candidates ?? MATMUL_VARIANTS)
+        .filter((v) => matmulVariantFits(device, v, opts, s))
+        .map((v) => {
+          const mm = createMatmul(device, { ...opts, variant: v });
+          return { v, mm, bound: mm.bind({ a, b, c }, s) };
+        });
+      try {
+        // round robin, so a change in the machine's load falls on every variant alike
+        for (let round = 0; round < (o.reps ?? 3); round++) {
+          for (const { v, mm, bound } of kernels) {
+            const t = await timePass(device, (pass) => mm.encode(pass, bound), 1);
+            ms[v] = Math.min(ms[v] ?? Infinity, t.ms);
+            method = t.method;
+          }
         }
+      } finally {
+        for (const k of kernels) k.bound.destroy();
       }
       const ranked = (Object.entries(ms) as [MatmulVariant, number][]).sort((x, y) => x[1] - y[1]);
       if (!ranked.length) continue;
