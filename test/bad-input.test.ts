@@ -27,7 +27,11 @@ describe('bad configurations and options: refused before any allocation', () => 
   const cases: [string, (device: GPUDevice) => TrainerOptions, RegExp][] = [
     ['hidden 0', () => ({ ...base(), config: { ...c, hidden: 0 } }), /config\.hidden = 0: must be an integer in \[1, /],
     ['hidden fractional', () => ({ ...base(), config: { ...c, hidden: 2.5 } }), /config\.hidden = 2\.5/],
-    ['hidden above the device limit', (d) => ({ ...base(), config: { ...c, hidden: d.limits.maxComputeWorkgroupStorageSize } }), /config\.hidden = \d+: must be ≤ \d+ on this device \(maxComputeWorkgroupStorageSize/],
+    ['hidden above the device limit', (d) => ({ ...base(), config: { ...c, hidden: d.limits.maxComputeWorkgroupStorageSize } }), /config\.hidden = \d+: must be ≤ \d+ for cell rnn on this device \(maxComputeWorkgroupStorageSize/],
+    ['lstm hidden above the device limit', (d) => ({ ...base(), config: { ...c, cell: 'lstm' as const, hidden: d.limits.maxComputeWorkgroupStorageSize } }), /config\.hidden = \d+: must be ≤ \d+ for cell lstm on this device/],
+    ['unknown cell', () => ({ ...base(), config: { ...c, cell: 'tree' as never } }), /config\.cell = "tree": must be one of "rnn", "lstm", "gru"/],
+    ['layers 0', () => ({ ...base(), config: { ...c, layers: 0 } }), /config\.layers = 0/],
+    ['lossFrom past the window', () => ({ ...base(), lossFrom: T }), /lossFrom = 4/],
     ['unknown activation', () => ({ ...base(), config: { ...c, activation: 'sigmoid' as never } }), /config\.activation = "sigmoid": must be one of "tanh", "identity", "relu"/],
     ['unknown input kind', () => ({ ...base(), config: { ...c, input: 'image' as never } }), /config\.input = "image"/],
     ['bias not boolean', () => ({ ...base(), config: { ...c, bias: 1 as never } }), /config\.bias = 1: must be true or false/],

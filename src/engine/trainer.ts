@@ -31,8 +31,11 @@ export interface OptimizerSpec {
   eps?: number;
 }
 
-/** Everything a Trainer is made from; all of it is checked before any GPU work. */
-export interface TrainerOptions extends BpttShape {
+/**
+ * Everything a Trainer is made from; all of it is checked before any GPU
+ * work. (The gradient streams come from the truncation, not from BpttShape.)
+ */
+export interface TrainerOptions extends Omit<BpttShape, 'streams'> {
   /** Default: full BPTT over each window. */
   truncation?: Truncation;
   /** Default: SGD with lr = 1 (d2l). */
