@@ -77,15 +77,23 @@ export async function forwardMode(device: GPUDevice, o: StudyOptions, ids: Uint3
   }
   const batch: Batch = { B, T, tokens, targets };
   const tau = Math.max(1, Math.min(o.tau, T - 1));
-  const rng = createRng(11);
-  const xiShared = randomized(o.pi).multipliers(T, rng);
-  const perSeq = randomized(o.pi, { perSequence: true });
-  const p = perSeq.plan(T, B, rng);
-  const xi2d = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => p.data[T + t * B + b]));
+  // draws with both cuts and kept links after step 0 (redrawn until so), so that each row tests its own gradient
+  const pi = 0.6, rng = createRng(11);
+  const mixed = (xs: number[]) => xs.slice(1).some((x) => x === 0) && xs.slice(1).some((x) => x !== 0);
+  let xiShared = Array.from(randomized(pi).multipliers(T, rng));
+  for (let i = 0; i < 100 && !mixed(xiShared); i++) xiShared = Array.from(randomized(pi).multipliers(T, rng));
+  const perSeq = randomized(pi, { perSequence: true });
+  const draw2d = () => {
+    const p = perSeq.plan(T, B, rng);
+    return Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => p.data[T + t * B + b]));
+  };
+  let xi2d = draw2d();
+  for (let i = 0; i < 100 && !(xi2d.every(mixed) && xi2d[0].join() !== xi2d[1].join()); i++) xi2d = draw2d();
+  const show = (xs: number[]) => xs.map((x) => Number(x.toPrecision(3))).join(' ');
   const cases: { label: string; opts: Parameters<typeof forwardVsReverse>[3]; gpu: Truncation }[] = [
     { label: 'full', opts: {}, gpu: full() },
-    { label: `randomized (one draw of ξ_t, π = ${o.pi.toPrecision(3)})`, opts: { xi: xiShared }, gpu: explicit(xiShared) },
-    { label: `randomized, per-sequence ξ_{t,b}`, opts: { xi: xi2d }, gpu: explicit(xi2d) },
+    { label: `randomized, one draw of ξ_t (π = ${pi}): ${show(xiShared)}`, opts: { xi: xiShared }, gpu: explicit(xiShared) },
+    { label: `randomized, per-sequence ξ_{t,b} (π = ${pi}): ${xi2d.map(show).join(' / ')}`, opts: { xi: xi2d }, gpu: explicit(xi2d) },
     { label: `regular: the sum cut after τ = ${tau} steps (GPU: TBPTT(1, ${tau + 1}))`, opts: { tau }, gpu: tbptt(1, tau + 1) },
   ];
   const rows: ForwardModeResult['rows'] = [];

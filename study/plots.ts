@@ -31,9 +31,31 @@ export function curveSpec(curves: { strategy: string; curve: CurvePoint[] }[], x
     mark: { type: 'line', point: { size: 14 } },
     encoding: {
       x: { field: x, type: 'quantitative', title: x === 'step' ? 'training step' : 'wall time (s)' },
-      y: { field: 'perplexity', type: 'quantitative', title: 'training perplexity', scale: { type: 'log' } },
+      y: { field: 'perplexity', type: 'quantitative', title: 'training perplexity', scale: { type: 'log', nice: false } },
       color: color(labelsOf(values)),
     },
+  };
+}
+
+/** Each strategy's training perplexity minus full BPTT's (the first curve), block by block. */
+export function differenceSpec(curves: { strategy: string; curve: CurvePoint[] }[], title: string): TopLevelSpec {
+  const ref = curves[0].curve;
+  const values = curves.slice(1).flatMap((c) => c.curve.map((p, i) => ({ strategy: c.strategy, step: p.step, difference: p.perplexity - ref[i].perplexity })));
+  return {
+    ...base,
+    title,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', point: { size: 14 } },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'training step' },
+          y: { field: 'difference', type: 'quantitative', title: `perplexity − ${curves[0].strategy}’s` },
+          color: color(curves.map((c) => c.strategy)),
+        },
+      },
+      { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: 'gray' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
+    ],
   };
 }
 

@@ -2,7 +2,7 @@
 // every number the figures show, the settings, the command and the commit.
 import type { StudyResult } from './study';
 import type { GradientStats } from './gradients';
-import { renderSvg, curveSpec, gradientSpec, sweepSpec, delaySpec } from './plots';
+import { renderSvg, curveSpec, differenceSpec, gradientSpec, sweepSpec, delaySpec } from './plots';
 import { round } from './strategies';
 
 /** The figures of a study, by file name. */
@@ -12,6 +12,7 @@ export async function renderFigures(r: StudyResult): Promise<Record<string, stri
   return {
     'perplexity-steps.svg': await renderSvg(curveSpec(curves, 'step', 'Perplexity against training steps')),
     'perplexity-time.svg': await renderSvg(curveSpec(curves, 'seconds', 'Perplexity against wall time')),
+    'perplexity-vs-full.svg': await renderSvg(differenceSpec(curves, 'Training perplexity minus full BPTT’s (same minibatches)')),
     'gradient-bias-variance.svg': await renderSvg(gradientSpec(r.gradients.strategies, 'Each gradient against the full-window gradient')),
     'xi-shared-vs-per-sequence.svg': await renderSvg(sweepSpec(r.gradients.sweep, 'Randomized truncation: variance against π')),
     'delay-accuracy.svg': await renderSvg(delaySpec(delayRows, r.delay.chance, 'Delay task: accuracy against lag k')),
@@ -80,6 +81,7 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
     '',
     img('perplexity-steps.svg', 'perplexity against steps'),
     img('perplexity-time.svg', 'perplexity against wall time'),
+    img('perplexity-vs-full.svg', 'perplexity minus full BPTT perplexity against steps'),
     '',
     table(
       ['strategy', `held-out perplexity${o.seeds > 1 ? ' (mean ± sd over seeds)' : ''}`, 'vs full', 'training perplexity (last block)', 'ms / step', 'gradient streams', 'skipped steps'],
@@ -145,7 +147,7 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
     `The chapter derives ∂h_t/∂w forward in time, a_t = b_t + c_t·a_{t−1}, and cuts the sum three ways. src/reference/rtrl64.ts computes exactly that (real-time recurrent learning, float64, no reverse pass); here it is against the float64 reverse-mode reference (BPTT) and against the GPU engine (float32) with the same cut, on the chapter's model with H = ${fm.hidden}, B = ${fm.batch}, T = ${fm.window} steps of the corpus (random initial weights). The chapter's regular truncation, "terminate the sum after τ steps", lets the loss at step t reach h_t … h_{t−τ}: that is TBPTT(1, τ + 1), not the engine's blocks regular(τ).`,
     '',
     table(
-      ['truncation', 'max |forward − reverse|', 'relative', 'GPU (float32) vs forward, relative', 'max |gradient|'],
+      ['truncation', 'max \\|forward − reverse\\|', 'relative', 'GPU (float32) vs forward, relative', 'max \\|gradient\\|'],
       fm.rows.map((x) => [x.truncation, e(x.maxAbs), e(x.maxRel), e(x.gpuRel), e(x.maxGrad)]),
     ),
   );

@@ -106,7 +106,7 @@ describe('npm run study --tiny', () => {
     for (const h of ['## Run', '## Perplexity against steps and wall time', '## The gradient against the full-window gradient', '### Per-sequence ξ against shared ξ at equal π', '## The delay task: accuracy against lag k', '## Forward mode = reverse mode']) {
       expect(md).toContain(h);
     }
-    expect(Object.keys(figures).sort()).toEqual(['delay-accuracy.svg', 'gradient-bias-variance.svg', 'perplexity-steps.svg', 'perplexity-time.svg', 'xi-shared-vs-per-sequence.svg']);
+    expect(Object.keys(figures).sort()).toEqual(['delay-accuracy.svg', 'gradient-bias-variance.svg', 'perplexity-steps.svg', 'perplexity-time.svg', 'perplexity-vs-full.svg', 'xi-shared-vs-per-sequence.svg']);
     for (const [name, svg] of Object.entries(figures)) {
       expect(md).toContain(`(figures/${name})`);
       expect(svg.startsWith('<svg')).toBe(true);
