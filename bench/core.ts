@@ -137,7 +137,7 @@ function batchFor(w: Workload, seed: number) {
  * binds it with, so bind() makes the engine's choice), timed alternately with
  * the sweep's best variant at the same shape; the fastest run of each counts.
  */
-async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], best: SweepResult, rounds = 3): Promise<GemmRow> {
+async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], best: SweepResult, rounds = 4): Promise<GemmRow> {
   const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
   const [a, b, c, bias] = [mk(g.M * g.K), mk(g.K * g.N), mk(g.M * g.N), mk(g.N)];
   const mm = createMatmul(device, { transA: g.transA, transB: g.transB, bias: g.bias });
@@ -335,7 +335,7 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
       log(`  our engine cannot run ${w.name}: ${result.unsupported}`);
     }
     if (!result.unsupported) {
-      result.tuning.matmul = await tuneMatmul(device, shapes);
+      result.tuning.matmul = await tuneMatmul(device, shapes, { reps: 4 });
       for (const t of result.tuning.matmul) log(`  tuned ${shapeLabel(t.shape)}: ${t.best} (${Object.entries(t.ms).map(([v, ms]) => `${v} ${ms!.toFixed(2)}`).join(', ')} ms)`);
       log(`  tuned rows: ${result.tuning.rows!.best} (${Object.entries(result.tuning.rows!.ms).map(([r, ms]) => `rows ${r}: ${ms.toFixed(1)} ms`).join(', ')})`);
     }

@@ -51,6 +51,8 @@ export const SWEEP: Spec[] = [
   reg(8, 8, false, false, false, [4, 4]),
   reg(8, 8, false, true, false, [4, 4]),
   reg(8, 8, false, true, false, [8, 8]),
+  reg(8, 8, false, false, true, [4, 4]),
+  reg(8, 8, false, true, true, [4, 4]),
   reg(4, 4, true, true, false, [8, 8]),
   reg(8, 8, true, true, false, [4, 4]),
   reg(4, 8, true, true, false, [8, 8]),

@@ -34,7 +34,7 @@ function gemmSection(w: WorkloadResult): string[] {
 
 function sweepSection(w: WorkloadResult): string[] {
   if (!w.sweep.length) return [];
-  const lines = w.sweep.map((s) => `${shapeLabel(s.shape)}: ${s.entries.slice(0, 3).map((e) => `${e.variant} ${e.gflops.toFixed(2)}`).join(', ')} (${s.entries.length} variants, all within ${Math.max(...s.entries.map((e) => e.error)).toExponential(0)} of float64)`);
+  const lines = w.sweep.map((s) => `${shapeLabel(s.shape)}: ${s.entries.slice(0, 3).map((e) => `${e.variant} ${e.gflops.toFixed(2)}`).join(', ')} (${s.entries.length} variants, largest relative error against float64 ${Math.max(...s.entries.map((e) => e.error)).toExponential(0)})`);
   return ['Sweep (GFLOP/s, top three per shape): ' + lines.join('; ') + '.', ''];
 }
 
