@@ -28,10 +28,7 @@ import { paramLayout, checkWeights, packWeights, unpackWeights, layerNames, type
 import { BufferArena, upload } from '../gpu/buffers';
 import { readBuffer, readFloats } from '../gpu/readback';
 import { BpttError, show } from '../errors';
-import { createMatmul } from '../kernels/matmul';
-import { createEmbedGather, createEmbedGrad, bucketByToken } from '../kernels/embed';
-import { createColsum } from '../kernels/colsum';
-import { createAccumulate } from '../kernels/accumulate';
+import { bucketByToken } from '../kernels/embed';
 import { createTranspose } from '../kernels/transpose';
 import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
@@ -40,11 +37,8 @@ import { STATS } from '../gpu/stats';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
 import { checkBatch, type BatchInput } from './batch';
 import { checkShape, planBuffers, cellSizes, stateFloats, POWER_ITERS, type BpttShape, type BufferName } from './plan';
-import { createCell, dispatch, type Dispatch } from './cells';
-import type { Bound } from '../kernels/kernel';
-
-/** A kernel that records a binding into a pass. */
-type Encoder = { encode(pass: GPUComputePassEncoder, b: Bound): void };
+import { dispatch, type Dispatch } from './cells';
+import { bindChunk, type ChunkContext, type ChunkDispatches, type LayerDispatches } from './chunk';
 import { sharedPlan, xiStride, type XiPlan } from './truncation';
 
 export { planBuffers, estimateBytes, checkShape, chooseChunk, POWER_ITERS, type BpttShape, type CheckedShape } from './plan';
@@ -87,35 +81,6 @@ function singlePass(encoder: GPUCommandEncoder, label: string): PassScope {
   };
 }
 
-/** One layer's dispatches for a chunk of `len` steps. */
-interface LayerDispatches {
-  /** Zx = X W_ihᵀ + b_ih. */
-  input: Dispatch;
-  /** The recurrence over the chunk (Hs, Cs, gates). */
-  forward: Dispatch;
-  /** The reverse recurrence, one per gradient stream. */
-  backward: Dispatch[];
-  dW_ih: Dispatch;
-  dW_hh: Dispatch;
-  db_ih?: Dispatch;
-  db_hh?: Dispatch;
-  /** ∂L/∂h of the layer below (l > 0). */
-  dX?: Dispatch;
-  /** With several gradient streams: dG (and dGh) into the streams' sum, [first stream, later ones]. */
-  sum?: [Dispatch[], Dispatch[]];
-}
-
-/** Every dispatch of a chunk of `len` steps except the per-chunk norms. */
-interface ChunkDispatches {
-  len: number;
-  layers: LayerDispatches[];
-  output: Dispatch;
-  /** Σ loss rows into Stats.loss (unchunked engines). */
-  lossSum?: Dispatch;
-  dW_qh: Dispatch;
-  db_q?: Dispatch;
-  dHtop: Dispatch;
-}
 
 /**
  * One shape's forward + backward on the GPU: owns every buffer (see
@@ -184,8 +149,9 @@ export class BpttEngine {
       if (this.config.input === 'tokens') {
         this.csr = { start: new Uint32Array(this.chunks * (this.config.inputSize + 1)), order: new Uint32Array(this.B * this.T) };
       }
-      this.chunkSteps = this.bindChunk(s.rows, this.C);
-      this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : this.bindChunk(s.rows, this.lastChunk);
+      const ctx: ChunkContext = { device, config: this.config, buf, layout: this.layout, B: this.B, T: this.T, C: this.C, chunks: this.chunks, L: this.L, streams: this.streams, onesOffset: this.onesOffset, own: (d) => this.own(d) };
+      this.chunkSteps = bindChunk(ctx, s.rows, this.C);
+      this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : bindChunk(ctx, s.rows, this.lastChunk);
       this.bindStep();
     } catch (e) {
       this.destroy();
@@ -203,91 +169,6 @@ export class BpttEngine {
     return this.streams * xiStride(this.C, this.B);
   }
 
-  /** Bind every dispatch of a chunk of `len` steps. */
-  private bindChunk(rows: number, len: number): ChunkDispatches {
-    const c = this.config, dev = this.device, buf = this.buf, P = this.layout.byName;
-    const B = this.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize, L = this.L;
-    const { G, dGh } = cellSizes(c);
-    const GH = G * H;
-    const own = (k: Encoder, b: Bound) => this.own(dispatch(k, b));
-    const mm = createMatmul(dev);
-    const mmT = createMatmul(dev, { transB: true, bias: c.bias });
-    const mmTnb = createMatmul(dev, { transB: true });
-    const tA = createMatmul(dev, { transA: true });
-    const cs = createColsum(dev);
-    const stride = xiStride(this.C, B);
-    const layers: LayerDispatches[] = [];
-    for (let l = 0; l < L; l++) {
-      const n = layerNames(c, l);
-      const W_ih = P[n.W_ih]!.offset, W_hh = P[n.W_hh]!.offset;
-      const b_ih = n.b_ih ? P[n.b_ih]!.offset : undefined, b_hh = n.b_hh ? P[n.b_hh]!.offset : undefined;
-      const hs = buf[`hs${l}`], below = l > 0 ? buf[`hs${l - 1}`] : undefined;
-      const cell = createCell(dev, c, rows, b_hh !== undefined);
-      // Zx_l = X_l W_ih_lᵀ + b_ih_l: (R, G·H)
-      let input: Dispatch;
-      if (l === 0 && c.input === 'tokens') {
-        const k = createEmbedGather(dev, { bias: b_ih !== undefined });
-        input = own(k, k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx0 }, { R, H: GH, V: d, wOffset: W_ih, bOffset: b_ih }));
-      } else {
-        const k = b_ih !== undefined ? mmT : mmTnb;
-        const x = below ?? buf.input;
-        input = own(k, k.bind({ a: x, b: buf.params, c: buf[`zx${l}`], bias: buf.params }, { M: R, N: GH, K: l === 0 ? d : H, aOffset: below ? B * H : 0, bOffset: W_ih, biasOffset: b_ih }));
-      }
-      // the recurrence: Hs_l (len + 1, B, H), Cs_l, gates_l
-      const forward = this.own(cell.forward({ weightsT: buf[`whhT${l}`], params: buf.params, zx: buf[`zx${l}`], hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`] }, { B, len, bOffset: b_hh }));
-      // the reverse recurrence per stream: ∂L/∂h from the outputs (top) or from the layer above
-      const top = l === L - 1;
-      const dHo = top ? buf.dHtop : buf[`dHx${(L - 2 - l) % 2}`];
-      const backward: Dispatch[] = [];
-      for (let st = 0; st < this.streams; st++) {
-        backward.push(
-          this.own(
-            cell.backward(
-              {
-                params: buf.params, hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`], dHo, xi: buf.xi,
-                dHc: buf[`dHc${st}.${l}`], dCc: buf[`dCc${st}.${l}`], dG: buf.dG, dGh: buf.dGh,
-                dH: top ? buf.dH : buf.dHlow, dC: top ? buf.dC : buf.dClow,
-              },
-              { B, len, wOffset: W_hh, xiOffset: st * stride + this.C, maskOffset: top ? st * stride : this.onesOffset },
-            ),
-          ),
-        );
-      }
-      // weight gradients of layer l, one GEMM each over the chunk's R rows
-      // (several streams: over their sum, once; the GEMMs are linear in dG)
-      const gi = this.streams > 1 ? buf[`dGsum${l}`] : buf.dG;
-      const gh = dGh ? (this.streams > 1 ? buf[`dGhsum${l}`] : buf.dGh) : gi;
-      let sum: LayerDispatches['sum'];
-      if (this.streams > 1) {
-        const acc = createAccumulate(dev);
-        const pairs: [GPUBuffer, GPUBuffer][] = dGh ? [[buf.dG, gi], [buf.dGh, gh]] : [[buf.dG, gi]];
-        sum = [pairs.map(([x, y]) => own(acc, acc.bind({ x, y }, { n: R * GH, beta: 0 }))), pairs.map(([x, y]) => own(acc, acc.bind({ x, y }, { n: R * GH, beta: 1 })))];
-      }
-      let dW_ih: Dispatch;
-      if (l === 0 && c.input === 'tokens') {
-        const eg = createEmbedGrad(dev);
-        dW_ih = own(eg, eg.bind({ dZ: gi, start: buf.start, order: buf.order, grads: buf.grads }, { R, H: GH, V: d, wOffset: W_ih, beta: 1 }));
-      } else {
-        dW_ih = own(tA, tA.bind({ a: gi, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
-      }
-      const dW_hh = own(tA, tA.bind({ a: gh, b: hs, c: buf.grads }, { M: GH, N: H, K: R, cOffset: W_hh, beta: 1 }));
-      const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: gi, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
-      const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: gh, out: buf.grads }, { R, N: GH, outOffset: b_hh, beta: 1 }));
-      // ∂L/∂h of layer l − 1 from layer l: dG W_ih_l (R, H)
-      const dX = l === 0 ? undefined : own(mm, mm.bind({ a: buf.dG, b: buf.params, c: buf[`dHx${(L - 1 - l) % 2}`] }, { M: R, N: H, K: GH, bOffset: W_ih }));
-      layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX, sum });
-    }
-    const hsTop = buf[`hs${L - 1}`];
-    // O = Hs_top[1..len] W_qhᵀ + b_q: (R, Q)
-    const output = own(mmT, mmT.bind({ a: hsTop, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: P.W_qh!.offset, biasOffset: P.b_q?.offset }));
-    const sum = createReduceSum(dev);
-    const lossSum = this.chunks === 1 ? own(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss })) : undefined;
-    const dW_qh = own(tA, tA.bind({ a: buf.dO, b: hsTop, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: P.W_qh!.offset, beta: 1 }));
-    const db_q = P.b_q ? own(cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: P.b_q.offset, beta: 1 })) : undefined;
-    // ∂L/∂h_t of the top layer from the outputs: dO W_qh (R, H)
-    const dHtop = own(mm, mm.bind({ a: buf.dO, b: buf.params, c: buf.dHtop }, { M: R, N: H, K: Q, bOffset: P.W_qh!.offset }));
-    return { len, layers, output, lossSum, dW_qh, db_q, dHtop };
-  }
 
   /** Bind what runs once per step: W_hhᵀ, the norms, the carried state, the diagnostics. */
   private bindStep() {
