@@ -11,7 +11,7 @@ const sp = (s: Spread | null) => (s ? `${fmt(s.median)} [${fmt(s.min)}–${fmt(s
 function gemmSection(w: WorkloadResult): string[] {
   const out: string[] = [];
   if (!w.gemms.length && !w.recurrence) return out;
-  out.push('Each GEMM of the step against the ceiling at its shape (the best of the independent sweep, re-timed alternately with ours; fastest run of each):', '');
+  out.push("Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the sweep's three best variants there, timed in alternating rounds; the fastest run of each counts, the ceiling is the fastest sweep variant:", '');
   out.push('| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling |');
   out.push('|---|---|---|---|---|---|---|');
   for (const g of w.gemms) {

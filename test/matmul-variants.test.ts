@@ -101,6 +101,12 @@ describe('every matmul variant against float64', () => {
     expect(matmulVariantFits(device, '8x8-vab@4x4', { transA: true }, { M: 8, N: 8, K: 3 })).toBe(true);
     expect(matmulVariantFits(device, '8x8-vab@4x4', {}, { M: 8, N: 8, K: 4 })).toBe(false);
     expect(matmulVariantFits(device, '8x8-vab@4x4', { transA: true }, { M: 6, N: 8, K: 4 })).toBe(false);
+    // k unrolled by 4: K a multiple of 4 (and B as vec4 in the -vb one)
+    expect(matmulVariantFits(device, '8x8-k4@4x4', { transA: true, transB: true }, { M: 5, N: 7, K: 12, aOffset: 1 })).toBe(true);
+    expect(matmulVariantFits(device, '8x8-k4@4x4', {}, { M: 8, N: 8, K: 6 })).toBe(false);
+    expect(matmulVariantFits(device, '8x8-vb-k4@4x4', {}, { M: 5, N: 8, K: 12 })).toBe(true);
+    expect(matmulVariantFits(device, '8x8-vb-k4@4x4', {}, { M: 5, N: 8, K: 10 })).toBe(false);
+    expect(matmulVariantFits(device, '4x8@8x8', { transB: true }, { M: 5, N: 7, K: 3 })).toBe(true);
   });
 });
 
@@ -133,7 +139,7 @@ describe('choosing a variant at bind()', () => {
     // 24 and 25 share a bucket: timed once; N = 10 and K = 6 leave only the scalar-load variants
     expect(res.map((r) => r.shape.M)).toEqual([24, 20]);
     expect(Object.keys(res[0].ms).sort()).toEqual([...MATMUL_VARIANTS].sort());
-    expect(Object.keys(res[1].ms).sort()).toEqual([MATMUL_FALLBACK, '8x8@4x4', '8x8@8x8'].sort());
+    expect(Object.keys(res[1].ms).sort()).toEqual([MATMUL_FALLBACK, '8x8@4x4', '8x8@8x8', '4x8@8x8'].sort());
     for (const r of res) {
       const times = Object.values(r.ms) as number[];
       expect(r.ms[r.best]).toBe(Math.min(...times));

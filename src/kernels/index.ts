@@ -3,6 +3,7 @@
 // encode records into the caller's compute pass and never submits.
 export {
   createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_WGSL, MATMUL_VEC4_WGSL, MATMUL_VEC4_4X8_WGSL, MATMUL_VEC4_8X8_WGSL, MATMUL_8X8_WGSL, MATMUL_8X8_VEC4B_WGSL, MATMUL_8X8_VEC4AB_WGSL,
+  MATMUL_8X8_K4_WGSL, MATMUL_8X8_VEC4B_K4_WGSL, MATMUL_4X8_WGSL, MATMUL_4X8_VEC4B_WGSL,
   MATMUL_VARIANTS, MATMUL_FALLBACK,
   type MatmulOptions, type MatmulBuffers, type MatmulDims, type MatmulBound, type MatmulVariant, type MatmulKernelHandle,
 } from './matmul';

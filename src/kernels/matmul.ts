@@ -5,6 +5,10 @@ import vec8x8Code from '../../shaders/matmul_vec4_8x8.wgsl';
 import reg8x8Code from '../../shaders/matmul_8x8.wgsl';
 import reg8x8bCode from '../../shaders/matmul_8x8_vec4b.wgsl';
 import reg8x8abCode from '../../shaders/matmul_8x8_vec4ab.wgsl';
+import reg8x8k4Code from '../../shaders/matmul_8x8_k4.wgsl';
+import reg8x8bk4Code from '../../shaders/matmul_8x8_vec4b_k4.wgsl';
+import reg4x8Code from '../../shaders/matmul_4x8.wgsl';
+import reg4x8bCode from '../../shaders/matmul_4x8_vec4b.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError, show } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
@@ -24,6 +28,14 @@ export const MATMUL_8X8_WGSL = reg8x8Code;
 export const MATMUL_8X8_VEC4B_WGSL = reg8x8bCode;
 /** 8×8 per thread, Aᵀ as vec4 along m and B as vec4 along n (weight gradients). */
 export const MATMUL_8X8_VEC4AB_WGSL = reg8x8abCode;
+/** 8×8 per thread, scalar loads, k unrolled by 4. */
+export const MATMUL_8X8_K4_WGSL = reg8x8k4Code;
+/** 8×8 per thread, B as vec4 along n, k unrolled by 4. */
+export const MATMUL_8X8_VEC4B_K4_WGSL = reg8x8bk4Code;
+/** 4×8 per thread, scalar loads, k one at a time. */
+export const MATMUL_4X8_WGSL = reg4x8Code;
+/** 4×8 per thread, B as vec4 along n, k one at a time. */
+export const MATMUL_4X8_VEC4B_WGSL = reg4x8bCode;
 /**
  * Rows (and columns) of C one workgroup of the default scalar variant covers
  * (4 per thread × 8 threads); every variant covers at least this many or
@@ -36,7 +48,8 @@ export const MATMUL_TILE = 32;
  * vec4 loads need. 'k4': vec4 tiles of 4 k (K, both offsets, M for Aᵀ and N
  * for B multiples of 4); 'b': B as vec4 along n (no Bᵀ, N and the B offset
  * multiples of 4); 'ab': that and Aᵀ as vec4 along m (Aᵀ only, M and the A
- * offset multiples of 4); 'none': any shape.
+ * offset multiples of 4); 'k': K a multiple of 4 (k unrolled by 4); 'bk':
+ * 'b' and 'k'; 'none': any shape.
  */
 const SHADERS = {
   scalar: { code, name: 'matmul', tm: 4, tn: 4, needs: 'none' },
@@ -46,13 +59,18 @@ const SHADERS = {
   '8x8': { code: reg8x8Code, name: 'matmul.8x8', tm: 8, tn: 8, needs: 'none' },
   '8x8-vb': { code: reg8x8bCode, name: 'matmul.8x8_vec4b', tm: 8, tn: 8, needs: 'b' },
   '8x8-vab': { code: reg8x8abCode, name: 'matmul.8x8_vec4ab', tm: 8, tn: 8, needs: 'ab' },
+  '8x8-k4': { code: reg8x8k4Code, name: 'matmul.8x8_k4', tm: 8, tn: 8, needs: 'k' },
+  '8x8-vb-k4': { code: reg8x8bk4Code, name: 'matmul.8x8_vec4b_k4', tm: 8, tn: 8, needs: 'bk' },
+  '4x8': { code: reg4x8Code, name: 'matmul.4x8', tm: 4, tn: 8, needs: 'none' },
+  '4x8-vb': { code: reg4x8bCode, name: 'matmul.4x8_vec4b', tm: 4, tn: 8, needs: 'b' },
 } as const;
 type ShaderName = keyof typeof SHADERS;
 
 /**
  * The matmul variants, named `shader@WG_XxWG_Y`: the shader (scalar or vec4
  * loads; 4×4, 4×8 or 8×8 of C per thread) and the workgroup size. 'vec4*'
- * step k by 4 on mat4x4f tiles; '8x8*' step k by 1 with 16 vec4 accumulators. All take
+ * step k by 4 on mat4x4f tiles; '8x8*' and '4x8*' keep vec4 accumulators
+ * and step k by 1 (or by 4, unrolled, in '-k4'). All take
  * the same options, buffers and dims; the vec4 ones need aligned operands
  * (see matmulVariantFits) and are skipped where they do not fit.
  */
@@ -69,6 +87,10 @@ export const MATMUL_VARIANTS = [
   '8x8-vb@4x4',
   '8x8-vb@8x8',
   '8x8-vab@4x4',
+  '8x8-k4@4x4',
+  '8x8-vb-k4@4x4',
+  '4x8@8x8',
+  '4x8-vb@8x8',
 ] as const;
 /** One of MATMUL_VARIANTS. */
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
@@ -169,6 +191,10 @@ export function matmulVariantFits(device: GPUDevice, variant: MatmulVariant, o: 
       return vecB;
     case 'ab':
       return vecB && !!o.transA && four(d.M) && four(d.aOffset);
+    case 'k':
+      return four(d.K);
+    case 'bk':
+      return vecB && four(d.K);
   }
 }
 
