@@ -62,6 +62,8 @@ async function inNode(): Promise<BenchReport> {
 async function inBrowser(): Promise<BenchReport> {
   const { startSession } = await import('../e2e/browser');
   const s = await startSession();
+  // a run takes many minutes: an edit to a source file must not reload the page (and restart the run) midway
+  await s.server.watcher.close();
   try {
     const page = await s.browser.newPage();
     page.on('console', (m) => console.log(m.text()));
