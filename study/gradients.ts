@@ -38,6 +38,12 @@ export interface GradientStats {
   relNoiseFloor: number;
   /** cos(E g, g_full). */
   cosine: number;
+  /**
+   * Share of Σ_draws ‖g − g_full‖² carried by the largest 5% of the draws
+   * (at least one): near 5% for light tails; large when a few extreme draws
+   * dominate, and then the sample variance is unreliable. 0 for one draw.
+   */
+  tailShare: number;
 }
 
 /** The gradient of one pass, every parameter in paramShapes order, as float64. */
@@ -89,6 +95,9 @@ export function gradientStats(label: string, samples: Float64Array[], gFull: Flo
   const varianceSe = D > 1 ? Math.sqrt(dev.reduce((a, x) => a + (x - devMean) ** 2, 0) / (D - 1) / D) : 0;
   const error = samples.reduce((a, g) => a + dist2(g, gFull), 0) / D;
   const norm2 = dot(gFull, gFull);
+  const errs = samples.map((g) => dist2(g, gFull)).sort((a, b) => b - a);
+  const errSum = errs.reduce((a, x) => a + x, 0);
+  const tail = errs.slice(0, Math.ceil(D / 20)).reduce((a, x) => a + x, 0);
   return {
     label,
     draws: D,
@@ -102,5 +111,6 @@ export function gradientStats(label: string, samples: Float64Array[], gFull: Flo
     noiseFloor: Math.sqrt(variance / D),
     relNoiseFloor: Math.sqrt(variance / D / norm2),
     cosine: dot(mean, gFull) / Math.sqrt(dot(mean, mean) * norm2),
+    tailShare: D > 1 && errSum > 0 ? tail / errSum : 0,
   };
 }

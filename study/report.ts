@@ -116,14 +116,17 @@ export function toMarkdown(r: StudyResult, info: RunInfo, figure: (name: string)
     img('xi-shared-vs-per-sequence.svg', 'variance against π, shared and per-sequence ξ'),
     '',
     table(
-      ['π', 'variance / ‖g_full‖², shared ξ (± standard error)', 'per-sequence ξ', 'ratio per-sequence / shared', 'bias / ‖g_full‖, shared', 'per sequence'],
+      ['π', 'variance / ‖g_full‖², shared ξ (± standard error)', 'per-sequence ξ', 'ratio per-sequence / shared', 'largest 5% of draws: share of Σ‖g − g_full‖², shared', 'per sequence'],
       o.piSweep.map((pi) => {
         const sh = r.gradients.sweep.find((s) => s.pi === pi && s.form === 'shared')!;
         const ps = r.gradients.sweep.find((s) => s.pi === pi && s.form === 'per sequence')!;
         const pm = (g: GradientStats) => `${e(g.relVariance)} ± ${e(g.varianceSe * (g.relVariance / g.variance || 0))}`;
-        return [round(pi), pm(sh), pm(ps), sh.relVariance === 0 ? '—' : f(ps.relVariance / sh.relVariance, 3), e(sh.relBias), e(ps.relBias)];
+        const tail = (g: GradientStats) => (g.relError === 0 ? '—' : f(g.tailShare, 2));
+        return [round(pi), pm(sh), pm(ps), sh.relVariance === 0 ? '—' : f(ps.relVariance / sh.relVariance, 3), tail(sh), tail(ps)];
       }),
     ),
+    '',
+    `Both forms are unbiased and draw each ξ with the same π; they differ in whether the ${o.batch} sequences of the minibatch share the cuts. The products of 1/π over long unbroken segments are heavy-tailed at small π: when the largest 5% of the draws carry much more than 5% of the squared error, a few extreme draws dominate and the variance estimate from ${o.draws} draws is unreliable (rerun with more --draws).`,
     '',
     `## The delay task: accuracy against lag k`,
     '',

@@ -60,6 +60,8 @@ describe('npm run study --tiny', () => {
     expect(f.cosine).toBeCloseTo(1, 12);
     for (const g of r.gradients.strategies) {
       for (const v of [g.bias, g.variance, g.error, g.relBias, g.relVariance, g.relError, g.cosine]) expect(Number.isFinite(v)).toBe(true);
+      expect(g.tailShare).toBeGreaterThanOrEqual(0);
+      expect(g.tailShare).toBeLessThanOrEqual(1);
       const D = g.draws;
       expect(g.error).toBeCloseTo(g.bias ** 2 + (g.variance * (D - 1)) / D, 12);
       if (g.label.startsWith('randomized')) {
@@ -156,6 +158,9 @@ describe('the study gradients', () => {
     // mean (0, 1): bias 1, variance (1 + 1) / 1 = 2, error (2 + 2) / 2 = 2, cos 1, relative to ‖g_full‖ = 2
     expect([t.bias, t.variance, t.error, t.cosine, t.relBias, t.relVariance, t.relError]).toEqual([1, 2, 2, 1, 0.5, 0.5, 0.5]);
     expect(t.noiseFloor).toBeCloseTo(1, 12);
+    // squared errors 2 and 2: the largest draw (⌈2/20⌉ = 1) carries half
+    expect(t.tailShare).toBe(0.5);
+    expect(s.tailShare).toBeCloseTo(5 / 6, 12);
   });
 });
 
