@@ -4,37 +4,17 @@
 // states and gradients — full BPTT, TBPTT(k1, k2) and ξ (shared and per
 // sequence), all of which PyTorch computed with detach() and autograd.
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { gpu, relErr } from './gpu';
-import { loadCheckpoint } from '../src/model/checkpoint';
+import { loadGolden, torchKey } from './golden';
 import { paramShapes } from '../src/model/params';
-import type { RnnConfig } from '../src/model/config';
 import { BpttEngine } from '../src/engine/bptt';
 import { tbptt, explicit, full, type Truncation } from '../src/engine/truncation';
-
-interface Golden {
-  config: RnnConfig;
-  B: number;
-  T: number;
-  tokens: number[][];
-  targets: number[][];
-  h0: number[][][];
-  c0?: number[][][];
-  loss_float32: number;
-  h_last: number[][][];
-  c_last?: number[][][];
-  runs: { name: string; grads: Record<string, number[]>; tbptt?: { k1: number; k2: number }; xi?: number[] | number[][] }[];
-}
-
-const torchKey = (name: string) => (name === 'W_qh' ? 'fc.weight' : name === 'b_q' ? 'fc.bias' : `rnn.${name}`);
-const url = (f: string) => new URL(`./golden/${f}`, import.meta.url);
 
 describe('the GPU engine against PyTorch (test/golden)', () => {
   for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     it(`${cell}, 2 layers: loss, final states and every gradient run`, async () => {
       const device = await gpu();
-      const golden = JSON.parse(readFileSync(url(`torch_${cell}.json`), 'utf8')) as Golden;
-      const { config, weights } = loadCheckpoint(new Uint8Array(readFileSync(url(`torch_${cell}.safetensors`))), golden.config);
+      const { golden, config, weights } = loadGolden(cell);
       const { B, T } = golden;
       const rows: string[] = [];
       // every run but TBPTT combined with ξ, which no truncation strategy offers (the float64 reference checks it)

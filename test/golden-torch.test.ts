@@ -5,36 +5,9 @@
 // gradient-scaling function, one loss at a time: an independent check of
 // referenceCells' TBPTT(k1, k2) and ξ. No Python runs here.
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { loadCheckpoint } from '../src/model/checkpoint';
+import { loadGolden, torchKey } from './golden';
 import { paramShapes } from '../src/model/params';
-import type { RnnConfig } from '../src/model/config';
 import { referenceCells, type CellsOptions } from '../src/reference/cells64';
-
-interface GoldenRun {
-  name: string;
-  grads: Record<string, number[]>;
-  tbptt?: { k1: number; k2: number };
-  xi?: number[] | number[][];
-}
-
-interface Golden {
-  config: RnnConfig;
-  B: number;
-  T: number;
-  tokens: number[][];
-  targets: number[][];
-  h0: number[][][];
-  c0?: number[][][];
-  loss_float32: number;
-  loss_float64: number;
-  h_last: number[][][];
-  c_last?: number[][][];
-  runs: GoldenRun[];
-}
-
-/** PyTorch's state-dict name of one of our parameters (rnn.weight_ih_l0, …, fc.weight, fc.bias). */
-const torchKey = (name: string) => (name === 'W_qh' ? 'fc.weight' : name === 'b_q' ? 'fc.bias' : `rnn.${name}`);
 
 /** max |a − b| / max |b| over one tensor. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -46,12 +19,9 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return den > 0 ? num / den : num;
 }
 
-const url = (f: string) => new URL(`./golden/${f}`, import.meta.url);
-
 describe('referenceCells against PyTorch (test/golden, written by scripts/golden/make_golden.py)', () => {
   for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-    const golden = JSON.parse(readFileSync(url(`torch_${cell}.json`), 'utf8')) as Golden;
-    const { config, weights } = loadCheckpoint(new Uint8Array(readFileSync(url(`torch_${cell}.safetensors`))), golden.config);
+    const { golden, config, weights } = loadGolden(cell);
     const { B, T } = golden;
     const batch = { B, T, tokens: golden.tokens.flat(), targets: golden.targets.flat() }; // [T][B] → row t·B + b
     const states: CellsOptions = { h0: golden.h0.map((l) => l.flat()), ...(golden.c0 ? { c0: golden.c0.map((l) => l.flat()) } : {}) };
