@@ -74,8 +74,31 @@ fn activate(z: f32) -> f32 {
   return z;
 }
 
+fn activate4(z: vec4f) -> vec4f {
+  if (ACTIVATION == 1u) { return tanh(z); }
+  if (ACTIVATION == 2u) { return max(z, vec4f(0.0)); }
+  return z;
+}
+
+// Four columns of one row of C: straight-line when all four are inside C
+// (at a small K this epilogue costs as much as the k loop), else one by one.
 fn store(m: u32, n0: u32, v: vec4f) {
   if (m >= p.M) { return; }
+  if (n0 + 4u <= p.N) {
+    let i = p.c_offset + m * p.N + n0;
+    var x = v;
+    if (p.beta != 0.0) { x += p.beta * vec4f(C[i], C[i + 1u], C[i + 2u], C[i + 3u]); }
+    if (HAS_BIAS) {
+      let j = p.bias_offset + n0;
+      x += vec4f(bias[j], bias[j + 1u], bias[j + 2u], bias[j + 3u]);
+    }
+    x = activate4(x);
+    C[i] = x.x;
+    C[i + 1u] = x.y;
+    C[i + 2u] = x.z;
+    C[i + 3u] = x.w;
+    return;
+  }
   for (var c = 0u; c < 4u; c++) {
     let n = n0 + c;
     if (n >= p.N) { return; }
