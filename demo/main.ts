@@ -1,8 +1,7 @@
 // The demo page: settings → runs → a training loop that never blocks the
 // page (each step is submitted to the GPU and the loop yields; charts redraw
 // a few times a second at most).
-import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generateText, segments, BpttError, type Weights } from '../src/index';
-import { lrAt } from '../src/engine/schedule'; // TEMP until src/index.ts exports it
+import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generateText, segments, lrAt, BpttError, type Weights } from '../src/index';
 import { parseSettings, checkSettings, toQuery, scheduleOf, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
 import { Run, SKIPPED_IN_A_ROW_PAUSE } from './run';

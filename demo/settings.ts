@@ -1,7 +1,6 @@
 // The demo's settings: read from the form or the URL, checked with messages
 // a visitor can act on.
-import { BpttError, type Activation, type OptimizerSpec } from '../src/index';
-import { lrScheduleFromText, type LrScheduleSpec } from '../src/engine/schedule'; // TEMP until src/index.ts exports it
+import { lrScheduleFromText, BpttError, type Activation, type LrScheduleSpec, type OptimizerSpec } from '../src/index';
 
 export type StrategyKind = 'full' | 'regular' | 'randomized';
 export type DataKind = 'builtin' | 'delay' | 'custom';
