@@ -6,6 +6,7 @@
 // strategy, a per-phase breakdown, and the TF.js per-op step on the same
 // device with a bare tf.matMul and its kernel count beside it.
 import type * as tfType from '@tensorflow/tfjs-core';
+import type * as tflType from '@tensorflow/tfjs-layers';
 import { Trainer } from '../src/engine/trainer';
 import { full, regular, randomized, type Truncation } from '../src/engine/truncation';
 import { createMatmul } from '../src/kernels/matmul';
@@ -17,6 +18,7 @@ import type { Phase, PassScope } from '../src/engine/bptt';
 import { timedPhases, onlyPhase } from '../src/engine/profile';
 import { stepFlops, workloadConfig, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
+import { createTfjsLstmStep } from './tfjs-lstm';
 import { runSweep, prepareVariant, timeOnce, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
 
 export type StrategyName = 'full' | 'regular' | 'randomized';
@@ -28,7 +30,8 @@ export interface BenchOptions {
   warmup: number;
   steps: number;
   /** TF.js and the backends to run; a backend whose warm-up step takes longer than maxSeconds is measured on fewer steps. */
-  tfjs?: { tf: typeof tfType; backends: PeerBackend[]; maxSeconds: number };
+  /** TF.js and its layers API (tf.layers.lstm for the LSTM workload), the backends to run, a time cap per peer. */
+  tfjs?: { tf: typeof tfType; layers?: typeof tflType; backends: PeerBackend[]; maxSeconds: number };
   /** Skip the GEMM sweep and the per-GEMM comparison (the engine alone; default false). */
   noSweep?: boolean;
   /** Run only these sweep variants (names as in the report; default: all of SWEEP). */
@@ -262,8 +265,9 @@ async function peer(tf: typeof tfType, backend: PeerBackend, w: Workload, o: Ben
   } catch (e) {
     return none(`backend failed: ${String(e).slice(0, 80)}`);
   }
-  if (w.cell === 'lstm') return none('no LSTM step written for TF.js here');
-  const s = createTfjsStep(tf, w);
+  const layers = o.tfjs!.layers;
+  if (w.cell === 'lstm' && !layers) return none('tf.layers is not loaded');
+  const s = w.cell === 'lstm' ? createTfjsLstmStep(tf, layers!, w) : createTfjsStep(tf, w);
   try {
     const t0 = performance.now();
     const initialLoss = await s.step(); // warm-up; also the trust check

@@ -1,6 +1,7 @@
 // The benchmark in the browser: our engine and TF.js on navigator.gpu.
 // Options come from the URL; bench/run.ts drives this page through Playwright.
 import * as tf from '@tensorflow/tfjs-core';
+import * as layers from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -34,7 +35,7 @@ async function main() {
       strategies: list('strategies', 'full,regular,randomized') as StrategyName[],
       warmup: Number(q.get('warmup') ?? 2),
       steps: Number(q.get('steps') ?? 5),
-      tfjs: peers.length ? { tf, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
+      tfjs: peers.length ? { tf, layers, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
       noSweep: q.get('noSweep') === '1',
       log,
     },

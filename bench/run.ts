@@ -49,7 +49,7 @@ async function inNode(): Promise<BenchReport> {
       strategies: strategies.split(',') as StrategyName[],
       warmup,
       steps,
-      tfjs: peers.length ? { tf, backends: peers, maxSeconds: maxPeerSeconds } : undefined,
+      tfjs: peers.length ? { tf, layers: tf, backends: peers, maxSeconds: maxPeerSeconds } : undefined,
       noSweep,
       log: (l) => console.log(l),
     },

@@ -14,6 +14,16 @@ export interface TfjsStep {
   dispose(): void;
 }
 
+/** Global-norm clipping at `clip`, then SGD with rate `lr` (inside the caller's tidy). */
+export function clipSgd(tf: typeof tfType, grads: tfType.NamedTensorMap, variable: (name: string) => tfType.Variable, lr: number, clip: number): void {
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+  const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(clip), norm));
+  for (const [name, g] of Object.entries(grads)) {
+    const v = variable(name);
+    v.assign(tf.sub(v, tf.mul(tf.mul(scale, g), lr)));
+  }
+}
+
 export function createTfjsStep(tf: typeof tfType, w: Workload, seed = 1): TfjsStep {
   const { V, H, B, T } = w;
   const rng = createRng(seed);
@@ -47,12 +57,7 @@ export function createTfjsStep(tf: typeof tfType, w: Workload, seed = 1): TfjsSt
           }
           return tf.div(total, B * T) as tfType.Scalar;
         });
-        const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
-        const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(clip), norm));
-        for (const [name, g] of Object.entries(grads)) {
-          const v = byName.get(name)!;
-          v.assign(tf.sub(v, tf.mul(tf.mul(scale, g), lr)) as tfType.Tensor2D);
-        }
+        clipSgd(tf, grads, (name) => byName.get(name)!, lr, clip);
         return tf.keep(value);
       });
       const loss = (await lossValue.data())[0];
