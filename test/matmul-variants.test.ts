@@ -11,6 +11,8 @@ import { createRng } from '../src/util/rng';
 import { createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from '../src/kernels/matmul';
 import { tuneMatmul, pinMatmulVariant, stepGemmShapes, shapeBucket, tunedChoices, clearChoices, tuneRecurrenceRows, tunedRows } from '../src/kernels/tune';
 import { charLmConfig } from '../src/model/config';
+import { createNodeDevice } from '../src/node/device';
+import { persistKey, chosenVariant } from '../src/kernels/matmul-choice';
 import { BpttError } from '../src/errors';
 import type { Activation } from '../src/kernels/kernel';
 import * as ref from '../src/reference/kernels64';
@@ -154,6 +156,30 @@ describe('choosing a variant at bind()', () => {
     expect(t.used).toBe(res[0].best);
     expect(t.err).toBeLessThan(1e-5);
     clearChoices(device);
+  });
+
+  it('a browser keeps the tuned choices in localStorage, keyed by the adapter, and a new device on it starts from them', async () => {
+    const device = await gpu();
+    const items = new Map<string, string>();
+    // Node has no localStorage: a plain stand-in with the Storage methods the library uses
+    const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    (globalThis as { localStorage?: unknown }).localStorage = storage;
+    const other = await createNodeDevice({ quiet: true });
+    try {
+      clearChoices(device);
+      const shape = { M: 40, N: 24, K: 16, transA: true };
+      const [r] = await tuneMatmul(device, [shape], { reps: 1, candidates: ['scalar@8x8', '8x8@4x4'] });
+      const saved = JSON.parse(items.get(persistKey(device))!);
+      expect(saved[shapeBucket(shape)]).toBe(r.best);
+      expect(persistKey(device)).toContain('webgpu-bptt:matmul:');
+      // another device on the same adapter: nothing tuned in its memory, the stored choice applies
+      expect(persistKey(other)).toBe(persistKey(device));
+      expect(chosenVariant(other, shape)).toBe(r.best);
+    } finally {
+      delete (globalThis as { localStorage?: unknown }).localStorage;
+      other.destroy();
+      clearChoices(device);
+    }
   });
 
   it('stepGemmShapes lists the engine’s GEMMs for the chapter’s model and for stacked dense ones', () => {
