@@ -105,6 +105,19 @@ describe('train --save, then sample', () => {
   });
 });
 
+describe('train with the truncations beyond the chapter', () => {
+  for (const spec of ['tbptt:2:5', 'geometric:0.2:3:per-sequence']) {
+    it(`--truncation ${spec} trains and says which strategy ran`, () => {
+      const r = cli('train', ...TINY, '--epochs', '1', '--truncation', spec);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(spec.startsWith('tbptt') ? /tbptt\(k1=2, k2=5\)/ : /randomized\(geometric p=0\.2, min 3\) per sequence/);
+      const ppl = Number(/perplexity ([\d.]+)/.exec(r.stdout)![1]);
+      expect(ppl).toBeGreaterThan(1);
+      expect(ppl).toBeLessThan(40);
+    });
+  }
+});
+
 describe('train --cell lstm --layers 2 --save, then sample', () => {
   it('sample reads the cell and depth from the checkpoint; greedy is the float64 argmax chain of the cell reference', () => {
     const lstm = join(dir, 'lstm.safetensors');

@@ -10,7 +10,7 @@ import { makeCorpus, decodeUtf8, type Preprocess } from '../data/text';
 import { loadTimeMachine } from '../node/timemachine';
 import { CharLM, type CharLmOptions } from '../lm/charlm';
 import { generateText } from '../lm/generate';
-import { full, regular, randomized, type Truncation } from '../engine/truncation';
+import { truncationFromText, type Truncation } from '../engine/truncation';
 import { lrScheduleFromText, describeLrSchedule } from '../engine/schedule';
 import type { OptimizerSpec } from '../engine/trainer';
 import { ACTIVATIONS, CELLS, MAX_LAYERS, type Activation, type CellKind } from '../model/config';
@@ -36,7 +36,7 @@ export const TRAIN: CommandSpec = {
     steps: { type: 'string', value: 'T', default: '35', help: 'window length, d2l\'s num_steps' },
     epochs: { type: 'string', value: 'N', default: '15', help: 'passes over the corpus' },
     partition: { type: 'string', value: 'sequential|random', default: 'sequential', help: 'carried state vs random subsequences' },
-    truncation: { type: 'string', value: 'full|regular:τ|randomized:π', default: 'full', help: 'full: the whole window' },
+    truncation: { type: 'string', value: 'SPEC', default: 'full', help: 'full | regular:TAU | randomized:PI[:per-sequence] |\ngeometric:P:MIN[:per-sequence] | tbptt:K1:K2 (full: the whole window)' },
     optimizer: { type: 'string', value: 'sgd|adagrad|adam', default: 'adam', help: 'the chapter\'s is sgd with --lr 1' },
     lr: { type: 'string', value: 'X', help: 'base learning rate (default: sgd 1, adagrad 0.1, adam 0.01)' },
     'lr-schedule': { type: 'string', value: 'constant|step:EVERY:GAMMA|cosine[:MIN]', default: 'constant', help: 'step: × GAMMA every EVERY updates; cosine: from --lr down to MIN\n(0 if omitted) over all epochs' },
@@ -54,14 +54,6 @@ export const TRAIN: CommandSpec = {
     driver: DRIVER_OPTION,
   },
 };
-
-export function parseTruncation(spec: string): Truncation {
-  const [kind, arg] = spec.split(':');
-  if (kind === 'full' && arg === undefined) return full();
-  if (kind === 'regular') return regular(Number(arg));
-  if (kind === 'randomized') return randomized(Number(arg));
-  throw new BpttError('--truncation', spec, 'must be full, regular:τ (an integer ≥ 1) or randomized:π (0 < π ≤ 1)');
-}
 
 /** The corpus text: built in, The Time Machine, or a regular file (stat first: a device such as /dev/zero is refused). */
 async function loadText(spec: string): Promise<string> {
@@ -110,7 +102,7 @@ export async function prepareTrain(args: Args): Promise<PreparedTrain> {
     batch: num(args, 'batch', 32, { int: true, min: 1 }),
     steps: num(args, 'steps', 35, { int: true, min: 1 }),
     activation: activation as Activation,
-    truncation: parseTruncation(str(args, 'truncation', 'full')),
+    truncation: truncationFromText(str(args, 'truncation', 'full')),
     optimizer: { kind: optimizer, lr: num(args, 'lr', defaultLr, { min: 0 }), beta1, beta2, eps },
     clip,
     partition,
