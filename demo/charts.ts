@@ -26,8 +26,8 @@ function prepare(canvas: HTMLCanvasElement) {
 }
 
 /** Lay the legend out in lines that fit the width; returns the top padding it needs. */
-function legend(ctx: CanvasRenderingContext2D, series: Series[], w: number, draw: boolean): number {
-  let x = PAD.l, y = 28;
+function legend(ctx: CanvasRenderingContext2D, series: Series[], w: number, draw: boolean, y0 = 28): number {
+  let x = PAD.l, y = y0;
   for (const s of series) {
     const text = `${s.dashed ? '- -' : '—'} ${s.label}`;
     const width = ctx.measureText(text).width;
@@ -52,7 +52,10 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
   const { ctx, w, h } = prepare(canvas);
   const f = (v: number) => (opts.log ? Math.log10(Math.max(v, 1e-12)) : v);
   ctx.fillStyle = '#333';
-  ctx.fillText(opts.title, PAD.l, 14);
+  // a title may run over lines ('\n'); the legend goes under it
+  const titleLines = opts.title.split('\n');
+  titleLines.forEach((line, i) => ctx.fillText(line, PAD.l, 14 + 13 * i));
+  const legendY = 28 + 13 * (titleLines.length - 1);
   const box = extent(series.flatMap((s) => s.points), f);
   if (!box) {
     ctx.fillStyle = '#888';
@@ -71,7 +74,7 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
     y0 = m - d;
     y1 = m + d;
   }
-  const top = legend(ctx, series, w, false);
+  const top = legend(ctx, series, w, false, legendY);
   const X = (s: number) => PAD.l + ((s - x0) / (x1 - x0)) * (w - PAD.l - PAD.r);
   const Y = (v: number) => h - PAD.b - ((f(v) - y0) / (y1 - y0)) * (h - top - PAD.b);
   ctx.strokeStyle = '#ccc';
@@ -106,7 +109,7 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
     ctx.stroke();
     ctx.setLineDash([]);
   }
-  legend(ctx, series, w, true);
+  legend(ctx, series, w, true, legendY);
   return series.map((s) => s.label);
 }
 

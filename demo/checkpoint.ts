@@ -3,7 +3,7 @@
 // (loadCheckpoint), with the page's settings in the metadata so a loaded
 // file rebuilds the same model and optimizer.
 import { saveCheckpoint, loadCheckpoint, decodeSafetensors, BpttError, type CheckpointData, type RnnConfig } from '../src/index';
-import { parseSettings, toQuery, type Settings } from './settings';
+import { parseSettings, toQuery, MAX_DEMO_LAYERS, type Settings } from './settings';
 import type { Run } from './run';
 import type { Source } from './data';
 
@@ -49,12 +49,14 @@ export function readCheckpoint(bytes: Uint8Array, name: string, current: Setting
   const { metadata } = decodeSafetensors(bytes, name);
   const data = loadCheckpoint(bytes, metadata.config ? undefined : expect, name);
   const c = data.config;
-  if ((c.cell ?? 'rnn') !== 'rnn' || (c.layers ?? 1) !== 1 || c.input !== 'tokens' || c.loss !== 'softmax-xent') {
-    throw new Error(`"${name}" holds a ${c.layers ?? 1}-layer ${c.cell ?? 'rnn'} model (${c.input} in, ${c.loss}); this page trains one-layer RNN character models.`);
+  if (c.input !== 'tokens' || c.loss !== 'softmax-xent' || (c.layers ?? 1) > MAX_DEMO_LAYERS) {
+    throw new Error(`"${name}" holds a ${c.layers ?? 1}-layer ${c.cell ?? 'rnn'} model (${c.input} in, ${c.loss}); this page trains character models of 1 to ${MAX_DEMO_LAYERS} layers.`);
   }
   const saved = data.extra?.demo_settings ? new URLSearchParams(data.extra.demo_settings) : null;
   const settings = parseSettings((k) => saved?.get(k) ?? null, current);
   settings.hidden = c.hidden;
+  settings.cell = c.cell ?? 'rnn';
+  settings.layers = c.layers ?? 1;
   settings.activation = c.activation;
   settings.bias = c.bias;
   if (data.optimizer) settings.optimizer = data.optimizer.kind as Settings['optimizer'];

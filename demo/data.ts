@@ -1,6 +1,6 @@
 // Data for the demo: the built-in corpus, a visitor's text (file or paste,
 // read locally, never uploaded), or a synthetic long-range task.
-import { makeCorpus, decodeUtf8, epochBatches, createRng, BUILTIN_CORPUS, type Corpus, type Minibatch, type Rng } from '../src/index';
+import { makeCorpus, decodeUtf8, epochBatches, createRng, delayTask, BUILTIN_CORPUS, type Corpus, type Minibatch } from '../src/index';
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -54,38 +54,12 @@ export async function readTextFile(file: File): Promise<string> {
 }
 
 /**
- * The delay task: random symbols from an alphabet of 8; the target at each
- * step is the symbol seen k steps earlier. A gradient must travel k links
- * back (from the loss at t to h_{t−k}) to learn it. A block of τ steps has
- * τ − 1 links, so regular truncation needs τ ≥ k + 1 (τ ≤ k cannot), full
- * BPTT a window of at least k + 1 steps, and randomized truncation keeps a
- * k-link path with probability π^k. Chance: ln 8 ≈ 2.08.
+ * The delay task (the library's delayTask): random symbols from an alphabet
+ * of 8; the target at each step is the symbol seen k steps earlier. A
+ * gradient must travel k links back (from the loss at t to h_{t−k}) to learn
+ * it. Chance: ln 8 ≈ 2.08.
  */
 export function delaySource(k: number, B: number, T: number, seed: number): Source {
-  const A = 8;
-  const rng: Rng = createRng(seed + 101);
-  // B endless streams, continued across minibatches (state carried).
-  const history: number[][] = Array.from({ length: B }, () => Array.from({ length: k }, () => rng.int(A)));
-  let offset = 0;
-  return {
-    name: `delay task (k = ${k})`,
-    vocabSize: A,
-    chars: 'abcdefgh'.split(''),
-    next() {
-      const tokens = new Uint32Array(T * B), targets = new Uint32Array(T * B);
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < T; t++) {
-          const x = rng.int(A);
-          const h = history[b];
-          tokens[t * B + b] = x;
-          targets[t * B + b] = h[h.length - k];
-          h.push(x);
-          if (h.length > k + 1) h.shift();
-        }
-      }
-      const mb: Minibatch = { tokens, targets, state: offset === 0 ? 'reset' : 'carry', starts: Array.from({ length: B }, () => offset) };
-      offset += T;
-      return mb;
-    },
-  };
+  const task = delayTask(k, B, T, seed);
+  return { name: `delay task (k = ${k})`, vocabSize: task.vocabSize, chars: 'abcdefgh'.split(''), next: () => task.next() };
 }

@@ -23,7 +23,13 @@ export function explainData(s: Settings): string {
   const rand = keep >= 0.05
     ? `randomized truncation with π = ${s.pi} can: it keeps all ${k} links with probability π^${k} = ${fmt(keep)} and scales those paths by 1/π^${k}`
     : `randomized truncation with π = ${s.pi} keeps all ${k} links only with probability π^${k} = ${fmt(keep)}, so in practice it learns slowly or not at all (raise π or lower k)`;
-  return `Delay task: chance loss is ln 8 ≈ 2.08. Learning it needs the gradient to travel k = ${k} links back, from the loss at t to h_(t−${k}): ${regular}; ${full}; ${rand}. Press "Compare strategies" to see all three.`;
+  // TBPTT(k1, k2): the loss at t reaches j = (⌊t/k1⌋ + 1)·k1 − k2, so t − j ≥ k for every loss when k2 ≥ k1 + k, for none when k2 < k + 1
+  const tb = s.strategy !== 'tbptt' ? '' : s.k2 >= s.k1 + k
+    ? `; TBPTT(${s.k1}, ${s.k2}) can: every loss reaches k2 − k1 + 1 = ${s.k2 - s.k1 + 1} ≥ ${k + 1} steps back`
+    : s.k2 >= k + 1
+      ? `; TBPTT(${s.k1}, ${s.k2}) can, from some losses: a loss reaches between k2 − k1 + 1 = ${s.k2 - s.k1 + 1} and k2 = ${s.k2} steps back, and ${k + 1} are needed`
+      : `; TBPTT(${s.k1}, ${s.k2}) cannot: no loss reaches more than k2 = ${s.k2} steps back, and ${k + 1} are needed`;
+  return `Delay task: chance loss is ln 8 ≈ 2.08. Learning it needs the gradient to travel k = ${k} links back, from the loss at t to h_(t−${k}): ${regular}; ${full}; ${rand}${tb}. Press "Compare strategies" to see ${tb ? 'all four' : 'all three'}.`;
 }
 
 /** The status line: step, loss, perplexity, speed, clipping; a skipped latest step shows as such, never as the last finite loss. */

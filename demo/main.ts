@@ -1,8 +1,8 @@
 // The demo page: settings → runs → a training loop that never blocks the
 // page (each step is submitted to the GPU and the loop yields; charts redraw
 // a few times a second at most).
-import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generateText, segments, lrAt, BpttError, type Weights } from '../src/index';
-import { parseSettings, checkSettings, toQuery, scheduleOf, DEFAULTS, type Settings, type StrategyKind } from './settings';
+import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generateText, segments, lossReach, GATES, lrAt, BpttError, type Weights } from '../src/index';
+import { parseSettings, checkSettings, toQuery, scheduleOf, truncationText, strategyLabel, BOOLEAN, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
 import { Run, SKIPPED_IN_A_ROW_PAUSE } from './run';
 import { drawLines, drawHeatmap, hasInk } from './charts';
@@ -14,7 +14,7 @@ const form = $<HTMLFormElement>('settings');
 const statusEl = $('status');
 const alertEl = $('alert');
 const warnEl = $('nonfinite');
-const COLORS: Record<StrategyKind, string> = { full: '#1f77b4', regular: '#d62728', randomized: '#2ca02c' };
+const COLORS: Record<StrategyKind, string> = { full: '#1f77b4', regular: '#d62728', randomized: '#2ca02c', tbptt: '#9467bd' };
 const DIAG_EVERY = 3;
 const DRAW_MS = 300;
 
@@ -36,8 +36,17 @@ form.addEventListener('submit', (e) => e.preventDefault());
 // ---------- settings <-> form / URL
 function readForm(): Settings {
   const data = new FormData(form);
-  const s = parseSettings((k) => (k === 'bias' ? (data.has('bias') ? 'true' : 'false') : (data.get(k) as string | null)));
+  const s = parseSettings((k) => (BOOLEAN.includes(k as keyof Settings) ? (data.has(k) ? 'true' : 'false') : (data.get(k) as string | null)));
   return s;
+}
+
+/** What the form shows for the settings: activation is the rnn cell's only; the truncation's text form. */
+function reflectForm(): void {
+  const s = readForm();
+  const act = form.elements.namedItem('activation') as HTMLSelectElement;
+  act.disabled = s.cell !== 'rnn';
+  $('activationNote').hidden = s.cell === 'rnn';
+  $('truncationText').textContent = `As text (truncationFromText): ${truncationText(s.strategy, s)}`;
 }
 
 function fillForm(s: Settings): void {
@@ -86,11 +95,11 @@ function build(compare: boolean): boolean {
     showError((e as Error).message);
     return false;
   }
-  const kinds: StrategyKind[] = compare ? ['full', 'regular', 'randomized'] : [s.strategy];
-  const weights: Weights = initWeights(charLmConfig(src.vocabSize, s.hidden, s.activation, s.bias), createRng(s.seed));
+  const kinds: StrategyKind[] = compare ? ['full', 'regular', 'randomized', ...(s.strategy === 'tbptt' ? (['tbptt'] as const) : [])] : [s.strategy];
   const made: Run[] = [];
   try {
-    for (const k of kinds) made.push(new Run(device, k === 'full' ? 'full' : k === 'regular' ? `regular τ=${s.tau}` : `randomized π=${s.pi}`, s, src, k, weights));
+    const weights: Weights = initWeights(charLmConfig(src.vocabSize, s.hidden, s.activation, s.bias, s.cell, s.layers), createRng(s.seed));
+    for (const k of kinds) made.push(new Run(device, strategyLabel(k, s), s, src, k, weights));
   } catch (e) {
     for (const r of made) r.destroy();
     showError(e instanceof BpttError ? `${e.message}` : String(e));
@@ -165,14 +174,26 @@ function draw(force: boolean): void {
     ref: runs[0]?.settings.clip,
   });
   const r0 = runs[0];
-  drawn.heatChart = drawHeatmap($('heatChart'), runs.map((r) => ({ label: r.label, color: COLORS[kindOf(r)], rows: r.heat })), '‖∂L/∂h_t‖ per run: t across, training steps down');
+  const cell = r0?.settings.cell ?? 'rnn';
+  // LSTM: a ‖∂L/∂c_t‖ panel under each run's ‖∂L/∂h_t‖ panel (one colour scale)
+  drawn.heatChart = drawHeatmap(
+    $('heatChart'),
+    runs.flatMap((r) => cell === 'lstm'
+      ? [{ label: `${r.label} ‖∂L/∂h_t‖`, color: COLORS[kindOf(r)], rows: r.heat }, { label: `${r.label} ‖∂L/∂c_t‖`, color: COLORS[kindOf(r)], rows: r.heatC }]
+      : [{ label: r.label, color: COLORS[kindOf(r)], rows: r.heat }]),
+    cell === 'lstm' ? '‖∂L/∂h_t‖ and ‖∂L/∂c_t‖ (top layer) per run: t across, training steps down' : '‖∂L/∂h_t‖ (top layer) per run: t across, training steps down',
+  );
+  const rhoTitle = cell === 'rnn'
+    ? 'ρ(W_hh) vs measured growth of ‖∂L/∂h‖ per step back'
+    : `ρ(W_hh) is not meaningful for ${cell.toUpperCase()}: W_hh is ${GATES[cell]}H × H, not square,\nand the gates' Jacobian decides growth. Shown: measured growth of ‖∂L/∂h‖ per step back`;
+  drawn['rhoChart:title'] = [rhoTitle];
   drawn.rhoChart = drawLines(
     $('rhoChart'),
     runs.flatMap((r) => [
-      { label: `ρ(W_hh) ${r.label}`, color: COLORS[kindOf(r)], points: r.rho.points() },
+      ...(cell === 'rnn' ? [{ label: `ρ(W_hh) ${r.label}`, color: COLORS[kindOf(r)], points: r.rho.points() }] : []),
       { label: `measured ${r.label}`, color: COLORS[kindOf(r)], points: r.backGrowth.points(), dashed: true },
     ]),
-    { title: 'ρ(W_hh) vs measured growth of ‖∂L/∂h‖ per step back', ref: 1 },
+    { title: rhoTitle, ref: 1 },
   );
   drawn.lrChart = drawLines($('lrChart'), r0 ? [
     { label: `schedule (lrAt): ${r0.settings.schedule}${r0.settings.warmup ? `, warm-up ${r0.settings.warmup}` : ''}`, color: '#999', points: plannedLr(r0), dashed: true },
@@ -213,6 +234,11 @@ function drawSegments(): void {
     name.className = 'name';
     name.textContent = r.label;
     line.append(name);
+    if (r.truncation.spec.kind === 'tbptt' && r.lastPlan) {
+      box.append(line, ...reachRows(lossReach(r.lastPlan, 0), chars, r.truncation.spec.k1));
+      continue;
+    }
+    if (r.truncation.spec.kind === 'randomized' && r.truncation.spec.perSequence) name.textContent = `${r.label} (sequence 0; each draws its own ξ)`;
     segments(r.lastXi).forEach(([a, b], i) => {
       const span = document.createElement('span');
       span.className = `seg ${i % 2 ? 'b' : 'a'}`;
@@ -222,6 +248,39 @@ function drawSegments(): void {
     });
     box.append(line);
   }
+}
+
+/**
+ * TBPTT's reaches as rows, one per block of k1 losses (which share their
+ * reach j): steps j … (first loss − 1), the history they backpropagate into,
+ * then the losses themselves.
+ */
+function reachRows(reach: Int32Array, chars: string[], k1: number): HTMLDivElement[] {
+  const rows: HTMLDivElement[] = [];
+  for (let a = 0; a < reach.length;) {
+    let b = a + 1;
+    while (b < reach.length && b % k1 !== 0 && reach[b] === reach[a]) b++;
+    const j = reach[a];
+    const row = document.createElement('div');
+    row.className = 'reach';
+    const pad = document.createElement('span');
+    pad.className = 'name';
+    pad.textContent = a === 0 ? 'each loss reaches' : '';
+    const before = document.createElement('span');
+    before.className = 'gap';
+    before.textContent = chars.slice(0, j).map(() => ' ').join('');
+    const back = document.createElement('span');
+    back.className = 'back';
+    back.textContent = chars.slice(j, a).join('');
+    const loss = document.createElement('span');
+    loss.className = 'loss';
+    loss.textContent = chars.slice(a, b).join('');
+    row.title = `losses t = ${a}…${b - 1} backpropagate into h_${j} … h_${b - 1}`;
+    row.append(pad, before, back, loss);
+    rows.push(row);
+    a = b;
+  }
+  return rows;
 }
 
 async function sample(): Promise<void> {
@@ -294,9 +353,10 @@ $<HTMLInputElement>('upload').addEventListener('change', async (e) => {
   let rebuilt = false;
   try {
     const current = readForm();
-    const expect = runs[0]?.trainer.engine.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.activation, current.bias);
+    const expect = runs[0]?.trainer.engine.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.activation, current.bias, current.cell, current.layers);
     const loaded = readCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name, current, expect);
     fillForm(loaded.settings);
+    reflectForm();
     for (const r of runs) r.destroy();
     runs = [];
     rebuilt = true;
@@ -325,6 +385,7 @@ $<HTMLInputElement>('temperature').addEventListener('input', (e) => {
   $('tempValue').textContent = (e.target as HTMLInputElement).value;
 });
 form.addEventListener('change', () => {
+  reflectForm();
   // settings take effect on Reset / Train after a change
   if (!running && !loopDone) {
     for (const r of runs) r.destroy();
@@ -373,6 +434,7 @@ $('usePaste').addEventListener('click', () => {
 // ---------- start-up
 async function init(): Promise<void> {
   fillForm(parseSettings((k) => new URLSearchParams(location.search).get(k), DEFAULTS));
+  reflectForm();
   try {
     device = await requestTrainingDevice(navigator.gpu);
   } catch (e) {
@@ -386,6 +448,12 @@ async function init(): Promise<void> {
     return;
   }
   $('device').textContent = `Device: ${describeAdapter(device)}`;
+  // a GPU validation error leaves every later step invalid (losses read as 0): say so and stop, once
+  device.addEventListener('uncapturederror', (e) => {
+    if (alertEl.textContent?.startsWith('GPU error')) return;
+    running = false;
+    showError(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message} Training stopped; this model cannot run on this device.`);
+  });
   device.lost.then((info) => {
     running = false;
     showError(`The GPU device was lost (${info.reason || 'unknown'}: ${info.message}). Reload the page to start again.`);
@@ -408,8 +476,12 @@ declare global {
       lrs(): { step: number; value: number }[][];
       /** The first run's checked optimizer (kind, lr, β1, β2, ε). */
       optimizer(): object | null;
-      /** The labels each chart last drew. */
+      /** The labels each chart last drew (`rhoChart:title`: that chart's title). */
       drawn(id: string): string[];
+      /** Run i's latest loss reaches (lossReach of its step's plan, sequence 0); null before a step. */
+      reach(i: number): number[] | null;
+      /** Run i's cell, layers and truncation as the trainer got them. */
+      model(i: number): { cell: string; layers: number; truncation: string } | null;
       longTasks: number[];
     };
   }
@@ -422,6 +494,13 @@ window.__demo = {
   measured: () => runs.map((r) => r.measured),
   state: () => (running || loopDone ? 'training' : 'paused'),
   drawn: (id) => drawn[id] ?? [],
+  reach: (i) => (runs[i]?.lastPlan ? Array.from(lossReach(runs[i].lastPlan!, 0)) : null),
+  model: (i) => {
+    const r = runs[i];
+    if (!r) return null;
+    const c = r.trainer.engine.config;
+    return { cell: c.cell ?? 'rnn', layers: c.layers ?? 1, truncation: r.truncation.describe };
+  },
   lrs: () => runs.map((r) => r.lr.points().slice()),
   optimizer: () => runs[0]?.trainer.optimizer ?? null,
   longTasks: [],

@@ -1,18 +1,17 @@
 // One training run in the page: a Trainer on a data source, with the history
 // the charts draw. Several runs (the strategy comparison) share data and
 // initial weights.
-import { Trainer, charLmConfig, full, regular, randomized, type Truncation, type Weights, type Minibatch, type StepStats } from '../src/index';
-import { optimizerOf, scheduleOf, type Settings, type StrategyKind } from './settings';
+import { Trainer, charLmConfig, truncationFromText, type Truncation, type Weights, type Minibatch, type StepStats, type XiPlan } from '../src/index';
+import { optimizerOf, scheduleOf, truncationText, type Settings, type StrategyKind } from './settings';
 import type { Source } from './data';
 import { DecimatedSeries } from './series';
 
 /** Steps skipped in a row after which the page pauses training (every update is being thrown away). */
 export const SKIPPED_IN_A_ROW_PAUSE = 20;
 
+/** The strategy of `kind` under the settings (the library's one parser of truncation text; throws its BpttError). */
 export function truncationOf(kind: StrategyKind, s: Settings): Truncation {
-  if (kind === 'regular') return regular(s.tau);
-  if (kind === 'randomized') return randomized(s.pi);
-  return full();
+  return truncationFromText(truncationText(kind, s));
 }
 
 /** Heatmap rows kept per run. */
@@ -36,6 +35,8 @@ export class Run {
   /** The learning rate each update used, as the GPU computed it (StepStats.lr). */
   readonly lr = new DecimatedSeries();
   readonly heat: HeatRow[] = [];
+  /** ‖∂L/∂c_t‖ rows (LSTM only; empty otherwise). */
+  readonly heatC: HeatRow[] = [];
   /** Steps whose statistics have arrived. */
   measured = 0;
   clipped = 0;
@@ -49,13 +50,15 @@ export class Run {
   tokensPerSecond = 0;
   lastXi: Float32Array | null = null;
   lastBatch: Minibatch | null = null;
+  /** The latest step's multipliers: every ξ and loss mask, per stream, step and sequence. */
+  lastPlan: XiPlan | null = null;
   private started = 0;
   private timed = 0;
 
   constructor(device: GPUDevice, readonly label: string, readonly settings: Settings, readonly source: Source, kind: StrategyKind, weights: Weights) {
     this.truncation = truncationOf(kind, settings);
     this.trainer = new Trainer(device, {
-      config: charLmConfig(source.vocabSize, settings.hidden, settings.activation, settings.bias),
+      config: charLmConfig(source.vocabSize, settings.hidden, settings.activation, settings.bias, settings.cell, settings.layers),
       batch: settings.batch,
       steps: settings.steps,
       truncation: this.truncation,
@@ -73,6 +76,7 @@ export class Run {
     const h = await this.trainer.step({ ...batch, diagnostics });
     const n = ++this.steps;
     this.lastXi = h.xi;
+    this.lastPlan = h.plan;
     this.lastBatch = batch;
     const elapsed = (performance.now() - this.started) / 1000;
     this.tokensPerSecond = (++this.timed * this.settings.batch * this.settings.steps) / Math.max(elapsed, 1e-3);
@@ -94,6 +98,10 @@ export class Run {
     h.diagnostics?.then((d) => {
       this.heat.push({ step: n, norms: d.dhNorms });
       if (this.heat.length > HEAT_ROWS) this.heat.shift();
+      if (d.dcNorms.length) {
+        this.heatC.push({ step: n, norms: d.dcNorms });
+        if (this.heatC.length > HEAT_ROWS) this.heatC.shift();
+      }
       this.rho.push(n, d.spectralRadius);
       this.backGrowth.push(n, backwardGrowth(d.dhNorms));
     }, () => {});
