@@ -41,6 +41,8 @@ struct Params {
   w_offset: u32,
   xi_offset: u32,
   mask_offset: u32,
+  // Element offset of dGh in dG (after dGi).
+  gh_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -50,9 +52,10 @@ struct Params {
 @group(0) @binding(4) var<storage, read> dHo: array<f32>;
 @group(0) @binding(5) var<storage, read> xi: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dHc: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dGi: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dGh: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dH: array<f32>;
+// dGi at [o], dGh at [gh_offset + o] (one binding: 8 storage buffers in all,
+// WebGPU's default maxStorageBuffersPerShaderStage).
+@group(0) @binding(7) var<storage, read_write> dG: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dH: array<f32>;
 
 var<workgroup> dgs: array<f32, 3u * ROWS * H_MAX>;
 
@@ -80,13 +83,14 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32) {
     let dz = dh * (Hs[s] - ng) * zg * (1.0 - zg);
     let dr = dn * hn * rg * (1.0 - rg);
     let o = (t * p.B + b) * 3u * H + j;
-    dGi[o] = dr;
-    dGi[o + H] = dz;
-    dGi[o + 2u * H] = dn;
+    dG[o] = dr;
+    dG[o + H] = dz;
+    dG[o + 2u * H] = dn;
     d = vec3f(dr, dz, dn * rg);
-    dGh[o] = d.x;
-    dGh[o + H] = d.y;
-    dGh[o + 2u * H] = d.z;
+    let oh = p.gh_offset + o;
+    dG[oh] = d.x;
+    dG[oh + H] = d.y;
+    dG[oh + 2u * H] = d.z;
     dHc[b * H + j] = dh * zg;
   }
   let o = r * 3u * H_MAX + j;

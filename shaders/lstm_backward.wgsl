@@ -2,8 +2,8 @@
 // one dispatch, with the multiplier ξ that implements truncation.
 //
 // With i, f, g, o the stored gates of step t, c = Cs[t + 1], c_prev = Cs[t]:
-//   dh   = m_t · dHo_t + carry_h                   (∂L/∂h_{t+1}, written to dH)
-//   dc   = carry_c + dh ⊙ o ⊙ (1 − tanh²c)         (∂L/∂c_{t+1}, written to dC)
+//   dh   = m_t · dHo_t + carry_h                   (∂L/∂h_{t+1}, written to dHC)
+//   dc   = carry_c + dh ⊙ o ⊙ (1 − tanh²c)         (∂L/∂c_{t+1}, written to dHC at c_offset)
 //   dG_t = [dc⊙g⊙i(1−i), dc⊙c_prev⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c⊙o(1−o)]
 //          (∂L/∂ pre-activations, gate order i, f, g, o)
 //   carry_c ← ξ_{t,b} · dc ⊙ f                      (into c_t)
@@ -15,7 +15,7 @@
 //
 // Each workgroup owns ROWS sequences; each thread owns hidden units
 // j = li, li + WG, … in both phases, so the carries of its units are kept in
-// dHc / dCc, read and written by that thread only. Phase 1 (pointwise) puts
+// dHCc, read and written by that thread only. Phase 1 (pointwise) puts
 // dG of the ROWS sequences in workgroup memory; phase 2 is the GEMV
 // carry_h[k] = Σ_q W_hh[q, k] dG[q] over the 4H gate rows, with neighbouring
 // threads reading neighbouring weights.
@@ -23,8 +23,9 @@
 // W_hh: (4H, H) row-major at P[w_offset]
 // Cs: (T + 1, B, H)   G: (T, B, 4H)   dHo: (T, B, H)
 // xi: ξ_{t,b} at xi[xi_offset + t·B + b], m_t at xi[mask_offset + t]
-// dHc, dCc: (B, H) in: the gradient into h_{t1}, c_{t1}; out: into h_{t0}, c_{t0}
-// dG: (T, B, 4H)   dH, dC: (T, B, H)   (written for t0 ≤ t < t1)
+// dHCc: (2, B, H) in: the gradients into h_{t1}, then c_{t1}; out: into h_{t0}, c_{t0}
+// dG: (T, B, 4H)   dHC: ∂L/∂h (T, B, H), then ∂L/∂c (T, B, H) at c_offset
+//      (written for t0 ≤ t < t1)
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
 override WG: u32 = 64u;
@@ -41,21 +42,22 @@ struct Params {
   w_offset: u32,
   xi_offset: u32,
   mask_offset: u32,
+  // Element offset of ∂L/∂c_t in dHC (after ∂L/∂h_t).
+  c_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> P: array<f32>;
-// Binding 2 (Hs, (T + 1, B, H)) is in the layout but not read: the LSTM's
-// backward needs only the cell states and the gates.
-@group(0) @binding(3) var<storage, read> Cs: array<f32>;
-@group(0) @binding(4) var<storage, read> G: array<f32>;
-@group(0) @binding(5) var<storage, read> dHo: array<f32>;
-@group(0) @binding(6) var<storage, read> xi: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dHc: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dCc: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dG: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dH: array<f32>;
-@group(0) @binding(11) var<storage, read_write> dC: array<f32>;
+@group(0) @binding(2) var<storage, read> Cs: array<f32>;
+@group(0) @binding(3) var<storage, read> G: array<f32>;
+@group(0) @binding(4) var<storage, read> dHo: array<f32>;
+@group(0) @binding(5) var<storage, read> xi: array<f32>;
+// The carried gradients: into h at [b·H + j], into c at [B·H + b·H + j].
+@group(0) @binding(6) var<storage, read_write> dHCc: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dG: array<f32>;
+// ∂L/∂h_t at [row], ∂L/∂c_t at [c_offset + row] (8 storage buffers in all:
+// WebGPU's default maxStorageBuffersPerShaderStage).
+@group(0) @binding(8) var<storage, read_write> dHC: array<f32>;
 
 var<workgroup> dgs: array<f32, 4u * ROWS * H_MAX>;
 
@@ -83,10 +85,10 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
     let gg = G[q + 2u * H];
     let og = G[q + 3u * H];
     let tc = tanh_(Cs[s + p.B * H]);
-    let dh = m * dHo[s] + dHc[b * H + j];
-    let dc = dCc[b * H + j] + dh * og * (1.0 - tc * tc);
-    dH[s] = dh;
-    dC[s] = dc;
+    let dh = m * dHo[s] + dHCc[b * H + j];
+    let dc = dHCc[p.B * H + b * H + j] + dh * og * (1.0 - tc * tc);
+    dHC[s] = dh;
+    dHC[p.c_offset + s] = dc;
     d = vec4f(
       dc * gg * ig * (1.0 - ig),
       dc * Cs[s] * fg * (1.0 - fg),
@@ -97,7 +99,7 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
     dG[q + H] = d.y;
     dG[q + 2u * H] = d.z;
     dG[q + 3u * H] = d.w;
-    dCc[b * H + j] = select(x * dc * fg, 0.0, x == 0.0);
+    dHCc[p.B * H + b * H + j] = select(x * dc * fg, 0.0, x == 0.0);
   }
   let o = r * 4u * H_MAX + j;
   dgs[o] = d.x;
@@ -109,7 +111,7 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
 // carry_h of sequence b, unit k: ξ · (W_hhᵀ dG)[k].
 fn put_carry(b: u32, k: u32, x: f32, acc: f32) {
   if (b >= p.B) { return; }
-  dHc[b * p.H + k] = select(x * acc, 0.0, x == 0.0);
+  dHCc[b * p.H + k] = select(x * acc, 0.0, x == 0.0);
 }
 
 @compute @workgroup_size(WG)

@@ -1,6 +1,6 @@
 // segment_norms.wgsl — the Euclidean norm of each of S equal segments:
 //
-//   out[out_offset + s] = sqrt(Σ_{i < len} X[s · len + i]²)
+//   out[out_offset + s] = sqrt(Σ_{i < len} X[x_offset + s · len + i]²)
 //
 // With X = ∂L/∂h as (T, B, H) and len = B·H this is ‖∂L/∂h_t‖ for every
 // step t: how gradients vanish or explode going back in time.
@@ -13,6 +13,7 @@ struct Params {
   segments: u32,
   len: u32,
   out_offset: u32,
+  x_offset: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,7 +28,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   if (s >= p.segments) { return; }
   var acc = 0.0;
   for (var i = li; i < p.len; i += WG) {
-    let x = X[s * p.len + i];
+    let x = X[p.x_offset + s * p.len + i];
     acc += x * x;
   }
   red[li] = acc;

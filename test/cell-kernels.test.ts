@@ -62,6 +62,14 @@ function expectUntouched(got: Float32Array, before: Float32Array, rowLen: number
   expect(Array.from(got.subarray(to * rowLen))).toEqual(Array.from(before.subarray(to * rowLen)));
 }
 
+/** Two arrays back to back (the kernels' merged buffers). */
+const cat = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
+
 // ---------------------------------------------------------------------------
 // The float64 functions against centred finite differences.
 //
@@ -236,12 +244,14 @@ describe('lstm_forward.wgsl / lstm_backward.wgsl', () => {
       const dHo = randn(T * S), dHc0 = randn(S), dCc0 = randn(S);
       const x = xiBuffer(T, B);
       const dGInit = randn(T * B * G), dHInit = randn(T * S), dCInit = randn(T * S);
-      const dHc = up(dHc0), dCc = up(dCc0), dG = up(dGInit), dH = up(dHInit), dC = up(dCInit);
+      // the two carries in one buffer (h, then c); ∂L/∂c_t after ∂L/∂h_t in dHC
+      const dHCc = up(cat(dHc0, dCc0)), dG = up(dGInit), dHC = up(cat(dHInit, dCInit));
       const bwd = createLstmBackward(device, { hidden: H, rows });
-      run(bwd, bwd.bind({ params, hs, cs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dCc, dG, dH, dC }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset }));
+      run(bwd, bwd.bind({ params, cs, gates, dHo: up(dHo), xi: up(x.buf), dHCc, dG, dHC }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, cOffset: T * S }));
       // the reference reads the GPU's own forward, so only this kernel is measured
       const g = lstmBackward64(W, csGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * G), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, dCc0, B, n, H);
-      const [dGGpu, dHGpu, dCGpu, dHcGpu, dCcGpu] = await Promise.all([read(dG, T * B * G), read(dH, T * S), read(dC, T * S), read(dHc, S), read(dCc, S)]);
+      const [dGGpu, dHCGpu, dHCcGpu] = await Promise.all([read(dG, T * B * G), read(dHC, 2 * T * S), read(dHCc, 2 * S)]);
+      const [dHGpu, dCGpu, dHcGpu, dCcGpu] = [dHCGpu.subarray(0, T * S), dHCGpu.subarray(T * S), dHCcGpu.subarray(0, S), dHCcGpu.subarray(S)];
       report(`lstm_backward dG ${name(c)}`, relErr(dGGpu.subarray(t0 * B * G, t1 * B * G), g.dG), 1e-5);
       report(`lstm_backward dH ${name(c)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5);
       report(`lstm_backward dC ${name(c)}`, relErr(dCGpu.subarray(t0 * S, t1 * S), g.dC), 1e-5);
@@ -287,11 +297,13 @@ describe('gru_forward.wgsl / gru_backward.wgsl', () => {
       const dHo = randn(T * S), dHc0 = randn(S);
       const x = xiBuffer(T, B);
       const dGiInit = randn(T * B * G), dGhInit = randn(T * B * G), dHInit = randn(T * S);
-      const dHc = up(dHc0), dGi = up(dGiInit), dGh = up(dGhInit), dH = up(dHInit);
+      // dGi, then dGh at ghOffset, in one buffer
+      const dHc = up(dHc0), dG = up(cat(dGiInit, dGhInit)), dH = up(dHInit);
       const bwd = createGruBackward(device, { hidden: H, rows });
-      run(bwd, bwd.bind({ params, hs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dGi, dGh, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset }));
+      run(bwd, bwd.bind({ params, hs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dG, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, ghOffset: T * B * G }));
       const g = gruBackward64(W, hsGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * 4 * H), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, B, n, H);
-      const [dGiGpu, dGhGpu, dHGpu, dHcGpu] = await Promise.all([read(dGi, T * B * G), read(dGh, T * B * G), read(dH, T * S), read(dHc, S)]);
+      const [dGGpu, dHGpu, dHcGpu] = await Promise.all([read(dG, 2 * T * B * G), read(dH, T * S), read(dHc, S)]);
+      const [dGiGpu, dGhGpu] = [dGGpu.subarray(0, T * B * G), dGGpu.subarray(T * B * G)];
       report(`gru_backward dGi ${name(c)}`, relErr(dGiGpu.subarray(t0 * B * G, t1 * B * G), g.dGi), 1e-5);
       report(`gru_backward dGh ${name(c)}`, relErr(dGhGpu.subarray(t0 * B * G, t1 * B * G), g.dGh), 1e-5);
       report(`gru_backward dH ${name(c)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5);
@@ -326,10 +338,10 @@ describe('ξ = 0 cuts a non-finite gradient', () => {
     const G = 4 * H;
     const W = randn(G * H, 0.4);
     const f = lstmForward64(W, randn(T * B * G), randn(B * H), randn(B * H), B, T, H);
-    const hs = Float32Array.from(f.Hs), cs = Float32Array.from(f.Cs), gates = Float32Array.from(f.gates);
-    const dHc = up(zero), dCc = up(zero), dG = up(new Float32Array(T * B * G)), dH = up(new Float32Array(T * B * H)), dC = up(new Float32Array(T * B * H));
+    const cs = Float32Array.from(f.Cs), gates = Float32Array.from(f.gates);
+    const dHCc = up(cat(zero, zero)), dG = up(new Float32Array(T * B * G)), dHC = up(new Float32Array(2 * T * B * H));
     const bwd = createLstmBackward(device, { hidden: H, rows });
-    run(bwd, bwd.bind({ params: up(W), hs: up(hs), cs: up(cs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dCc, dG, dH, dC }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
+    run(bwd, bwd.bind({ params: up(W), cs: up(cs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHCc, dG, dHC }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
     const g = lstmBackward64(W, cs, gates, dHo, xi, mask, zero, zero, B, T, H);
     const got = await read(dG, B * G);
     expect(got.every(Number.isFinite)).toBe(true);
@@ -342,11 +354,11 @@ describe('ξ = 0 cuts a non-finite gradient', () => {
     const W = randn(G * H, 0.4);
     const f = gruForward64(W, randn(T * B * G), randn(B * H), B, T, H);
     const hs = Float32Array.from(f.Hs), gates = Float32Array.from(f.gates);
-    const dHc = up(zero), dGi = up(new Float32Array(T * B * G)), dGh = up(new Float32Array(T * B * G)), dH = up(new Float32Array(T * B * H));
+    const dHc = up(zero), dG = up(new Float32Array(2 * T * B * G)), dH = up(new Float32Array(T * B * H));
     const bwd = createGruBackward(device, { hidden: H, rows });
-    run(bwd, bwd.bind({ params: up(W), hs: up(hs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dGi, dGh, dH }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
+    run(bwd, bwd.bind({ params: up(W), hs: up(hs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
     const g = gruBackward64(W, hs, gates, dHo, xi, mask, zero, B, T, H);
-    const got = await read(dGi, B * G);
+    const got = await read(dG, B * G);
     expect(got.every(Number.isFinite)).toBe(true);
     report('gru_backward dGi at step 0 behind Inf cut by ξ = 0', relErr(got, g.dGi.subarray(0, B * G)), 1e-5);
   });
@@ -383,7 +395,7 @@ describe('bad options and dims', () => {
     throwsField(() => lf.bind(lb, { B, t0: 0, t1: T + 1, bOffset: 0 }), 'lstm_forward.zx');
     throwsField(() => lf.bind(lb, { B, t0: 0, t1: T, bOffset: 1 }), 'lstm_forward.params');
     const gb = createGruBackward(device, { hidden: H });
-    const gbuf = { params: buf(3 * H * H), hs: buf((T + 1) * B * H), gates: buf(T * B * 4 * H), dHo: buf(T * B * H), xi: buf(T + T * B), dHc: buf(B * H), dGi: buf(T * B * 3 * H), dGh: buf(T * B * 3 * H), dH: buf(T * B * H) };
+    const gbuf = { params: buf(3 * H * H), hs: buf((T + 1) * B * H), gates: buf(T * B * 4 * H), dHo: buf(T * B * H), xi: buf(T + T * B), dHc: buf(B * H), dG: buf(2 * T * B * 3 * H), dH: buf(T * B * H) };
     throwsField(() => gb.bind(gbuf, { B, t0: 0, t1: T, wOffset: -1, xiOffset: T, maskOffset: 0 }), 'gru_backward.wOffset');
     throwsField(() => gb.bind(gbuf, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T + 3, maskOffset: 0 }), 'gru_backward.xi');
     throwsField(() => gb.bind({ ...gbuf, dHc: buf(1) }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }), 'gru_backward.dHc');

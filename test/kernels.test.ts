@@ -301,15 +301,15 @@ describe('transpose.wgsl', () => {
 
 describe('segment_norms.wgsl', () => {
   // len below, at and above the workgroup size (64); S past 65535 wraps into the y dimension
-  for (const [S, len, outOffset] of [[1, 1, 0], [7, 64, 2], [35, 514, 0], [3, 1000, 5], [65537, 1, 1]] as const) {
-    it(`S=${S} len=${len} outOffset=${outOffset}`, async () => {
+  for (const [S, len, outOffset, xOffset] of [[1, 1, 0, 0], [7, 64, 2, 0], [35, 514, 0, 0], [3, 1000, 5, 0], [65537, 1, 1, 0], [6, 70, 0, 33]] as const) {
+    it(`S=${S} len=${len} outOffset=${outOffset} xOffset=${xOffset}`, async () => {
       const { device, up, run, read } = await setup();
-      const X = randn(S * len);
+      const X = randn(xOffset + S * len);
       const k = createSegmentNorms(device);
       const out = up(new Float32Array(outOffset + S + 1).fill(-1));
-      run(k, k.bind({ x: up(X), out }, { segments: S, len, outOffset }));
+      run(k, k.bind({ x: up(X), out }, { segments: S, len, outOffset, xOffset }));
       const all = await read(out, outOffset + S + 1);
-      report(`segment_norms S=${S} len=${len}`, relErr(all.subarray(outOffset, outOffset + S), ref.segmentNorms64(X, S, len)), 1e-6);
+      report(`segment_norms S=${S} len=${len} xOffset=${xOffset}`, relErr(all.subarray(outOffset, outOffset + S), ref.segmentNorms64(X, S, len, xOffset)), 1e-6);
       expect(all[outOffset + S]).toBe(-1); // nothing past the last segment written
       if (outOffset) expect(all[0]).toBe(-1);
     });

@@ -200,7 +200,8 @@ export class BpttEngine {
     for (let k = 0; k < this.chunks; k++) {
       const len = this.chunkLength(k);
       this.dhNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, outOffset: k * this.C }))));
-      if (this.K === 2) this.dcNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dC, out: buf.diag }, { segments: len, len: B * H, outOffset: this.T + POWER_ITERS + k * this.C }))));
+      // (an LSTM's ∂L/∂c_t follows its ∂L/∂h_t in dH)
+      if (this.K === 2) this.dcNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, xOffset: this.C * B * H, outOffset: this.T + POWER_ITERS + k * this.C }))));
     }
     if (c.cell === 'rnn' && H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
       const power = createPowerIteration(dev, H);
@@ -378,10 +379,7 @@ export class BpttEngine {
     // every weight GEMM below adds to the gradients; the carried gradients start at zero
     encoder.clearBuffer(buf.grads);
     for (let s = 0; s < this.streams; s++) {
-      for (let l = 0; l < this.L; l++) {
-        encoder.clearBuffer(buf[`dHc${s}.${l}`]);
-        if (this.K === 2) encoder.clearBuffer(buf[`dCc${s}.${l}`]);
-      }
+      for (let l = 0; l < this.L; l++) encoder.clearBuffer(buf[`dHc${s}.${l}`]);
     }
     // W_hhᵀ for the forward recurrences (the weights do not change within a step)
     for (const t of this.transposes) t.encode(passes.pass('forward'));

@@ -6,7 +6,10 @@
 //
 // For 'rnn' dG is ∂L/∂z (one gate); for LSTM the input and recurrent
 // pre-activations are the same sum, so dG serves both weight GEMMs; GRU's
-// n gate gives the recurrent side its own dGh = [dr, dz, dn ⊙ r].
+// n gate gives the recurrent side its own dGh = [dr, dz, dn ⊙ r], kept in
+// the same buffer after dGi. (Each reverse kernel binds at most 8 storage
+// buffers, WebGPU's default per stage: LSTM keeps its two carries in one
+// buffer and ∂L/∂c_t after ∂L/∂h_t.)
 import type { CellKind, ModelConfig } from '../model/config';
 import type { Bound } from '../kernels/kernel';
 import { createRnnForward, createRnnBackward, maxHidden as maxHiddenRnn } from '../kernels/rnn';
@@ -31,12 +34,12 @@ export interface CellBackwardBuffers {
   gates?: GPUBuffer;
   dHo: GPUBuffer;
   xi: GPUBuffer;
+  /** The carried gradients: into h (B, H), then for LSTM into c (B, H). */
   dHc: GPUBuffer;
-  dCc?: GPUBuffer;
+  /** ∂L/∂ pre-activations (GRU: dGi, then dGh at ghOffset). */
   dG: GPUBuffer;
-  dGh?: GPUBuffer;
+  /** ∂L/∂h_t (LSTM: then ∂L/∂c_t at cOffset). */
   dH: GPUBuffer;
-  dC?: GPUBuffer;
 }
 
 /** A kernel bound to its buffers: records itself into a pass; owns its uniform buffer. */
@@ -53,7 +56,7 @@ export function dispatch(kernel: { encode(pass: GPUComputePassEncoder, b: Bound)
 /** One layer's recurrence kernels, bound per chunk length and stream by the engine. */
 export interface CellKernels {
   forward(b: CellForwardBuffers, d: { B: number; len: number; bOffset?: number }): Dispatch;
-  backward(b: CellBackwardBuffers, d: { B: number; len: number; wOffset: number; xiOffset: number; maskOffset: number }): Dispatch;
+  backward(b: CellBackwardBuffers, d: { B: number; len: number; wOffset: number; xiOffset: number; maskOffset: number; cOffset?: number; ghOffset?: number }): Dispatch;
 }
 
 /** The largest H the cell's recurrence kernels take with `rows` sequences per workgroup. */
@@ -108,8 +111,8 @@ export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recu
           dispatch(
             bwd,
             bwd.bind(
-              { params: b.params, hs: b.hs, cs: need('cs', b.cs), gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHc: b.dHc, dCc: need('dCc', b.dCc), dG: b.dG, dH: b.dH, dC: need('dC', b.dC) },
-              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset },
+              { params: b.params, cs: need('cs', b.cs), gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHCc: b.dHc, dG: b.dG, dHC: b.dH },
+              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset, cOffset: d.cOffset },
             ),
           ),
       };
@@ -124,8 +127,8 @@ export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recu
           dispatch(
             bwd,
             bwd.bind(
-              { params: b.params, hs: b.hs, gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHc: b.dHc, dGi: b.dG, dGh: need('dGh', b.dGh), dH: b.dH },
-              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset },
+              { params: b.params, hs: b.hs, gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHc: b.dHc, dG: b.dG, dH: b.dH },
+              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset, ghOffset: d.ghOffset },
             ),
           ),
       };

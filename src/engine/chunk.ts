@@ -82,6 +82,8 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
   const tA = createMatmul(dev, { transA: true });
   const cs = createColsum(dev);
   const stride = xiStride(e.C, B);
+  // GRU's dGh after dGi in one buffer, at the chunk capacity's offset
+  const ghOffset = dGh ? e.C * B * GH : 0;
   const layers: LayerDispatches[] = [];
   for (let l = 0; l < L; l++) {
     const n = layerNames(c, l);
@@ -111,34 +113,34 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
           cell.backward(
             {
               params: buf.params, hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`], dHo, xi: buf.xi,
-              dHc: buf[`dHc${st}.${l}`], dCc: buf[`dCc${st}.${l}`], dG: buf.dG, dGh: buf.dGh,
-              dH: top ? buf.dH : buf.dHlow, dC: top ? buf.dC : buf.dClow,
+              dHc: buf[`dHc${st}.${l}`], dG: buf.dG, dH: top ? buf.dH : buf.dHlow,
             },
-            { B, len, wOffset: W_hh, xiOffset: st * stride + e.C, maskOffset: top ? st * stride : e.onesOffset },
+            { B, len, wOffset: W_hh, xiOffset: st * stride + e.C, maskOffset: top ? st * stride : e.onesOffset, cOffset: e.C * B * H, ghOffset },
           ),
         ),
       );
     }
     // weight gradients of layer l, one GEMM each over the chunk's R rows
     // (several streams: over their sum, once; the GEMMs are linear in dG)
-    const gi = e.streams > 1 ? buf[`dGsum${l}`] : buf.dG;
-    const gh = dGh ? (e.streams > 1 ? buf[`dGhsum${l}`] : buf.dGh) : gi;
+    // (GRU: dGh sits at ghOffset of the same buffer, after dGi)
+    const g = e.streams > 1 ? buf[`dGsum${l}`] : buf.dG;
+    const gh = dGh ? ghOffset : 0;
     let sum: LayerDispatches['sum'];
     if (e.streams > 1) {
       const acc = createAccumulate(dev);
-      const pairs: [GPUBuffer, GPUBuffer][] = dGh ? [[buf.dG, gi], [buf.dGh, gh]] : [[buf.dG, gi]];
-      sum = [pairs.map(([x, y]) => own(acc, acc.bind({ x, y }, { n: R * GH, beta: 0 }))), pairs.map(([x, y]) => own(acc, acc.bind({ x, y }, { n: R * GH, beta: 1 })))];
+      const n = gh + R * GH; // dGi and, for GRU, dGh
+      sum = [[own(acc, acc.bind({ x: buf.dG, y: g }, { n, beta: 0 }))], [own(acc, acc.bind({ x: buf.dG, y: g }, { n, beta: 1 }))]];
     }
     let dW_ih: Dispatch;
     if (l === 0 && c.input === 'tokens') {
       const eg = createEmbedGrad(dev);
-      dW_ih = own(eg, eg.bind({ dZ: gi, start: buf.start, order: buf.order, grads: buf.grads }, { R, H: GH, V: d, wOffset: W_ih, beta: 1 }));
+      dW_ih = own(eg, eg.bind({ dZ: g, start: buf.start, order: buf.order, grads: buf.grads }, { R, H: GH, V: d, wOffset: W_ih, beta: 1 }));
     } else {
-      dW_ih = own(tA, tA.bind({ a: gi, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
+      dW_ih = own(tA, tA.bind({ a: g, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
     }
-    const dW_hh = own(tA, tA.bind({ a: gh, b: hs, c: buf.grads }, { M: GH, N: H, K: R, cOffset: W_hh, beta: 1 }));
-    const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: gi, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
-    const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: gh, out: buf.grads }, { R, N: GH, outOffset: b_hh, beta: 1 }));
+    const dW_hh = own(tA, tA.bind({ a: g, b: hs, c: buf.grads }, { M: GH, N: H, K: R, aOffset: gh, cOffset: W_hh, beta: 1 }));
+    const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: g, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
+    const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: g, out: buf.grads }, { R, N: GH, xOffset: gh, outOffset: b_hh, beta: 1 }));
     // ∂L/∂h of layer l − 1 from layer l: dG W_ih_l (R, H)
     const dX = l === 0 ? undefined : own(mm, mm.bind({ a: buf.dG, b: buf.params, c: buf[`dHx${(L - 1 - l) % 2}`] }, { M: R, N: H, K: GH, bOffset: W_ih }));
     layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX, sum });

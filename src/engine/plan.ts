@@ -63,7 +63,8 @@ export const POWER_ITERS = 48;
 
 /**
  * A buffer's name. Per layer l: zx{l}, hs{l}, cs{l} (LSTM), gates{l}
- * (LSTM, GRU), whhT{l}; per stream s and layer l: dHc{s}.{l}, dCc{s}.{l}.
+ * (LSTM, GRU), whhT{l}; per stream s and layer l: dHc{s}.{l} (the carried
+ * gradients into h, and for LSTM c).
  */
 export type BufferName = string;
 
@@ -93,18 +94,15 @@ function perStep(c: RnnConfig, B: number, streams: number): [BufferName, number]
     if (stored) out.push([`gates${l}`, B * stored * H * 4]);
   }
   out.push(
-    ['o', B * Q * 4], ['dO', B * Q * 4], ['dHtop', B * H * 4], ['dG', B * G * H * 4], ['dH', B * H * 4],
+    // GRU: dGi then dGh in dG; LSTM: ∂L/∂h_t then ∂L/∂c_t in dH (and dHlow)
+    ['o', B * Q * 4], ['dO', B * Q * 4], ['dHtop', B * H * 4], ['dG', B * G * H * 4 * (dGh ? 2 : 1)], ['dH', B * H * 4 * K],
     ['xi', streams * (B + 1) * 4 + 4], ['input', tokens ? B * 4 : B * d * 4], ['target', c.loss === 'mse' ? B * Q * 4 : B * 4],
     ['order', tokens ? B * 4 : 0], ['lossRows', B * 4],
   );
-  if (dGh) out.push(['dGh', B * G * H * 4]);
-  if (K === 2) out.push(['dC', B * H * 4]);
-  if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4]);
-  if (L > 1 && K === 2) out.push(['dClow', B * H * 4]);
+  if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4 * K]);
   // several gradient streams: their dG summed per layer before the weight GEMMs
   for (let l = 0; streams > 1 && l < L; l++) {
-    out.push([`dGsum${l}`, B * G * H * 4]);
-    if (dGh) out.push([`dGhsum${l}`, B * G * H * 4]);
+    out.push([`dGsum${l}`, B * G * H * 4 * (dGh ? 2 : 1)]);
   }
   return out;
 }
@@ -126,8 +124,7 @@ export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' |
   for (let l = 0; l < L; l++) {
     plan.push([`whhT${l}`, H * G * H * 4]);
     for (let st = 0; st < streams; st++) {
-      plan.push([`dHc${st}.${l}`, B * H * 4]);
-      if (K === 2) plan.push([`dCc${st}.${l}`, B * H * 4]);
+      plan.push([`dHc${st}.${l}`, K * B * H * 4]);
     }
   }
   plan.push(

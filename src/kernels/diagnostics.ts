@@ -9,20 +9,21 @@ export const SEGMENT_NORMS_WGSL = normsCode;
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const POWER_ITERATION_WGSL = powerCode;
 
-const NormParams = uniformStruct({ segments: 'u32', len: 'u32', out_offset: 'u32' });
+const NormParams = uniformStruct({ segments: 'u32', len: 'u32', out_offset: 'u32', x_offset: 'u32' });
 const PowerParams = uniformStruct({ H: 'u32', w_offset: 'u32', iters: 'u32', out_offset: 'u32' });
 
 /**
- * out[s] = ‖X[s·len … (s+1)·len)‖ for S segments; with X = ∂L/∂h (T, B, H)
- * and len = B·H, the gradient norm reaching each step.
+ * out[outOffset + s] = ‖X[xOffset + s·len … xOffset + (s+1)·len)‖ for S
+ * segments; with X = ∂L/∂h (T, B, H) and len = B·H, the gradient norm
+ * reaching each step.
  */
-export function createSegmentNorms(device: GPUDevice): KernelHandle<{ x: GPUBuffer; out: GPUBuffer }, { segments: number; len: number; outOffset?: number }> {
+export function createSegmentNorms(device: GPUDevice): KernelHandle<{ x: GPUBuffer; out: GPUBuffer }, { segments: number; len: number; outOffset?: number; xOffset?: number }> {
   const k = new Kernel(device, { name: 'segment_norms', code: normsCode, entryPoints: ['main'], params: NormParams, bindings: [['x', 'read'], ['out', 'rw']] }, { WG: 64 });
   return {
     layout: k.layout,
-    bind(b: { x: GPUBuffer; out: GPUBuffer }, d: { segments: number; len: number; outOffset?: number }): Bound {
-      const oo = d.outOffset ?? 0;
-      return k.bindChecked(b, { segments: d.segments, len: d.len, out_offset: oo }, { x: d.segments * d.len * F32, out: (oo + d.segments) * F32 }, [
+    bind(b: { x: GPUBuffer; out: GPUBuffer }, d: { segments: number; len: number; outOffset?: number; xOffset?: number }): Bound {
+      const oo = d.outOffset ?? 0, xo = d.xOffset ?? 0;
+      return k.bindChecked(b, { segments: d.segments, len: d.len, out_offset: oo, x_offset: xo }, { x: (xo + d.segments * d.len) * F32, out: (oo + d.segments) * F32 }, [
         [Math.min(d.segments, 65535), Math.ceil(d.segments / 65535), 1],
       ]);
     },

@@ -11,7 +11,7 @@ export const GRU_FORWARD_WGSL = forwardCode;
 export const GRU_BACKWARD_WGSL = backwardCode;
 
 const ForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' });
-const BackwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32' });
+const BackwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32', gh_offset: 'u32' });
 
 // Workgroup cache per sequence and hidden unit: the forward keeps h double
 // buffered (2 floats), the backward the three gates' ∂L/∂(W_hh h) (3 floats).
@@ -52,6 +52,8 @@ export interface GruBackwardDims {
   xiOffset?: number;
   /** The loss mask m_t is xi[maskOffset + t] (multiplies dHo[t]). */
   maskOffset: number;
+  /** Element offset of dGh in dG (default t1·B·3H: right after dGi). */
+  ghOffset?: number;
 }
 
 /** Largest hidden size the GRU recurrence kernels (both) take on `device` with `rows` sequences per workgroup. */
@@ -121,8 +123,9 @@ export function createGruForward(device: GPUDevice, options: GruKernelOptions): 
 /**
  * The buffers of the GRU reverse recurrence. params: W_hh (3H, H) at wOffset;
  * hs, gates as the forward wrote them; dHo (T, B, H): ∂L/∂h from outside;
- * xi: ξ and the loss mask; dHc (B, H): the carry in and out;
- * written: dGi, dGh (T, B, 3H) and dH (T, B, H).
+ * xi: ξ and the loss mask; dHc (B, H): the carry in and out; written: dG
+ * holding dGi (T, B, 3H) then dGh at element `ghOffset`, and dH (T, B, H)
+ * (8 storage buffers, WebGPU's default limit per stage).
  */
 export type GruBackwardBuffers = {
   params: GPUBuffer;
@@ -131,8 +134,7 @@ export type GruBackwardBuffers = {
   dHo: GPUBuffer;
   xi: GPUBuffer;
   dHc: GPUBuffer;
-  dGi: GPUBuffer;
-  dGh: GPUBuffer;
+  dG: GPUBuffer;
   dH: GPUBuffer;
 };
 
@@ -156,7 +158,7 @@ export function createGruBackward(device: GPUDevice, options: Omit<GruKernelOpti
       params: BackwardParams,
       bindings: [
         ['params', 'read'], ['hs', 'read'], ['gates', 'read'], ['dHo', 'read'], ['xi', 'read'],
-        ['dHc', 'rw'], ['dGi', 'rw'], ['dGh', 'rw'], ['dH', 'rw'],
+        ['dHc', 'rw'], ['dG', 'rw'], ['dH', 'rw'],
       ],
     },
     c,
@@ -169,10 +171,12 @@ export function createGruBackward(device: GPUDevice, options: Omit<GruKernelOpti
       const wOffset = checkOffset('gru_backward.wOffset', d.wOffset);
       const xiOffset = checkOffset('gru_backward.xiOffset', d.xiOffset ?? 0);
       const maskOffset = checkOffset('gru_backward.maskOffset', d.maskOffset);
+      const ghOffset = checkOffset('gru_backward.ghOffset', d.ghOffset ?? d.t1 * d.B * 3 * H);
+      if (ghOffset < d.t1 * d.B * 3 * H) throw new BpttError('gru_backward.ghOffset', String(ghOffset), `must be ≥ t1·B·3H = ${d.t1 * d.B * 3 * H} (dGh after dGi)`);
       const steps = d.t1 * d.B * H * F32;
       return k.bindChecked(
         b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: wOffset, xi_offset: xiOffset, mask_offset: maskOffset },
+        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: wOffset, xi_offset: xiOffset, mask_offset: maskOffset, gh_offset: ghOffset },
         {
           params: (wOffset + 3 * H * H) * F32,
           hs: (d.t1 + 1) * d.B * H * F32,
@@ -180,8 +184,7 @@ export function createGruBackward(device: GPUDevice, options: Omit<GruKernelOpti
           dHo: steps,
           xi: Math.max(xiOffset + d.t1 * d.B, maskOffset + d.t1) * F32,
           dHc: d.B * H * F32,
-          dGi: 3 * steps,
-          dGh: 3 * steps,
+          dG: ghOffset * F32 + 3 * steps,
           dH: steps,
         },
         [[ceilDiv(d.B, rows), 1, 1]],

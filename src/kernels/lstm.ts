@@ -11,7 +11,7 @@ export const LSTM_FORWARD_WGSL = forwardCode;
 export const LSTM_BACKWARD_WGSL = backwardCode;
 
 const ForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' });
-const BackwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32' });
+const BackwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32', c_offset: 'u32' });
 
 // Workgroup cache per sequence and hidden unit: the forward keeps h double
 // buffered (2 floats), the backward the four gates' ∂L/∂a (4 floats).
@@ -52,6 +52,8 @@ export interface LstmBackwardDims {
   xiOffset?: number;
   /** The loss mask m_t is xi[maskOffset + t] (multiplies dHo[t]). */
   maskOffset: number;
+  /** Element offset of ∂L/∂c_t in dHC (default t1·B·H: right after ∂L/∂h_t). */
+  cOffset?: number;
 }
 
 /** Largest hidden size the LSTM recurrence kernels (both) take on `device` with `rows` sequences per workgroup. */
@@ -115,23 +117,21 @@ export function createLstmForward(device: GPUDevice, options: LstmKernelOptions)
 }
 
 /**
- * The buffers of the LSTM reverse recurrence. params: W_hh (4H, H) at wOffset;
- * hs, cs, gates as the forward wrote them; dHo (T, B, H): ∂L/∂h from outside;
- * xi: ξ and the loss mask; dHc, dCc (B, H): the carries in and out;
- * written: dG (T, B, 4H), dH and dC (T, B, H).
+ * The buffers of the LSTM reverse recurrence (8 storage buffers, WebGPU's
+ * default limit per stage). params: W_hh (4H, H) at wOffset; cs, gates as the
+ * forward wrote them; dHo (T, B, H): ∂L/∂h from outside; xi: ξ and the loss
+ * mask; dHCc (2, B, H): the carries into h, then c, in and out; written: dG
+ * (T, B, 4H), and dHC: ∂L/∂h_t (T, B, H) then ∂L/∂c_t at element `cOffset`.
  */
 export type LstmBackwardBuffers = {
   params: GPUBuffer;
-  hs: GPUBuffer;
   cs: GPUBuffer;
   gates: GPUBuffer;
   dHo: GPUBuffer;
   xi: GPUBuffer;
-  dHc: GPUBuffer;
-  dCc: GPUBuffer;
+  dHCc: GPUBuffer;
   dG: GPUBuffer;
-  dH: GPUBuffer;
-  dC: GPUBuffer;
+  dHC: GPUBuffer;
 };
 
 /**
@@ -139,8 +139,8 @@ export type LstmBackwardBuffers = {
  * dH[t] = m_t·dHo[t] + carry_h, dC[t] = carry_c + dH[t]⊙o⊙(1 − tanh²c),
  * dG[t] = ∂L/∂(pre-activation gates i, f, g, o); then
  * carry_c ← ξ[t, b]·dC[t]⊙f and carry_h ← ξ[t, b]·dG[t] W_hh (ξ = 0 gives
- * exactly 0). dHc, dCc (B, H) carry the gradients into h_{t1}, c_{t1} in and
- * into h_{t0}, c_{t0} out. `hs` is bound but not read.
+ * exactly 0). dHCc (2, B, H) carries the gradients into h_{t1}, c_{t1} in and
+ * into h_{t0}, c_{t0} out; dH and dC are written to dHC (dC at cOffset).
  */
 export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOptions, 'bias'>): KernelHandle<LstmBackwardBuffers, LstmBackwardDims> & { readonly rows: number } {
   const rows = options.rows ?? 1;
@@ -154,8 +154,8 @@ export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOp
       entryPoints: ['main'],
       params: BackwardParams,
       bindings: [
-        ['params', 'read'], ['hs', 'read'], ['cs', 'read'], ['gates', 'read'], ['dHo', 'read'], ['xi', 'read'],
-        ['dHc', 'rw'], ['dCc', 'rw'], ['dG', 'rw'], ['dH', 'rw'], ['dC', 'rw'],
+        ['params', 'read'], ['cs', 'read'], ['gates', 'read'], ['dHo', 'read'], ['xi', 'read'],
+        ['dHCc', 'rw'], ['dG', 'rw'], ['dHC', 'rw'],
       ],
     },
     c,
@@ -168,24 +168,23 @@ export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOp
       const wOffset = checkOffset('lstm_backward.wOffset', d.wOffset);
       const xiOffset = checkOffset('lstm_backward.xiOffset', d.xiOffset ?? 0);
       const maskOffset = checkOffset('lstm_backward.maskOffset', d.maskOffset);
+      const cOffset = checkOffset('lstm_backward.cOffset', d.cOffset ?? d.t1 * d.B * H);
+      if (cOffset < d.t1 * d.B * H) throw new BpttError('lstm_backward.cOffset', String(cOffset), `must be ≥ t1·B·H = ${d.t1 * d.B * H} (∂L/∂c_t after ∂L/∂h_t)`);
       const state = (d.t1 + 1) * d.B * H * F32;
       const steps = d.t1 * d.B * H * F32;
       const carry = d.B * H * F32;
       return k.bindChecked(
         b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: wOffset, xi_offset: xiOffset, mask_offset: maskOffset },
+        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: wOffset, xi_offset: xiOffset, mask_offset: maskOffset, c_offset: cOffset },
         {
           params: (wOffset + 4 * H * H) * F32,
-          hs: state,
           cs: state,
           gates: 4 * steps,
           dHo: steps,
           xi: Math.max(xiOffset + d.t1 * d.B, maskOffset + d.t1) * F32,
-          dHc: carry,
-          dCc: carry,
+          dHCc: 2 * carry,
           dG: 4 * steps,
-          dH: steps,
-          dC: steps,
+          dHC: cOffset * F32 + steps,
         },
         [[ceilDiv(d.B, rows), 1, 1]],
       );

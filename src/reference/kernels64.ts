@@ -173,11 +173,11 @@ export function transpose64(X: ArrayLike<number>, rows: number, cols: number, xO
 }
 
 /** segment_norms.wgsl: out[s] = ‖X[s·len … (s+1)·len)‖ for S segments. */
-export function segmentNorms64(X: ArrayLike<number>, segments: number, len: number): Float64Array {
+export function segmentNorms64(X: ArrayLike<number>, segments: number, len: number, xOffset = 0): Float64Array {
   const out = new Float64Array(segments);
   for (let s = 0; s < segments; s++) {
     let acc = 0;
-    for (let i = 0; i < len; i++) acc += X[s * len + i] * X[s * len + i];
+    for (let i = 0; i < len; i++) acc += X[xOffset + s * len + i] * X[xOffset + s * len + i];
     out[s] = Math.sqrt(acc);
   }
   return out;
