@@ -7,6 +7,7 @@ import { makeConfig } from './fixtures';
 import { initWeights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
 import { generateIds, pickToken } from '../src/lm/generate';
+import { BpttEngine } from '../src/engine/bptt';
 import { referenceForwardBackward } from '../src/reference/rnn64';
 import { referenceCells } from '../src/reference/cells64';
 import { liveMemory } from '../src/gpu/buffers';
@@ -53,5 +54,9 @@ describe('generation on the GPU', () => {
     const w = initWeights(c, createRng(1));
     await expect(generateIds(device, c, w, [], 3)).rejects.toThrow(/prefix = empty: needs at least one token/);
     await expect(generateIds(device, c, w, [1], 3, -1)).rejects.toThrow(/temperature = -1: must be ≥ 0/);
+    // a destroyed engine (a demo run replaced while it sampled) is refused before any GPU work
+    const e = new BpttEngine(device, { config: c, batch: 1, steps: 2 });
+    e.destroy();
+    await expect(generateIds(device, c, e, [1], 3)).rejects.toThrow(/weights = a destroyed engine: generate from a live engine/);
   });
 });

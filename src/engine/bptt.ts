@@ -219,6 +219,11 @@ export class BpttEngine {
     if (this.destroyed) throw new BpttError('engine', 'destroyed', 'this BpttEngine was destroyed; create a new one');
   }
 
+  /** False once destroy() has run (its buffers are gone). */
+  get alive(): boolean {
+    return !this.destroyed;
+  }
+
   /** Upload weights (checked: every tensor present, right length, finite). */
   writeWeights(w: Weights<Tensor>): void {
     this.live();

@@ -41,6 +41,7 @@ export async function generateIds(device: GPUDevice, config: RnnConfig, weights:
   if (temperature < 0) throw new BpttError('temperature', String(temperature), 'must be ≥ 0');
   requireInt('count', count, 0, 1 << 20);
   if (prefix.length < 1) throw new BpttError('prefix', 'empty', 'needs at least one token to start from');
+  if (weights instanceof BpttEngine && !weights.alive) throw new BpttError('weights', 'a destroyed engine', 'generate from a live engine (its trainer was destroyed or replaced)');
   if (config.input !== 'tokens' || config.loss !== 'softmax-xent') throw new BpttError('config', `${config.input} → ${config.loss}`, 'generation needs a token model (input "tokens", loss "softmax-xent")');
   const warm = new BpttEngine(device, { config, batch: 1, steps: prefix.length, rows: 1 });
   let step: BpttEngine | undefined;
