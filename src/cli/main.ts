@@ -7,6 +7,7 @@ import { parseCommand, helpText, choice, type Args, type CommandSpec } from './a
 import { parseCase, runGradcheck } from './gradcheck';
 import { train, prepareTrain, TRAIN } from './train';
 import { sample, prepareSample, SAMPLE } from './sample';
+import { EXPORT, prepareExport, runExport } from './export';
 import { DRIVER_OPTION } from './driver-option';
 import { readRegularFile } from './files';
 import { existsSync } from 'node:fs';
@@ -22,6 +23,7 @@ Commands:
   train       train a character RNN (built-in corpus by default), print perplexity and a sample
   sample      generate text from a checkpoint saved by 'train --save'
   gradcheck   one forward + backward from a CASE.json, printed as JSON
+  export      write a checkpoint's model as ONNX (opset 17) for ONNX Runtime
   bench       our training step against TensorFlow.js, side by side (from a clone of the repository)
   help        this text; 'webgpu-bptt <command> --help' for a command
 
@@ -88,7 +90,7 @@ async function gradcheck(args: Args): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, CommandSpec> = { train: TRAIN, sample: SAMPLE, gradcheck: GRADCHECK, bench: BENCH };
+const COMMANDS: Record<string, CommandSpec> = { train: TRAIN, sample: SAMPLE, gradcheck: GRADCHECK, export: EXPORT, bench: BENCH };
 
 async function run(command: string, args: Args, rest: string[]): Promise<number> {
   switch (command) {
@@ -104,6 +106,9 @@ async function run(command: string, args: Args, rest: string[]): Promise<number>
       }
       return 0;
     }
+    case 'export':
+      console.log(await runExport(prepareExport(args)));
+      return 0;
     case 'sample': {
       const prepared = prepareSample(args);
       const dev = await device(args);
