@@ -1,0 +1,164 @@
+// Runs in Chromium: training in the worker (src/worker) while the page
+// watches for long tasks, pause / resume / abort, repeated jobs, and models
+// kept in browser storage (src/storage) across a reload. The Node side
+// (e2e/worker.test.ts) drives it through window.__worker and checks the
+// predictions against float64 computed from the same bytes.
+import { ModelWorker, type TrainingJob, type BatchEventDetail } from '../../src/worker/model-worker';
+import { saveModelToStorage, loadModelFromStorage, listStoredModels, deleteStoredModel } from '../../src/storage/model-store';
+import { loadCheckpoint } from '../../src/model/checkpoint';
+import { referenceCells } from '../../src/reference/cells64';
+import { SPEC, N, T, delayData } from './worker.data';
+
+/** Predictions (N, T) batch-major for x (N, T, 1), from a saved model's bytes (float64, on the page). */
+function predict(bytes: Uint8Array, x: Float32Array): number[] {
+  const { config, weights } = loadCheckpoint(bytes);
+  const n = x.length / T;
+  const xt = new Float64Array(n * T);
+  for (let i = 0; i < n; i++) for (let t = 0; t < T; t++) xt[t * n + i] = x[i * T + t];
+  const { o } = referenceCells(config, weights, { B: n, T, x: xt, y: new Float64Array(n * T) });
+  return Array.from({ length: n * T }, (_, r) => o[(r % T) * n + Math.floor(r / T)]);
+}
+
+const data = (seed: number) => {
+  const { x, y } = delayData(seed);
+  return { x: { data: x, shape: [N, T, 1] }, y: { data: y, shape: [N, T, 1] } };
+};
+
+/** The next `batch` event of `job` (or the first whose step passes `after`). */
+function nextBatch(job: TrainingJob, after: number): Promise<BatchEventDetail> {
+  return new Promise((resolve) => {
+    const on = (e: Event) => {
+      const d = (e as CustomEvent<BatchEventDetail>).detail;
+      if (d.step > after) {
+        job.removeEventListener('batch', on);
+        resolve(d);
+      }
+    };
+    job.addEventListener('batch', on);
+  });
+}
+
+let mw: ModelWorker | null = null;
+
+const api = {
+  /** 10 s of worker training under a long-task observer, then pause, resume and abort. */
+  async trainTenSeconds() {
+    const supported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+    const seen: { start: number; duration: number }[] = [];
+    let control: ((d: number) => void) | null = null;
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        seen.push({ start: e.startTime, duration: e.duration });
+        control?.(e.duration);
+      }
+    });
+    obs.observe({ type: 'longtask' });
+    const t0 = performance.now();
+    mw = new ModelWorker();
+    const { x, y } = data(1);
+    const job = mw.train({ spec: SPEC, x, y, fitOptions: { epochs: 1_000_000, batchSize: 8, optimizer: { kind: 'adam', lr: 0.02 }, seed: 3 } });
+    const detached = x.data.byteLength === 0 && y.data.byteLength === 0; // transferred, not copied
+    const losses: number[] = [];
+    job.addEventListener('batch', (e) => losses.push((e as CustomEvent<BatchEventDetail>).detail.logs.loss));
+    let adapter = '';
+    job.addEventListener('started', (e) => (adapter = (e as CustomEvent<{ adapter: string }>).detail.adapter));
+    // train for 10 s from the first batch's event (the observer also covers the worker's start and shader compilation before it)
+    let first = 0;
+    await new Promise<void>((resolve) => {
+      const on = () => {
+        if (first === 0) first = performance.now();
+        else if (performance.now() - first >= 10_000) {
+          job.removeEventListener('batch', on);
+          resolve();
+        }
+      };
+      job.addEventListener('batch', on);
+    });
+    const pausedAt = await job.pause();
+    const trainedMs = performance.now() - first, observedMs = performance.now() - t0;
+    obs.takeRecords().forEach((e) => seen.push({ start: e.startTime, duration: e.duration }));
+    const longTasks = seen.slice();
+    // while paused: no batch events; the worker answers and holds the model's buffers
+    let batchesWhilePaused = 0;
+    const count = () => (batchesWhilePaused += 1);
+    job.addEventListener('batch', count);
+    const whilePaused = await mw.state();
+    const again = await mw.state();
+    job.removeEventListener('batch', count);
+    const next = nextBatch(job, pausedAt);
+    const resumedFrom = await job.resume();
+    const afterResume = await next;
+    // abort: the result rejects with an AbortError, the worker frees everything
+    const aborted = new Promise<{ step: number; memory: { buffers: number; bytes: number } }>((resolve) =>
+      job.addEventListener('aborted', (e) => resolve((e as CustomEvent).detail), { once: true }),
+    );
+    job.abort();
+    const rejection = await job.result.then(() => 'resolved', (e: Error) => e.name);
+    const abortedDetail = await aborted;
+    const afterAbort = await mw.state();
+    // the positive control: a 120 ms task on this thread is seen by the same observer
+    const controlSeen = new Promise<number>((resolve) => (control = resolve));
+    const busy = performance.now();
+    while (performance.now() - busy < 120) { /* a deliberate long task */ }
+    const controlDuration = await controlSeen;
+    obs.disconnect();
+    return {
+      supported, adapter, detached, trainedMs, observedMs, longTasks, losses, pausedAt, whilePaused, again, batchesWhilePaused,
+      resumedFrom, afterResume: afterResume.step, rejection, abortedDetail, afterAbort, controlDuration,
+    };
+  },
+
+  /** Two more jobs on the same worker to completion; the model saved to OPFS and to IndexedDB. */
+  async trainAndStore() {
+    if (!mw) mw = new ModelWorker();
+    const results = [];
+    for (let k = 0; k < 2; k++) {
+      const { x, y } = data(1);
+      const job = mw.train({ spec: SPEC, x, y, fitOptions: { epochs: 60, batchSize: 8, optimizer: { kind: 'adam', lr: 0.02 }, seed: 3 } });
+      const r = await job.result;
+      results.push({ memory: r.memory, history: r.history.map((h) => h.loss), steps: job.step, bytes: r.bytes });
+    }
+    const state = await mw.state();
+    // bad input: refused in the worker by name, before any GPU work; nothing left behind
+    const bad = mw.train({ spec: SPEC, x: { data: new Float32Array(N * T * 2), shape: [N, T, 2] }, y: data(1).y });
+    const badError = await bad.result.then(() => null, (e: Error & { field?: string }) => ({ name: e.name, field: e.field, message: e.message }));
+    const afterBad = await mw.state();
+    mw.terminate();
+    mw = null;
+    const bytes = results[1].bytes;
+    const test = delayData(99);
+    await saveModelToStorage('delay gru/1', bytes);
+    await saveModelToStorage('delay-gru-idb', bytes, { backend: 'indexeddb' });
+    return {
+      jobs: results.map(({ memory, history, steps }) => ({ memory, history, steps })),
+      state, badError, afterBad,
+      bytes: Array.from(bytes),
+      testX: Array.from(test.x), testY: Array.from(test.y),
+      predictions: predict(bytes, test.x),
+      listed: { opfs: await listStoredModels({ backend: 'opfs' }), indexeddb: await listStoredModels({ backend: 'indexeddb' }) },
+    };
+  },
+
+  /** After a reload: both stored models load and predict; then they are deleted. */
+  async loadStored() {
+    const test = delayData(99);
+    const fromOpfs = await loadModelFromStorage('delay gru/1');
+    const fromIdb = await loadModelFromStorage('delay-gru-idb', { backend: 'indexeddb' });
+    const out = {
+      opfs: predict(fromOpfs, test.x),
+      indexeddb: predict(fromIdb, test.x),
+      deleted: [await deleteStoredModel('delay gru/1'), await deleteStoredModel('delay-gru-idb', { backend: 'indexeddb' }), await deleteStoredModel('delay gru/1')],
+      listedAfter: [...(await listStoredModels()), ...(await listStoredModels({ backend: 'indexeddb' }))],
+      missing: await loadModelFromStorage('delay gru/1').then(() => null, (e: Error) => e.message),
+    };
+    return out;
+  },
+};
+
+declare global {
+  interface Window {
+    __worker?: typeof api;
+  }
+}
+window.__worker = api;
+document.getElementById('status')!.textContent = 'ready';

@@ -1,0 +1,111 @@
+// Training in a Web Worker (src/worker) in headless Chromium: the page stays
+// responsive (no long task over 50 ms in 10 s of training), pause / resume /
+// abort act on events, the worker's GPU memory returns to zero after every
+// job, and a model saved to browser storage (src/storage) loads after a
+// reload with the same predictions, which equal float64 computed here in
+// Node from the bytes the worker handed back.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startSession, openPage, type Session } from './browser';
+import { loadCheckpoint } from '../src/model/checkpoint';
+import { referenceCells } from '../src/reference/cells64';
+import { T } from './pages/worker.data';
+
+type Api = NonNullable<Window['__worker']>;
+type R<K extends keyof Api> = Awaited<ReturnType<Api[K]>>;
+
+let s: Session;
+let page: Page;
+let errors: string[];
+beforeAll(async () => {
+  s = await startSession();
+  ({ page, errors } = await openPage(s, '/e2e/pages/worker.html'));
+  await page.waitForFunction(() => window.__worker !== undefined, undefined, { timeout: 60_000 });
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+});
+
+const mean = (a: number[]) => a.reduce((p, q) => p + q, 0) / a.length;
+
+/** Float64 predictions (N, T) batch-major of the saved model on x (N, T, 1), computed here. */
+function predictHere(bytes: Uint8Array, x: number[]): number[] {
+  const { config, weights } = loadCheckpoint(bytes);
+  const n = x.length / T;
+  const xt = new Float64Array(n * T);
+  for (let i = 0; i < n; i++) for (let t = 0; t < T; t++) xt[t * n + i] = x[i * T + t];
+  const { o } = referenceCells(config, weights, { B: n, T, x: xt, y: new Float64Array(n * T) });
+  return Array.from({ length: n * T }, (_, r) => o[(r % T) * n + Math.floor(r / T)]);
+}
+
+describe('training in a Web Worker (Chromium)', () => {
+  let stored: R<'trainAndStore'>;
+
+  it('10 s of worker training: no main-thread long task, losses fall; pause, resume and abort act on events', async () => {
+    const r = await page.evaluate(() => window.__worker!.trainTenSeconds());
+    console.log(`worker adapter: ${r.adapter}; ${r.losses.length} batches in ${(r.trainedMs / 1000).toFixed(1)} s from the first (observed ${(r.observedMs / 1000).toFixed(1)} s); loss ${mean(r.losses.slice(0, 4)).toFixed(4)} (first 4) → ${mean(r.losses.slice(-4)).toFixed(4)} (last 4)`);
+    console.log(`long tasks while training: ${JSON.stringify(r.longTasks)}; the 120 ms control task was seen as ${r.controlDuration.toFixed(0)} ms`);
+    console.log(`paused at step ${r.pausedAt} (worker: ${r.whilePaused.batches} batches, ${r.whilePaused.memory.buffers} buffers, ${r.whilePaused.memory.bytes} bytes); resumed → step ${r.afterResume}; aborted at ${r.abortedDetail.step}, then ${r.afterAbort.memory.buffers} buffers`);
+    expect(r.supported).toBe(true);
+    expect(r.detached).toBe(true); // x and y were transferred to the worker
+    expect(r.trainedMs).toBeGreaterThanOrEqual(10_000);
+    expect(r.longTasks.filter((t) => t.duration > 50)).toEqual([]);
+    expect(r.controlDuration).toBeGreaterThan(50); // the observer does see a long task on this thread
+    expect(r.losses.length).toBeGreaterThan(8);
+    expect(mean(r.losses.slice(-4))).toBeLessThan(0.5 * mean(r.losses.slice(0, 4)));
+    // paused: the worker answers twice, no batch runs, the model's buffers are held
+    expect(r.whilePaused).toMatchObject({ paused: true, batches: r.pausedAt });
+    expect(r.again.batches).toBe(r.pausedAt);
+    expect(r.batchesWhilePaused).toBe(0);
+    expect(r.whilePaused.memory.buffers).toBeGreaterThan(0);
+    // resumed: training goes on from where it paused
+    expect(r.resumedFrom).toBe(r.pausedAt);
+    expect(r.afterResume).toBe(r.pausedAt + 1);
+    // aborted: an AbortError, and every buffer of the job destroyed
+    expect(r.rejection).toBe('AbortError');
+    expect(r.abortedDetail.step).toBeGreaterThan(r.pausedAt);
+    expect(r.abortedDetail.memory).toEqual({ buffers: 0, bytes: 0 });
+    expect(r.afterAbort).toMatchObject({ job: null, memory: { buffers: 0, bytes: 0 } });
+    expect(errors).toEqual([]);
+  });
+
+  it('repeated jobs leave no GPU memory behind; bad input is refused by name; the model is stored in OPFS and IndexedDB', async () => {
+    stored = await page.evaluate(() => window.__worker!.trainAndStore());
+    const r = stored;
+    for (const [k, j] of r.jobs.entries()) console.log(`job ${k + 2}: ${j.steps} batches, epoch loss ${j.history[0].toFixed(4)} → ${j.history.at(-1)!.toFixed(4)}, after: ${j.memory.buffers} buffers`);
+    console.log(`bad input: ${r.badError?.message}`);
+    for (const j of r.jobs) {
+      expect(j.memory).toEqual({ buffers: 0, bytes: 0 });
+      expect(j.steps).toBe(60 * 4);
+      expect(j.history.at(-1)!).toBeLessThan(0.5 * j.history[0]);
+    }
+    expect(r.state.memory).toEqual({ buffers: 0, bytes: 0 });
+    expect(r.badError).toMatchObject({ name: 'BpttError', field: 'x.shape' });
+    expect(r.badError!.message).toContain('[N, T, 1]');
+    expect(r.afterBad.memory).toEqual({ buffers: 0, bytes: 0 });
+    // the page's predictions from the handed-back bytes are float64's, computed here from the same bytes
+    const bytes = Uint8Array.from(r.bytes);
+    const here = predictHere(bytes, r.testX);
+    const gap = Math.max(...here.map((v, i) => Math.abs(v - r.predictions[i])));
+    console.log(`page vs Node float64 predictions: max gap ${gap.toExponential(2)}`);
+    expect(gap).toBeLessThan(1e-12); // the two JS engines' Math.exp/tanh may differ in the last bit
+    // and the model learned the task: y_t = x_{t−1} on held-out sequences (predicting 0 scores E[x²] = 1/3)
+    const mse = mean(here.map((p, i) => (p - r.testY[i]) ** 2));
+    console.log(`held-out MSE of the stored model: ${mse.toFixed(5)} (zero predictor ${mean(r.testY.map((v) => v * v)).toFixed(5)})`);
+    expect(mse).toBeLessThan(0.05);
+    expect(r.listed.opfs).toEqual([{ name: 'delay gru/1', size: bytes.length }]);
+    expect(r.listed.indexeddb).toEqual([{ name: 'delay-gru-idb', size: bytes.length }]);
+  });
+
+  it('after a reload, the stored models load with the same predictions; delete removes them', async () => {
+    await page.reload();
+    await page.waitForFunction(() => window.__worker !== undefined, undefined, { timeout: 60_000 });
+    const r = await page.evaluate(() => window.__worker!.loadStored());
+    expect(r.opfs).toEqual(stored.predictions);
+    expect(r.indexeddb).toEqual(stored.predictions);
+    expect(r.deleted).toEqual([true, true, false]);
+    expect(r.listedAfter).toEqual([]);
+    expect(r.missing).toContain('is not a stored model');
+    expect(errors).toEqual([]);
+  });
+});
