@@ -24,3 +24,9 @@ export { encodeSafetensors, decodeSafetensors, type NamedTensor, type Decoded } 
 export { referenceCells, referenceCellsLoss, type CellsOptions, type CellsResult } from './reference/cells64';
 export { rtrlGradients, forwardVsReverse, type RtrlOptions, type RtrlResult, type ForwardVsReverse } from './reference/rtrl64';
 export { delayTask, DELAY_ALPHABET, type DelayTask } from './data/delay';
+export { createModel, loadModel, Model, type CreateModelOptions, type PredictOptions, type SaveOptions } from './api/model';
+export { checkSpec, modelConfig, type ModelSpec, type CheckedSpec, type InputSpec, type OutputSpec } from './api/spec';
+export type { FitOptions, History, Callbacks, Logs, ValidationData } from './api/fit';
+export type { Outputs } from './api/predict';
+export type { Stream } from './api/stream';
+export type { Shaped, ArrayData } from './api/arrays';

@@ -1,0 +1,78 @@
+// Forward-only passes for predict, evaluate and stream: a BpttEngine built
+// with `forwardOnly: true` (no gradient, loss or ξ buffers) for one shape
+// (B sequences × T steps), its weights copied on the GPU from the training
+// engine or uploaded from the model's copy.
+import { BpttEngine, type BpttShape } from '../engine/bptt';
+import type { ModelConfig } from '../model/config';
+import { packWeights, type Weights } from '../model/params';
+import { upload } from '../gpu/buffers';
+import type { TimeMajorBatch } from './batches';
+
+/** Where a forward pass takes its weights from. */
+export type ParamSource = { buffer: GPUBuffer } | { weights: Weights };
+
+/** The forward-only engine API (src/engine's contract: writeInputs, encodeKeepState). */
+interface ForwardEngine extends BpttEngine {
+  writeInputs?(b: { tokens?: ArrayLike<number>; x?: ArrayLike<number>; lengths?: ArrayLike<number> }): void;
+  encodeKeepState?(encoder: GPUCommandEncoder): void;
+}
+
+/** One forward-only engine of shape (B, T) and the passes it runs. */
+export class ForwardRunner {
+  readonly engine: ForwardEngine;
+
+  constructor(readonly device: GPUDevice, readonly config: ModelConfig, readonly B: number, readonly T: number) {
+    // forwardOnly comes with writeInputs (the engine's contract); an engine without them allocates everything
+    const forwardOnly = typeof (BpttEngine.prototype as ForwardEngine).writeInputs === 'function';
+    this.engine = new BpttEngine(device, { config, batch: B, steps: T, ...(forwardOnly ? { forwardOnly } : {}) } as BpttShape) as ForwardEngine;
+  }
+
+  /** Put the weights on this engine: a GPU copy of a parameter buffer (same layout), or an upload. */
+  setParams(src: ParamSource): void {
+    if ('buffer' in src) {
+      const enc = this.device.createCommandEncoder({ label: 'api.params' });
+      enc.copyBufferToBuffer(src.buffer, 0, this.engine.buf.params, 0, this.engine.layout.total * 4);
+      this.device.queue.submit([enc.finish()]);
+    } else upload(this.device, this.engine.buf.params, packWeights(this.engine.layout, src.weights));
+  }
+
+  /** Upload one batch's inputs and lengths. */
+  private write(batch: TimeMajorBatch): void {
+    const e = this.engine;
+    const inputs = batch.tokens ? { tokens: batch.tokens } : { x: batch.x };
+    if (e.writeInputs) e.writeInputs({ ...inputs, lengths: batch.lengths });
+    else {
+      // before the forward-only engine: dummy targets (fixed-length batches only)
+      const Q = this.config.outputSize;
+      e.writeBatch({ ...inputs, ...(this.config.loss === 'mse' ? { y: new Float32Array(this.T * this.B * Q) } : { targets: new Uint32Array(this.T * this.B) }) });
+    }
+  }
+
+  /**
+   * Outputs O (T, B, Q), time-major, of one batch. `keep`: start from the
+   * state the last call left (streaming) and keep this call's final state
+   * for the next; else start from zero state.
+   */
+  async run(batch: TimeMajorBatch, keep = false): Promise<Float32Array> {
+    const e = this.engine;
+    this.write(batch);
+    if (!keep) e.writeH0();
+    const enc = this.device.createCommandEncoder({ label: 'api.forward' });
+    e.encodeForwardOnly(enc);
+    if (keep) {
+      if (e.encodeKeepState) e.encodeKeepState(enc);
+      else e.encodeCarryState(enc);
+    }
+    this.device.queue.submit([enc.finish()]);
+    return e.readOutputs();
+  }
+
+  /** Zero the state (streaming reset). */
+  resetState(): void {
+    this.engine.writeH0();
+  }
+
+  destroy(): void {
+    this.engine.destroy();
+  }
+}
