@@ -12,10 +12,10 @@ import type { TimeMajorBatch } from './batches';
 export type ParamSource = { buffer: GPUBuffer } | { weights: Weights };
 
 /** The forward-only engine API (src/engine's contract: writeInputs, encodeKeepState). */
-interface ForwardEngine extends BpttEngine {
+type ForwardEngine = BpttEngine & {
   writeInputs?(b: { tokens?: ArrayLike<number>; x?: ArrayLike<number>; lengths?: ArrayLike<number> }): void;
   encodeKeepState?(encoder: GPUCommandEncoder): void;
-}
+};
 
 /** One forward-only engine of shape (B, T) and the passes it runs. */
 export class ForwardRunner {
