@@ -9,6 +9,12 @@
 // step t. [r, z, n, hn] of every step are stored in G for the backward pass
 // (hn is needed for ∂L/∂r).
 //
+// Sequence lengths: step t of sequence b is real iff t < lengths[b]; a padded
+// step holds h and stores zero gates, so the state after the window is the
+// state after each sequence's last real step (PyTorch's packed sequences).
+// The loss puts no weight on padded steps, so the reverse kernel's gradients
+// there are exactly 0 and it needs no lengths.
+//
 // Each workgroup owns ROWS sequences and walks them through time alone (no
 // waiting between workgroups); their h lives in workgroup memory, double
 // buffered. Each thread owns hidden units j = li, li + WG, … and computes
@@ -17,7 +23,7 @@
 // transposed (WT[k, q] = W_hh[q, k]): neighbouring threads, neighbouring weights.
 //
 // WT: (H, 3H) row-major from 0     b_hh: (3H) at P[b_offset] (HAS_BIAS)
-// Zx: (T, B, 3H)   Hs: (T + 1, B, H)   G: (T, B, 4H)
+// Zx: (T, B, 3H)   Hs: (T + 1, B, H)   G: (T, B, 4H)   lengths: (B) u32
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
 override WG: u32 = 64u;
@@ -42,6 +48,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> Zx: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Hs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> G: array<f32>;
+@group(0) @binding(6) var<storage, read> lengths: array<u32>;
 
 var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
 
@@ -61,7 +68,16 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
   let b = b0 + r;
   let H = p.H;
   var h = 0.0;
-  if (b < p.B) {
+  if (b < p.B && t >= lengths[b]) {
+    // a padded step: the state is held, the gates are zero
+    h = hs[cur + r * H_MAX + j];
+    Hs[((t + 1u) * p.B + b) * H + j] = h;
+    let g = (t * p.B + b) * 4u * H + j;
+    G[g] = 0.0;
+    G[g + H] = 0.0;
+    G[g + 2u * H] = 0.0;
+    G[g + 3u * H] = 0.0;
+  } else if (b < p.B) {
     var a = acc;
     if (HAS_BIAS) {
       let o = p.b_offset + j;

@@ -20,8 +20,14 @@
 // weights. A thread keeps its units for the whole walk, so c_t is read back
 // from Cs where the same thread wrote it (no workgroup memory for c).
 //
+// Sequence lengths: step t of sequence b is real iff t < lengths[b]; a padded
+// step holds h and c and stores zero gates, so the state after the window is
+// the state after each sequence's last real step (PyTorch's packed
+// sequences). The loss puts no weight on padded steps, so the reverse
+// kernel's gradients there are exactly 0 and it needs no lengths.
+//
 // WT: (H, 4H) row-major from 0     b_hh: (4H) at P[b_offset] (HAS_BIAS)
-// Zx: (T, B, 4H)   Hs, Cs: (T + 1, B, H)   G: (T, B, 4H)
+// Zx: (T, B, 4H)   Hs, Cs: (T + 1, B, H)   G: (T, B, 4H)   lengths: (B) u32
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
 override WG: u32 = 64u;
@@ -47,6 +53,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> Hs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> Cs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> G: array<f32>;
+@group(0) @binding(7) var<storage, read> lengths: array<u32>;
 
 var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
 
@@ -62,11 +69,22 @@ fn tanh_(x: f32) -> f32 {
 
 // The cell of sequence b0 + r, unit j, step t, from the recurrent sums acc
 // (i, f, g, o); writes c, h, the gates, and h into the next cache half.
-fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, nxt: u32) {
+fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
   let b = b0 + r;
   let H = p.H;
   var h = 0.0;
-  if (b < p.B) {
+  if (b < p.B && t >= lengths[b]) {
+    // a padded step: the state is held, the gates are zero
+    let s = (t * p.B + b) * H + j;
+    h = hs[cur + r * H_MAX + j];
+    Cs[s + p.B * H] = Cs[s];
+    Hs[s + p.B * H] = h;
+    let q = (t * p.B + b) * 4u * H + j;
+    G[q] = 0.0;
+    G[q + H] = 0.0;
+    G[q + 2u * H] = 0.0;
+    G[q + 3u * H] = 0.0;
+  } else if (b < p.B) {
     let q = (t * p.B + b) * 4u * H + j;
     var a = acc + vec4f(Zx[q], Zx[q + H], Zx[q + 2u * H], Zx[q + 3u * H]);
     if (HAS_BIAS) {
@@ -126,11 +144,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
           a3 += hs[cur + 3u * H_MAX + k] * w;
         }
       }
-      cell(0u, a0, t, b0, j, nxt);
-      if (ROWS > 1u) { cell(1u, a1, t, b0, j, nxt); }
+      cell(0u, a0, t, b0, j, cur, nxt);
+      if (ROWS > 1u) { cell(1u, a1, t, b0, j, cur, nxt); }
       if (ROWS > 2u) {
-        cell(2u, a2, t, b0, j, nxt);
-        cell(3u, a3, t, b0, j, nxt);
+        cell(2u, a2, t, b0, j, cur, nxt);
+        cell(3u, a3, t, b0, j, cur, nxt);
       }
     }
     workgroupBarrier();

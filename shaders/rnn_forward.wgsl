@@ -7,6 +7,12 @@
 // Every state is cached in Hs and reused by the backward pass (φ' is computed
 // from h, so z need not be stored).
 //
+// Sequence lengths: step t of sequence b is real iff t < lengths[b]; a padded
+// step holds the state (h_{t+1} = h_t), so the state after the window is the
+// state after each sequence's last real step (PyTorch's packed sequences).
+// The loss puts no weight on padded steps, so no gradient reaches them: the
+// reverse kernels need no lengths (∂L/∂h_t is 0 from the last real step on).
+//
 // Sequences are independent, so each workgroup owns ROWS of the B sequences
 // and walks them through time on its own: no waiting between workgroups
 // (WGSL promises no forward progress across them). The current states live
@@ -16,7 +22,7 @@
 // so that neighbouring threads read neighbouring weights.
 //
 // WT:  (H, H) row-major at WT[w_offset]     b_hh: (H) at P[b_offset] (HAS_BIAS)
-// Zx:  (T, B, H)      Hs: (T + 1, B, H)
+// Zx:  (T, B, H)      Hs: (T + 1, B, H)     lengths: (B) u32
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
 override WG: u32 = 64u;
@@ -43,6 +49,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> Zx: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Hs: array<f32>;
 @group(0) @binding(4) var<storage, read> P: array<f32>;
+@group(0) @binding(5) var<storage, read> lengths: array<u32>;
 
 var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
 
@@ -52,17 +59,22 @@ fn activate(z: f32) -> f32 {
   return z;
 }
 
-// h = φ(acc + Zx) for sequence b0 + r, units j0 … j0 + 3, into both caches.
-fn finish(r: u32, acc: vec4f, t: u32, b0: u32, j0: u32, nxt: u32) {
+// h = φ(acc + Zx) for sequence b0 + r, units j0 … j0 + 3, into both caches
+// (past the sequence's length: h held from the current cache half).
+fn finish(r: u32, acc: vec4f, t: u32, b0: u32, j0: u32, cur: u32, nxt: u32) {
   let b = b0 + r;
   for (var c = 0u; c < 4u; c++) {
     let j = j0 + c;
     if (j >= p.H) { return; }
     var h = 0.0;
     if (b < p.B) {
-      var z = acc[c] + Zx[(t * p.B + b) * p.H + j];
-      if (HAS_BIAS) { z += P[p.b_offset + j]; }
-      h = activate(z);
+      if (t < lengths[b]) {
+        var z = acc[c] + Zx[(t * p.B + b) * p.H + j];
+        if (HAS_BIAS) { z += P[p.b_offset + j]; }
+        h = activate(z);
+      } else {
+        h = hs[cur + r * H_MAX + j];
+      }
       Hs[((t + 1u) * p.B + b) * p.H + j] = h;
     }
     hs[nxt + r * H_MAX + j] = h;
@@ -104,11 +116,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
           a3 += hs[cur + 3u * H_MAX + k] * w;
         }
       }
-      finish(0u, a0, t, b0, j0, nxt);
-      if (ROWS > 1u) { finish(1u, a1, t, b0, j0, nxt); }
+      finish(0u, a0, t, b0, j0, cur, nxt);
+      if (ROWS > 1u) { finish(1u, a1, t, b0, j0, cur, nxt); }
       if (ROWS > 2u) {
-        finish(2u, a2, t, b0, j0, nxt);
-        finish(3u, a3, t, b0, j0, nxt);
+        finish(2u, a2, t, b0, j0, cur, nxt);
+        finish(3u, a3, t, b0, j0, cur, nxt);
       }
     }
     workgroupBarrier();

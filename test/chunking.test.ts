@@ -81,7 +81,7 @@ describe('chunked windows (T = 11 in chunks of 4, 4, 3)', () => {
     let w = w0, h0: number[] | undefined;
     for (let s = 0; s < 2; s++) {
       const batch = makeBatch(c, B, T, 60 + s);
-      const h = await tr.step(batch);
+      const h = await tr.step({ ...batch, state: 'carry' }); // one contiguous stream: the state carried by name
       const stats = await h.stats;
       const ref = referenceForwardBackward(c, w, batch, { xi: h.xi, h0 });
       expect(Math.abs(stats.loss - ref.loss) / ref.loss).toBeLessThan(1e-5);

@@ -162,7 +162,7 @@ describe('training step: clip + update on the GPU vs float64', () => {
       let h0: number[] | undefined;
       for (let s = 0; s < 2; s++) {
         const batch = makeBatch(c, B, T, 50 + s);
-        const h = await tr.step(batch);
+        const h = await tr.step({ ...batch, state: 'carry' }); // one contiguous stream: the state carried by name
         const stats = await h.stats;
         // reference: same weights, same carried state, same ξ
         let off = 0;

@@ -35,10 +35,10 @@ import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../gpu/stats';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
-import { checkBatch, type BatchInput } from './batch';
+import { checkBatch, checkInputs, chunkLengths, type BatchInput } from './batch';
 import { checkShape, planBuffers, cellSizes, stateFloats, POWER_ITERS, type BpttShape, type BufferName } from './plan';
 import { dispatch, type Dispatch } from './cells';
-import { bindChunk, type ChunkContext, type ChunkDispatches, type LayerDispatches } from './chunk';
+import { bindChunk, bindForwardChunk, type ChunkContext, type ChunkDispatches, type ChunkForward, type LayerDispatches } from './chunk';
 import { sharedPlan, xiStride, type XiPlan } from './truncation';
 
 export { planBuffers, estimateBytes, checkShape, chooseChunk, POWER_ITERS, type BpttShape, type CheckedShape } from './plan';
@@ -101,6 +101,8 @@ export class BpttEngine {
   readonly streams: number;
   /** The first step whose loss counts (BpttShape.lossFrom). */
   readonly lossFrom: number;
+  /** Forward buffers only (BpttShape.forwardOnly): inference, no loss or gradients. */
+  readonly forwardOnly: boolean;
   readonly layout: ParamLayout;
   /** The owner of every buffer below. */
   readonly arena: BufferArena;
@@ -113,6 +115,8 @@ export class BpttEngine {
   private readonly transposes: Dispatch[] = [];
   private chunkSteps!: ChunkDispatches;
   private lastSteps!: ChunkDispatches;
+  /** The forward dispatches of the (single) chunk of a forward-only engine, or of the last chunk. */
+  private forwardSteps!: ChunkForward;
   private readonly losses: Dispatch[] = [];
   private readonly dhNorms: Dispatch[] = [];
   private readonly dcNorms: Dispatch[] = [];
@@ -133,6 +137,7 @@ export class BpttEngine {
     this.chunks = s.chunks;
     this.streams = s.streams;
     this.lossFrom = s.lossFrom;
+    this.forwardOnly = s.forwardOnly;
     this.lastChunk = s.lastChunk;
     ({ L: this.L, K: this.K } = cellSizes(this.config));
     this.layout = paramLayout(this.config);
@@ -141,18 +146,27 @@ export class BpttEngine {
       const buf: Record<BufferName, GPUBuffer> = {};
       for (const p of planBuffers(s)) buf[p.name] = this.arena.create(p.name, p.bytes, p.usage);
       if (this.chunks === 1) {
-        for (const [all, one] of [['inputAll', 'input'], ['targetAll', 'target'], ['xiAll', 'xi'], ['lossAll', 'lossRows'], ['startAll', 'start'], ['orderAll', 'order']]) buf[all] = buf[one];
+        for (const [all, one] of [['inputAll', 'input'], ['targetAll', 'target'], ['xiAll', 'xi'], ['lossAll', 'lossRows'], ['startAll', 'start'], ['orderAll', 'order'], ['lengthsAll', 'lengths'], ['lossWAll', 'lossW']]) buf[all] = buf[one];
       }
       this.buf = buf;
+      // every step real until a batch says otherwise
+      upload(device, buf.lengthsAll, chunkLengths(new Uint32Array(this.B).fill(this.T), this.C, this.chunks));
       // the loss mask of the layers below the top: all ones, after the streams' multipliers
-      upload(device, buf.xi, new Float32Array(this.C).fill(1), this.onesOffset * 4);
+      if (!this.forwardOnly) upload(device, buf.xi, new Float32Array(this.C).fill(1), this.onesOffset * 4);
       if (this.config.input === 'tokens') {
         this.csr = { start: new Uint32Array(this.chunks * (this.config.inputSize + 1)), order: new Uint32Array(this.B * this.T) };
       }
       const ctx: ChunkContext = { device, config: this.config, buf, layout: this.layout, B: this.B, T: this.T, C: this.C, chunks: this.chunks, L: this.L, streams: this.streams, onesOffset: this.onesOffset, own: (d) => this.own(d) };
-      this.chunkSteps = bindChunk(ctx, s.rows, this.C);
-      this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : bindChunk(ctx, s.rows, this.lastChunk);
-      this.bindStep();
+      if (this.forwardOnly) {
+        this.forwardSteps = bindForwardChunk(ctx, s.rows, this.T);
+        this.bindTransposes();
+      } else {
+        this.chunkSteps = bindChunk(ctx, s.rows, this.C);
+        this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : bindChunk(ctx, s.rows, this.lastChunk);
+        this.forwardSteps = this.lastSteps;
+        this.bindTransposes();
+        this.bindStep();
+      }
     } catch (e) {
       this.destroy();
       throw e;
@@ -170,21 +184,25 @@ export class BpttEngine {
   }
 
 
-  /** Bind what runs once per step: W_hhᵀ, the norms, the carried state, the diagnostics. */
+  /** Bind W_hhᵀ of every layer: the forward recurrence reads it (H, G·H), neighbouring threads reading neighbouring weights. */
+  private bindTransposes() {
+    const c = this.config, H = c.hidden;
+    const { G } = cellSizes(c);
+    const tr = createTranspose(this.device);
+    for (let l = 0; l < this.L; l++) {
+      const at = this.layout.byName[layerNames(c, l).W_hh]!.offset;
+      this.transposes.push(this.own(dispatch(tr, tr.bind({ x: this.buf.params, out: this.buf[`whhT${l}`] }, { rows: G * H, cols: H, xOffset: at }))));
+    }
+  }
+
+  /** Bind what runs once per step: the loss, the norms, the carried state, the diagnostics. */
   private bindStep() {
     const c = this.config, dev = this.device, buf = this.buf, B = this.B, H = c.hidden;
-    const { G } = cellSizes(c);
-    const tr = createTranspose(dev);
-    for (let l = 0; l < this.L; l++) {
-      // the forward recurrence reads W_hhᵀ (H, G·H): neighbouring threads, neighbouring weights
-      const at = this.layout.byName[layerNames(c, l).W_hh]!.offset;
-      this.transposes.push(this.own(dispatch(tr, tr.bind({ x: buf.params, out: buf[`whhT${l}`] }, { rows: G * H, cols: H, xOffset: at }))));
-    }
-    // loss and ∂L/∂O per chunk, scaled by 1/(B·(T − lossFrom)) for the mean over the counted steps
+    // loss and ∂L/∂O per chunk, each row weighted (lossW: 1 / Σ w on the counted positions, 0 elsewhere; see batch.ts)
     const lk = createLoss(dev, c.loss);
     for (let k = 0; k < this.chunks; k++) {
-      const len = this.chunkLength(k), r0 = Math.min(len, Math.max(0, this.lossFrom - k * this.C)) * B;
-      this.losses.push(this.own(dispatch(lk, lk.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows }, { R: B * len, Q: c.outputSize, scale: 1 / (B * (this.T - this.lossFrom)), r0 }))));
+      const len = this.chunkLength(k);
+      this.losses.push(this.own(dispatch(lk, lk.bind({ o: buf.o, targets: buf.target, dO: buf.dO, lossRows: buf.lossRows, weights: buf.lossW }, { R: B * len, Q: c.outputSize, scale: 1 }))));
     }
     const sum = createReduceSum(dev);
     if (this.chunks > 1) {
@@ -219,6 +237,12 @@ export class BpttEngine {
     if (this.destroyed) throw new BpttError('engine', 'destroyed', 'this BpttEngine was destroyed; create a new one');
   }
 
+  /** Refuse what a forward-only engine cannot do. */
+  private training(what: string) {
+    this.live();
+    if (this.forwardOnly) throw new BpttError(what, 'forward-only engine', 'needs an engine built without forwardOnly (it has no loss or gradient buffers)');
+  }
+
   /** False once destroy() has run (its buffers are gone). */
   get alive(): boolean {
     return !this.destroyed;
@@ -238,12 +262,28 @@ export class BpttEngine {
     upload(this.device, this.buf.params, flat);
   }
 
-  /** Check and upload one minibatch (time-major), and group each chunk's rows by token. */
+  /**
+   * Check and upload one minibatch (time-major): inputs, targets, the
+   * sequence lengths and the loss weights; group each chunk's rows by token.
+   */
   writeBatch(batch: BatchInput): void {
-    this.live();
-    const { input, target } = checkBatch(this.config, this.B, this.T, batch);
-    upload(this.device, this.buf.inputAll, input);
+    this.training('writeBatch');
+    const { input, target, lengths, weights } = checkBatch(this.config, this.B, this.T, batch, this.lossFrom);
     upload(this.device, this.buf.targetAll, target);
+    upload(this.device, this.buf.lossWAll, weights);
+    this.uploadInputs(input, lengths);
+  }
+
+  /** Check and upload the inputs and sequence lengths alone (forward only: no targets). */
+  writeInputs(batch: Pick<BatchInput, 'tokens' | 'x' | 'lengths'>): void {
+    this.live();
+    const { input, lengths } = checkInputs(this.config, this.B, this.T, batch);
+    this.uploadInputs(input, lengths);
+  }
+
+  private uploadInputs(input: Uint32Array | Float32Array, lengths: Uint32Array) {
+    upload(this.device, this.buf.inputAll, input);
+    upload(this.device, this.buf.lengthsAll, chunkLengths(lengths, this.C, this.chunks));
     if (this.csr) {
       const V = this.config.inputSize, rowsPer = this.C * this.B;
       for (let k = 0; k < this.chunks; k++) {
@@ -261,7 +301,7 @@ export class BpttEngine {
    * streams must match this engine's), or one ξ per step shared by the batch (T).
    */
   writeXi(xi: XiPlan | Float32Array): void {
-    this.live();
+    this.training('writeXi');
     if (xi instanceof Float32Array) {
       if (xi.length !== this.T) throw new BpttError('xi', `length ${xi.length}`, `must have T = ${this.T} entries`);
       xi = sharedPlan(xi, this.B);
@@ -309,6 +349,7 @@ export class BpttEngine {
    * window instead (streaming TBPTT's windows overlap).
    */
   encodeCarryState(encoder: GPUCommandEncoder, from = this.T): void {
+    this.training('encodeCarryState');
     if (from === this.T) encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
     else {
       if (this.chunks > 1 || !(Number.isInteger(from) && from >= 0 && from < this.T)) throw new BpttError('from', show(from), `must be a step in [0, ${this.T}] of an unchunked window`);
@@ -335,9 +376,11 @@ export class BpttEngine {
     const c = this.config, buf = this.buf, B = this.B, C = this.C;
     const inBytes = (c.input === 'tokens' ? 1 : c.inputSize) * B * 4;
     encoder.copyBufferToBuffer(buf.inputAll, k * C * inBytes, buf.input, 0, len * inBytes);
+    encoder.copyBufferToBuffer(buf.lengthsAll, k * B * 4, buf.lengths, 0, B * 4);
     if (!targets) return;
     const tgBytes = (c.loss === 'mse' ? c.outputSize : 1) * B * 4;
     encoder.copyBufferToBuffer(buf.targetAll, k * C * tgBytes, buf.target, 0, len * tgBytes);
+    encoder.copyBufferToBuffer(buf.lossWAll, k * C * B * 4, buf.lossW, 0, len * B * 4);
     const T = this.T, whole = xiStride(T, B), chunk = xiStride(C, B);
     for (let s = 0; s < this.streams; s++) {
       encoder.copyBufferToBuffer(buf.xiAll, (s * whole + k * C) * 4, buf.xi, s * chunk * 4, len * 4);
@@ -364,7 +407,7 @@ export class BpttEngine {
   }
 
   /** The chunk's forward pass, every layer: input projection, then the recurrence. */
-  private encodeForward(pass: PassScope, steps: ChunkDispatches) {
+  private encodeForward(pass: PassScope, steps: ChunkForward) {
     for (const layer of steps.layers) {
       layer.input.encode(pass.pass('input'));
       layer.forward.encode(pass.pass('forward'));
@@ -378,7 +421,7 @@ export class BpttEngine {
    * decides how compute passes are opened.
    */
   encodeStep(encoder: GPUCommandEncoder, opts: { diagnostics?: boolean; passes?: PassScope } = {}): void {
-    this.live();
+    this.training('encodeStep');
     const buf = this.buf, n = this.chunks;
     const passes = opts.passes ?? singlePass(encoder, 'bptt');
     // every weight GEMM below adds to the gradients; the carried gradients start at zero
@@ -463,10 +506,22 @@ export class BpttEngine {
     for (const t of this.transposes) t.encode(passes.pass('forward'));
     passes.end();
     this.encodeStates(encoder, 0, 0, false);
-    this.encodeForward(passes, this.lastSteps);
-    this.lastSteps.output.encode(passes.pass('output'));
+    this.encodeForward(passes, this.forwardSteps);
+    this.forwardSteps.output.encode(passes.pass('output'));
     passes.end();
     this.encodeStates(encoder, 1, this.T, true);
+  }
+
+  /**
+   * Make the last forward pass's final states (each sequence's state after
+   * its last real step) the initial states of the next one, on the GPU: for
+   * stateful step-by-step inference. Unchunked engines.
+   */
+  encodeKeepState(encoder: GPUCommandEncoder): void {
+    this.live();
+    // (a buffer cannot be copied onto itself: through hCarry)
+    encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
+    encoder.copyBufferToBuffer(this.buf.hCarry, 0, this.buf.checkpoints, 0, this.stateBytes);
   }
 
   /** The outputs O (T, B, Q) of the last pass (a readback). */
@@ -506,7 +561,7 @@ export class BpttEngine {
    * what the last step left; chunked ones need that step run with diagnostics.
    */
   async readDiagnostics(): Promise<Diagnostics> {
-    this.live();
+    this.training('readDiagnostics');
     if (this.chunks === 1) {
       const enc = this.device.createCommandEncoder({ label: 'bptt.diagnostics' });
       const pass = enc.beginComputePass();
@@ -521,7 +576,7 @@ export class BpttEngine {
 
   /** The gradients of the last pass, per parameter (a readback). */
   async readGradients(): Promise<Weights> {
-    this.live();
+    this.training('readGradients');
     return unpackWeights(this.layout, await readFloats(this.device, this.buf.grads));
   }
 
@@ -539,7 +594,7 @@ export class BpttEngine {
 
   /** The loss of the last pass (a readback). */
   async readLoss(): Promise<number> {
-    this.live();
+    this.training('readLoss');
     return new Float32Array(await readBuffer(this.device, this.buf.stats, 0, 4))[0];
   }
 
@@ -566,7 +621,7 @@ export class BpttEngine {
 
   /** ∂L/∂h0 of every layer ([layers][B][H], times ξ_0), summed over the gradient streams. */
   async readDh0(): Promise<Float32Array> {
-    this.live();
+    this.training('readDh0');
     const n = this.B * this.config.hidden;
     const out = new Float32Array(this.L * n);
     for (let s = 0; s < this.streams; s++) {

@@ -24,6 +24,8 @@ export interface CellForwardBuffers {
   hs: GPUBuffer;
   cs?: GPUBuffer;
   gates?: GPUBuffer;
+  /** (B) u32: steps t ≥ lengths[b] hold the state. */
+  lengths: GPUBuffer;
 }
 
 /** The buffers one layer's reverse recurrence reads and writes. */
@@ -89,7 +91,7 @@ export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recu
       const fwd = createRnnForward(device, { hidden, activation: c.activation, rows, bias: recurrentBias });
       const bwd = createRnnBackward(device, { hidden, activation: c.activation, rows });
       return {
-        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs }, { B: d.B, t0: 0, t1: d.len, wOffset: 0, bOffset: d.bOffset })),
+        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, lengths: b.lengths }, { B: d.B, t0: 0, t1: d.len, wOffset: 0, bOffset: d.bOffset })),
         backward: (b, d) =>
           dispatch(
             bwd,
@@ -106,7 +108,7 @@ export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recu
       const need = (name: string, b?: GPUBuffer) => b ?? fail(name);
       return {
         forward: (b, d) =>
-          dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, cs: need('cs', b.cs), gates: need('gates', b.gates) }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
+          dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, cs: need('cs', b.cs), gates: need('gates', b.gates), lengths: b.lengths }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
         backward: (b, d) =>
           dispatch(
             bwd,
@@ -122,7 +124,7 @@ export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recu
       const bwd = createGruBackward(device, { hidden, rows });
       const need = (name: string, b?: GPUBuffer) => b ?? fail(name);
       return {
-        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, gates: need('gates', b.gates) }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
+        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, gates: need('gates', b.gates), lengths: b.lengths }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
         backward: (b, d) =>
           dispatch(
             bwd,

@@ -39,12 +39,16 @@ export interface ChunkContext {
   own(d: Dispatch): Dispatch;
 }
 
-/** One layer's dispatches for a chunk of `len` steps. */
-export interface LayerDispatches {
+/** One layer's forward dispatches for a chunk of `len` steps. */
+export interface LayerForward {
   /** Zx = X W_ihᵀ + b_ih. */
   input: Dispatch;
-  /** The recurrence over the chunk (Hs, Cs, gates). */
+  /** The recurrence over the chunk (Hs, Cs, gates), holding the state past each sequence's length. */
   forward: Dispatch;
+}
+
+/** One layer's dispatches for a chunk of `len` steps. */
+export interface LayerDispatches extends LayerForward {
   /** The reverse recurrence, one per gradient stream. */
   backward: Dispatch[];
   dW_ih: Dispatch;
@@ -57,11 +61,17 @@ export interface LayerDispatches {
   sum?: [Dispatch[], Dispatch[]];
 }
 
-/** Every dispatch of a chunk of `len` steps except the per-chunk norms. */
-export interface ChunkDispatches {
+/** The forward dispatches of a chunk of `len` steps: every layer, then the outputs. */
+export interface ChunkForward {
   len: number;
-  layers: LayerDispatches[];
+  layers: LayerForward[];
+  /** O = Hs_top[1..len] W_qhᵀ + b_q. */
   output: Dispatch;
+}
+
+/** Every dispatch of a chunk of `len` steps except the per-chunk norms. */
+export interface ChunkDispatches extends ChunkForward {
+  layers: LayerDispatches[];
   /** Σ loss rows into Stats.loss (unchunked engines). */
   lossSum?: Dispatch;
   dW_qh: Dispatch;
@@ -69,16 +79,51 @@ export interface ChunkDispatches {
   dHtop: Dispatch;
 }
 
+/** Bind the forward dispatches of a chunk of `len` steps of engine `e` (rows: sequences per workgroup of the recurrences). */
+export function bindForwardChunk(e: ChunkContext, rows: number, len: number): ChunkForward {
+  const c = e.config, dev = e.device, buf = e.buf, P = e.layout.byName;
+  const B = e.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize;
+  const GH = cellSizes(c).G * H;
+  const own = (k: Encoder, b: Bound) => e.own(dispatch(k, b));
+  const mmT = createMatmul(dev, { transB: true, bias: c.bias });
+  const mmTnb = createMatmul(dev, { transB: true });
+  const layers: LayerForward[] = [];
+  for (let l = 0; l < e.L; l++) {
+    const n = layerNames(c, l);
+    const W_ih = P[n.W_ih]!.offset;
+    const b_ih = n.b_ih ? P[n.b_ih]!.offset : undefined, b_hh = n.b_hh ? P[n.b_hh]!.offset : undefined;
+    const below = l > 0 ? buf[`hs${l - 1}`] : undefined;
+    const cell = createCell(dev, c, rows, b_hh !== undefined);
+    // Zx_l = X_l W_ih_lᵀ + b_ih_l: (R, G·H)
+    let input: Dispatch;
+    if (l === 0 && c.input === 'tokens') {
+      const k = createEmbedGather(dev, { bias: b_ih !== undefined });
+      input = own(k, k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx0 }, { R, H: GH, V: d, wOffset: W_ih, bOffset: b_ih }));
+    } else {
+      const k = b_ih !== undefined ? mmT : mmTnb;
+      const x = below ?? buf.input;
+      input = own(k, k.bind({ a: x, b: buf.params, c: buf[`zx${l}`], bias: buf.params }, { M: R, N: GH, K: l === 0 ? d : H, aOffset: below ? B * H : 0, bOffset: W_ih, biasOffset: b_ih }));
+    }
+    // the recurrence: Hs_l (len + 1, B, H), Cs_l, gates_l; padded steps hold the state
+    const forward = e.own(
+      cell.forward({ weightsT: buf[`whhT${l}`], params: buf.params, zx: buf[`zx${l}`], hs: buf[`hs${l}`], cs: buf[`cs${l}`], gates: buf[`gates${l}`], lengths: buf.lengths }, { B, len, bOffset: b_hh }),
+    );
+    layers.push({ input, forward });
+  }
+  // O = Hs_top[1..len] W_qhᵀ + b_q: (R, Q)
+  const output = own(mmT, mmT.bind({ a: buf[`hs${e.L - 1}`], b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: P.W_qh!.offset, biasOffset: P.b_q?.offset }));
+  return { len, layers, output };
+}
+
 /** Bind every dispatch of a chunk of `len` steps of engine `e` (rows: sequences per workgroup of the recurrences). */
 export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDispatches {
+  const fwd = bindForwardChunk(e, rows, len);
   const c = e.config, dev = e.device, buf = e.buf, P = e.layout.byName;
   const B = e.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize, L = e.L;
   const { G, dGh } = cellSizes(c);
   const GH = G * H;
   const own = (k: Encoder, b: Bound) => e.own(dispatch(k, b));
   const mm = createMatmul(dev);
-  const mmT = createMatmul(dev, { transB: true, bias: c.bias });
-  const mmTnb = createMatmul(dev, { transB: true });
   const tA = createMatmul(dev, { transA: true });
   const cs = createColsum(dev);
   const stride = xiStride(e.C, B);
@@ -91,18 +136,7 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
     const b_ih = n.b_ih ? P[n.b_ih]!.offset : undefined, b_hh = n.b_hh ? P[n.b_hh]!.offset : undefined;
     const hs = buf[`hs${l}`], below = l > 0 ? buf[`hs${l - 1}`] : undefined;
     const cell = createCell(dev, c, rows, b_hh !== undefined);
-    // Zx_l = X_l W_ih_lᵀ + b_ih_l: (R, G·H)
-    let input: Dispatch;
-    if (l === 0 && c.input === 'tokens') {
-      const k = createEmbedGather(dev, { bias: b_ih !== undefined });
-      input = own(k, k.bind({ params: buf.params, tokens: buf.input, zx: buf.zx0 }, { R, H: GH, V: d, wOffset: W_ih, bOffset: b_ih }));
-    } else {
-      const k = b_ih !== undefined ? mmT : mmTnb;
-      const x = below ?? buf.input;
-      input = own(k, k.bind({ a: x, b: buf.params, c: buf[`zx${l}`], bias: buf.params }, { M: R, N: GH, K: l === 0 ? d : H, aOffset: below ? B * H : 0, bOffset: W_ih, biasOffset: b_ih }));
-    }
-    // the recurrence: Hs_l (len + 1, B, H), Cs_l, gates_l
-    const forward = e.own(cell.forward({ weightsT: buf[`whhT${l}`], params: buf.params, zx: buf[`zx${l}`], hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`] }, { B, len, bOffset: b_hh }));
+    const { input, forward } = fwd.layers[l];
     // the reverse recurrence per stream: ∂L/∂h from the outputs (top) or from the layer above
     const top = l === L - 1;
     const dHo = top ? buf.dHtop : buf[`dHx${(L - 2 - l) % 2}`];
@@ -146,8 +180,7 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
     layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX, sum });
   }
   const hsTop = buf[`hs${L - 1}`];
-  // O = Hs_top[1..len] W_qhᵀ + b_q: (R, Q)
-  const output = own(mmT, mmT.bind({ a: hsTop, b: buf.params, c: buf.o, bias: buf.params }, { M: R, N: Q, K: H, aOffset: B * H, bOffset: P.W_qh!.offset, biasOffset: P.b_q?.offset }));
+  const output = fwd.output;
   const sum = createReduceSum(dev);
   const lossSum = e.chunks === 1 ? own(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss })) : undefined;
   const dW_qh = own(tA, tA.bind({ a: buf.dO, b: hsTop, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: P.W_qh!.offset, beta: 1 }));

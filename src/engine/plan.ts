@@ -38,6 +38,11 @@ export interface BpttShape {
    * steps lossFrom … T − 1.
    */
   lossFrom?: number;
+  /**
+   * Forward only (inference): allocate only what the forward pass needs (no
+   * loss, gradients or multipliers). The window must fit unchunked.
+   */
+  forwardOnly?: boolean;
 }
 
 /** A shape after checkShape: every field known and within the device's limits. */
@@ -56,6 +61,8 @@ export interface CheckedShape {
   streams: number;
   /** The first step whose loss counts. */
   lossFrom: number;
+  /** Forward buffers only (see BpttShape.forwardOnly). */
+  forwardOnly: boolean;
 }
 
 /** Power-iteration steps for the spectral radius of W_hh (diagnostics). */
@@ -97,7 +104,7 @@ function perStep(c: RnnConfig, B: number, streams: number): [BufferName, number]
     // GRU: dGi then dGh in dG; LSTM: ∂L/∂h_t then ∂L/∂c_t in dH (and dHlow)
     ['o', B * Q * 4], ['dO', B * Q * 4], ['dHtop', B * H * 4], ['dG', B * G * H * 4 * (dGh ? 2 : 1)], ['dH', B * H * 4 * K],
     ['xi', streams * (B + 1) * 4 + 4], ['input', tokens ? B * 4 : B * d * 4], ['target', c.loss === 'mse' ? B * Q * 4 : B * 4],
-    ['order', tokens ? B * 4 : 0], ['lossRows', B * 4],
+    ['order', tokens ? B * 4 : 0], ['lossRows', B * 4], ['lossW', B * 4],
   );
   if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4 * K]);
   // several gradient streams: their dG summed per layer before the weight GEMMs
@@ -113,8 +120,17 @@ export function stateFloats(c: RnnConfig, B: number): number {
   return L * K * B * c.hidden;
 }
 
+/** The buffers of a forward-only engine (BpttShape.forwardOnly): the forward pass, the outputs, the states. */
+export const FORWARD_BUFFERS: readonly string[] = ['zx', 'hs', 'cs', 'gates', 'whhT', 'o', 'input', 'order', 'start', 'lengths', 'params', 'checkpoints', 'hCarry'];
+
+/** True when buffer `name` (e.g. hs0, whhT1) is one a forward-only engine keeps. */
+export function isForwardBuffer(name: BufferName): boolean {
+  const base = name.replace(/[0-9.]+$/, '');
+  return FORWARD_BUFFERS.includes(base);
+}
+
 /** Every buffer a checked shape needs (chunk-sized ones for C steps; whole-sequence ones when chunked). */
-export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' | 'chunk' | 'streams'>): BufferPlan[] {
+export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' | 'chunk' | 'streams'> & { forwardOnly?: boolean }): BufferPlan[] {
   const c = s.config, B = s.batch, T = s.steps, C = s.chunk, streams = s.streams;
   const H = c.hidden, d = c.inputSize, tokens = c.input === 'tokens';
   const { L, K, G } = cellSizes(c);
@@ -128,7 +144,7 @@ export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' |
     }
   }
   plan.push(
-    ['params', P.total * 4], ['grads', P.total * 4], ['start', tokens ? (d + 1) * 4 : 16],
+    ['params', P.total * 4], ['grads', P.total * 4], ['start', tokens ? (d + 1) * 4 : 16], ['lengths', B * 4],
     ['partials', 64 * 4], ['stats', STATS.byteSize], ['hCarry', stateFloats(c, B) * 4],
     ['checkpoints', (chunks + 1) * stateFloats(c, B) * 4], ['diag', (T * K + POWER_ITERS) * 4],
   );
@@ -137,15 +153,17 @@ export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' |
     plan.push(
       ['inputAll', tokens ? R * 4 : R * d * 4], ['targetAll', c.loss === 'mse' ? R * c.outputSize * 4 : R * 4], ['xiAll', streams * (T + R) * 4],
       ['startAll', tokens ? chunks * (d + 1) * 4 : 16], ['orderAll', tokens ? R * 4 : 16], ['lossAll', R * 4],
+      ['lengthsAll', chunks * B * 4], ['lossWAll', R * 4],
     );
   }
-  return plan.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
+  const kept = s.forwardOnly ? plan.filter(([name]) => isForwardBuffer(name)) : plan;
+  return kept.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
 }
 
 /** Bytes of GPU memory a shape needs (all buffers of planBuffers), chunked as checkShape would. */
 export function estimateBytes(shape: BpttShape & { chunk?: number }): number {
   const chunk = shape.chunk ?? shape.steps;
-  return planBuffers({ config: validateConfig(shape.config), batch: shape.batch, steps: shape.steps, chunk, streams: shape.streams ?? 1 }).reduce((s, p) => s + p.bytes, 0);
+  return planBuffers({ config: validateConfig(shape.config), batch: shape.batch, steps: shape.steps, chunk, streams: shape.streams ?? 1, forwardOnly: shape.forwardOnly }).reduce((s, p) => s + p.bytes, 0);
 }
 
 /** The limits chooseChunk reads (a GPUSupportedLimits has them). */
@@ -201,8 +219,11 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   if (tiles(GH) > wgMax || tiles(config.outputSize) > wgMax || tiles(config.inputSize) > wgMax) {
     throw new BpttError('config', `G·H=${GH}, Q=${config.outputSize}, d=${config.inputSize}`, `a GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${wgMax}`);
   }
+  const forwardOnly = shape.forwardOnly ?? false;
+  if (typeof forwardOnly !== 'boolean') throw new BpttError('forwardOnly', show(shape.forwardOnly), 'must be true or false');
   const fit = chooseChunk(config, batch, steps, lim, streams);
   const chunk = shape.chunk === undefined ? fit : requireInt('chunk', shape.chunk, 1, fit);
   const chunks = Math.ceil(steps / chunk);
-  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams, lossFrom };
+  if (forwardOnly && chunks > 1) throw new BpttError('steps', String(steps), `a forward-only window must fit unchunked on this device (at most ${fit} steps for batch=${batch}): reduce steps or batch`);
+  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams, lossFrom, forwardOnly };
 }

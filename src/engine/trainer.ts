@@ -82,9 +82,17 @@ export interface DeviceLostDetail {
 /** How the initial state of a step is set. */
 export type StateMode = 'carry' | 'reset';
 
-/** One minibatch (time-major) and how to start and measure its step. */
+/**
+ * One minibatch (time-major; with `lengths` and `lossWeights` for padded
+ * sequences) and how to start and measure its step.
+ */
 export interface StepInput extends BatchInput {
-  /** 'carry' (default): h0 = last step's final state, detached; 'reset': zeros. */
+  /**
+   * 'reset' (default): the step starts from zero state, as independent
+   * sequences should; 'carry': h0 = the last step's final state, detached, for
+   * one contiguous stream cut into windows (d2l's sequential partitioning;
+   * epochBatches and delayTask say so in each minibatch).
+   */
   state?: StateMode;
   /** With 'carry': take the state after this many steps of the last window instead of its end (unchunked; streaming TBPTT). */
   carryFrom?: number;
@@ -273,7 +281,7 @@ export class Trainer extends EventTarget {
    */
   async step(input: StepInput): Promise<StepHandle> {
     if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed; create a new one');
-    const state = input.state ?? 'carry';
+    const state = input.state ?? 'reset';
     if (state !== 'carry' && state !== 'reset') throw new BpttError('state', show(state), 'must be "carry" or "reset"');
     const e = this.engine;
     const carryFrom = input.carryFrom === undefined ? e.T : requireInt('carryFrom', input.carryFrom, 0, e.T);

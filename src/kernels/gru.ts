@@ -3,6 +3,7 @@ import backwardCode from '../../shaders/gru_backward.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
 import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
+import { bindWithDefault, NO_LENGTH } from './defaults';
 import { gatedConstants, checkSteps, checkOffset, maxHiddenFor, chooseRows } from './gated';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
@@ -69,9 +70,11 @@ export function autoRowsGru(device: GPUDevice, hidden: number, batch: number): n
 /**
  * The buffers of the GRU forward recurrence. weightsT: W_hhᵀ (H, 3H) from 0;
  * params: b_hh (3H) at bOffset (with `bias`); zx (T, B, 3H): x W_ihᵀ + b_ih;
- * hs (T + 1, B, H); gates (T, B, 4H): [r, z, n, hn] per step, hn = W_hn h + b_hn.
+ * hs (T + 1, B, H); gates (T, B, 4H): [r, z, n, hn] per step, hn = W_hn h + b_hn;
+ * lengths (B) u32: step t of sequence b is real iff t < lengths[b], padded
+ * steps hold h and store zero gates (default: every step real).
  */
-export type GruForwardBuffers = { weightsT: GPUBuffer; params: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; gates: GPUBuffer };
+export type GruForwardBuffers = { weightsT: GPUBuffer; params: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; gates: GPUBuffer; lengths?: GPUBuffer };
 
 /**
  * The GRU forward recurrence for steps t0 ≤ t < t1 in one dispatch
@@ -92,7 +95,7 @@ export function createGruForward(device: GPUDevice, options: GruKernelOptions): 
       code: forwardCode,
       entryPoints: ['main'],
       params: ForwardParams,
-      bindings: [['weightsT', 'read'], ['params', 'read'], ['zx', 'read'], ['hs', 'rw'], ['gates', 'rw']],
+      bindings: [['weightsT', 'read'], ['params', 'read'], ['zx', 'read'], ['hs', 'rw'], ['gates', 'rw'], ['lengths', 'read']],
     },
     c,
   );
@@ -103,17 +106,20 @@ export function createGruForward(device: GPUDevice, options: GruKernelOptions): 
       checkSteps('gru_forward', d);
       if (options.bias && d.bOffset === undefined) throw new BpttError('gru_forward.bOffset', 'undefined', 'is required with bias');
       const bOffset = options.bias ? checkOffset('gru_forward.bOffset', d.bOffset) : 0;
-      return k.bindChecked(
-        b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, b_offset: bOffset },
-        {
-          weightsT: 3 * H * H * F32,
-          params: options.bias ? (bOffset + 3 * H) * F32 : 4,
-          zx: d.t1 * d.B * 3 * H * F32,
-          hs: (d.t1 + 1) * d.B * H * F32,
-          gates: d.t1 * d.B * 4 * H * F32,
-        },
-        [[ceilDiv(d.B, rows), 1, 1]],
+      return bindWithDefault(device, b.lengths, 'gru_forward.lengths', d.B, NO_LENGTH, 'u32', (lengths) =>
+        k.bindChecked(
+          { ...b, lengths },
+          { B: d.B, H, t0: d.t0, t1: d.t1, b_offset: bOffset },
+          {
+            weightsT: 3 * H * H * F32,
+            params: options.bias ? (bOffset + 3 * H) * F32 : 4,
+            zx: d.t1 * d.B * 3 * H * F32,
+            hs: (d.t1 + 1) * d.B * H * F32,
+            gates: d.t1 * d.B * 4 * H * F32,
+            lengths: d.B * 4,
+          },
+          [[ceilDiv(d.B, rows), 1, 1]],
+        ),
       );
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),

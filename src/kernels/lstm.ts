@@ -3,6 +3,7 @@ import backwardCode from '../../shaders/lstm_backward.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
 import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
+import { bindWithDefault, NO_LENGTH } from './defaults';
 import { gatedConstants, checkSteps, checkOffset, maxHiddenFor, chooseRows } from './gated';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
@@ -71,7 +72,7 @@ export function autoRowsLstm(device: GPUDevice, hidden: number, batch: number): 
  * params: b_hh (4H) at bOffset (with `bias`); zx (T, B, 4H): x W_ihᵀ + b_ih;
  * hs, cs (T + 1, B, H); gates (T, B, 4H): [σ(i), σ(f), tanh(g), σ(o)] per step.
  */
-export type LstmForwardBuffers = { weightsT: GPUBuffer; params: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; cs: GPUBuffer; gates: GPUBuffer };
+export type LstmForwardBuffers = { weightsT: GPUBuffer; params: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; cs: GPUBuffer; gates: GPUBuffer; lengths?: GPUBuffer };
 
 /**
  * The LSTM forward recurrence for steps t0 ≤ t < t1 in one dispatch
@@ -92,7 +93,7 @@ export function createLstmForward(device: GPUDevice, options: LstmKernelOptions)
       code: forwardCode,
       entryPoints: ['main'],
       params: ForwardParams,
-      bindings: [['weightsT', 'read'], ['params', 'read'], ['zx', 'read'], ['hs', 'rw'], ['cs', 'rw'], ['gates', 'rw']],
+      bindings: [['weightsT', 'read'], ['params', 'read'], ['zx', 'read'], ['hs', 'rw'], ['cs', 'rw'], ['gates', 'rw'], ['lengths', 'read']],
     },
     c,
   );
@@ -105,11 +106,13 @@ export function createLstmForward(device: GPUDevice, options: LstmKernelOptions)
       const bOffset = options.bias ? checkOffset('lstm_forward.bOffset', d.bOffset) : 0;
       const state = (d.t1 + 1) * d.B * H * F32;
       const gates = d.t1 * d.B * 4 * H * F32;
-      return k.bindChecked(
-        b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, b_offset: bOffset },
-        { weightsT: 4 * H * H * F32, params: options.bias ? (bOffset + 4 * H) * F32 : 4, zx: gates, hs: state, cs: state, gates },
-        [[ceilDiv(d.B, rows), 1, 1]],
+      return bindWithDefault(device, b.lengths, 'lstm_forward.lengths', d.B, NO_LENGTH, 'u32', (lengths) =>
+        k.bindChecked(
+          { ...b, lengths },
+          { B: d.B, H, t0: d.t0, t1: d.t1, b_offset: bOffset },
+          { weightsT: 4 * H * H * F32, params: options.bias ? (bOffset + 4 * H) * F32 : 4, zx: gates, hs: state, cs: state, gates, lengths: d.B * 4 },
+          [[ceilDiv(d.B, rows), 1, 1]],
+        ),
       );
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),

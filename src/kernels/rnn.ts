@@ -3,6 +3,7 @@ import backwardCode from '../../shaders/rnn_backward.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
+import { bindWithDefault, NO_LENGTH } from './defaults';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const RNN_FORWARD_WGSL = forwardCode;
@@ -81,8 +82,12 @@ function check(o: RnnKernelOptions, d: RnnDims) {
   return o.hidden;
 }
 
-/** The buffers of the forward recurrence. */
-export type RnnForwardBuffers = { weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; params: GPUBuffer };
+/**
+ * The buffers of the forward recurrence. lengths (B) u32: step t of sequence b
+ * is real iff t < lengths[b], and padded steps hold the state (default: every
+ * step real).
+ */
+export type RnnForwardBuffers = { weightsT: GPUBuffer; zx: GPUBuffer; hs: GPUBuffer; params: GPUBuffer; lengths?: GPUBuffer };
 
 /**
  * The forward recurrence for steps t0 ≤ t < t1 in one dispatch:
@@ -95,7 +100,7 @@ export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): 
   c.HAS_BIAS = options.bias ?? false;
   const k = new Kernel(
     device,
-    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: ForwardParams, bindings: [['weightsT', 'read'], ['zx', 'read'], ['hs', 'rw'], ['params', 'read']] },
+    { name: 'rnn_forward', code: forwardCode, entryPoints: ['main'], params: ForwardParams, bindings: [['weightsT', 'read'], ['zx', 'read'], ['hs', 'rw'], ['params', 'read'], ['lengths', 'read']] },
     c,
   );
   return {
@@ -105,11 +110,13 @@ export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): 
       const H = check(options, d);
       const bOffset = options.bias ? d.bOffset : 0;
       if (bOffset === undefined) throw new BpttError('bOffset', 'undefined', 'is required with bias');
-      return k.bindChecked(
-        b,
-        { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset, b_offset: bOffset },
-        { weightsT: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32, params: options.bias ? (bOffset + H) * F32 : 4 },
-        [[ceilDiv(d.B, rows), 1, 1]],
+      return bindWithDefault(device, b.lengths, 'rnn_forward.lengths', d.B, NO_LENGTH, 'u32', (lengths) =>
+        k.bindChecked(
+          { ...b, lengths },
+          { B: d.B, H, t0: d.t0, t1: d.t1, w_offset: d.wOffset, b_offset: bOffset },
+          { weightsT: (d.wOffset + H * H) * F32, zx: d.t1 * d.B * H * F32, hs: (d.t1 + 1) * d.B * H * F32, params: options.bias ? (bOffset + H) * F32 : 4, lengths: d.B * 4 },
+          [[ceilDiv(d.B, rows), 1, 1]],
+        ),
       );
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
