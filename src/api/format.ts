@@ -14,6 +14,7 @@
 // as `optim.*` tensors (the CLI's) load too.
 import { BpttError, show } from '../errors';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { decodeSafetensors } from '../model/safetensors';
 import { paramShapes, type Weights } from '../model/params';
 import type { ModelConfig } from '../model/config';
 import type { OptimizerSpec, TrainerSnapshot } from '../engine/trainer';
@@ -65,6 +66,20 @@ function unflatten(c: ModelConfig, f: Float32Array): Weights {
   return w;
 }
 
+/** The spec of an engine config (a CLI checkpoint's): an output at every step. */
+function specOfConfig(c: ModelConfig): CheckedSpec {
+  return checkSpec({
+    cell: c.cell,
+    layers: c.layers,
+    hidden: c.hidden,
+    activation: c.activation,
+    bias: c.bias,
+    input: c.input === 'dense' ? { features: c.inputSize } : { tokens: c.inputSize },
+    output: c.loss === 'mse' ? { regression: c.outputSize } : { classes: c.outputSize },
+    returnSequences: true,
+  });
+}
+
 /** The file's bytes for a model's state. */
 export function encodeModel(s: ModelState): Uint8Array {
   const config = modelConfig(s.spec);
@@ -86,7 +101,14 @@ export function encodeModel(s: ModelState): Uint8Array {
  */
 export function decodeModel(bytes: Uint8Array, spec?: ModelSpec): ModelState {
   if (!(bytes instanceof Uint8Array)) throw new BpttError('bytes', show(bytes), 'must be a Uint8Array (a saved model file)');
-  const given = spec === undefined ? undefined : checkSpec(spec, 'options.spec');
+  let given = spec === undefined ? undefined : checkSpec(spec, 'options.spec');
+  if (!given) {
+    const { metadata } = decodeSafetensors(bytes, 'model file');
+    if (metadata.model_spec === undefined && metadata.config === undefined) {
+      throw new BpttError('model file metadata.model_spec', 'missing', 'a file without a model spec (e.g. a PyTorch state dict) needs options.spec to say what model it is');
+    }
+    if (metadata.model_spec === undefined) given = specOfConfig(loadCheckpoint(bytes, undefined, 'model file').config as ModelConfig);
+  }
   const probe = loadCheckpoint(bytes, given ? modelConfig(given) : undefined, 'model file');
   let fileSpec: CheckedSpec | undefined;
   const specText = probe.extra?.model_spec;
