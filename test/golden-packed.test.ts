@@ -4,14 +4,16 @@
 // (float64; lengths [6, 3, 1, 4], unsorted) for rnn / lstm / gru × 1 and 2
 // layers with cross-entropy over the real (t, b) (PyTorch's ignore_index), one
 // MSE case and one many-to-one case (the head on h_n, which the engine gets as
-// loss weight 1 at t = lengths[b] − 1). Here: the files against the float64
-// reference run on each sequence alone; the GPU engine's checks (loss,
-// gradients, outputs, final states to 1e-5) come with BatchInput.lengths.
+// loss weight 1 at t = lengths[b] − 1). The engine's loss, every gradient, the
+// outputs at real steps and the final states (each sequence's state at its
+// last real step) must equal PyTorch's to 1e-5 relative; the files themselves
+// are first checked against the float64 reference run on each sequence alone.
 // Padded steps hold random inputs and targets in the files: PyTorch never
 // reads them, so any leak from them shows. No Python runs here.
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
-import { relErr } from './gpu';
+import { gpu, relErr } from './gpu';
+import { BpttEngine } from '../src/engine/bptt';
 import { validateConfig, isChapterModel, type ModelConfig, type RnnConfig } from '../src/model/config';
 import { paramShapes, type Weights } from '../src/model/params';
 import { referenceCells } from '../src/reference/cells64';
@@ -56,6 +58,13 @@ function weightsOf(c: ModelConfig, g: PackedGolden): Weights<Float64Array> {
     w[name] = v;
   }
   return w;
+}
+
+/** The engine's batch: x, targets or y (time-major, row t·B + b), and unless `full`, lengths and the many-to-one case's loss weights. */
+function batchOf(c: ModelConfig, g: PackedGolden, full = false) {
+  const target = c.loss === 'mse' ? { y: g.y!.flat(2) } : { targets: g.targets!.flat() };
+  if (full) return { x: g.x.flat(2), ...target };
+  return { x: g.x.flat(2), ...target, lengths: g.lengths, ...(g.many_to_one ? { lossWeights: g.loss_weights.flat() } : {}) };
 }
 
 describe('variable-length batches against PyTorch pack_padded_sequence (test/golden/packed)', () => {
@@ -110,6 +119,63 @@ describe('variable-length batches against PyTorch pack_padded_sequence (test/gol
       }
       expect(worst).toBeLessThan(1e-12);
       expect(T).toBe(Math.max(...g.lengths));
+    });
+  }
+
+  for (const name of CASES) {
+    it(`${name}: the GPU engine's loss, gradients, outputs and final states equal PyTorch's (1e-5)`, async () => {
+      const device = await gpu();
+      const g = load(name);
+      const config = validateConfig(g.config);
+      const { B, T } = g;
+      const Q = config.outputSize;
+      const weights = weightsOf(config, g);
+      const eng = new BpttEngine(device, { config, batch: B, steps: T });
+      try {
+        eng.writeWeights(weights);
+        eng.writeBatch(batchOf(config, g));
+        eng.writeXi(new Float32Array(T).fill(1));
+        eng.writeH0();
+        eng.run();
+        const loss = await eng.readLoss();
+        const grads = await eng.readGradients();
+        const h = await eng.readLastState();
+        const c = config.cell === 'lstm' ? await eng.readLastCell() : undefined;
+        const o = await eng.readOutputs();
+
+        const lossErr = Math.abs(loss - g.loss) / Math.abs(g.loss);
+        const gradErrs = paramShapes(config).map(([p]) => [p, relErr(grads[p], g.grads[torchOf(config, p)])] as const);
+        const gradErr = Math.max(...gradErrs.map(([, e]) => e));
+        const hErr = relErr(h, g.h_n.flat(2));
+        const cErr = c ? relErr(c, g.c_n!.flat(2)) : 0;
+        // outputs at real steps only (padded steps' outputs are meaningless)
+        const mine: number[] = [], theirs: number[] = [];
+        for (let t = 0; t < T; t++) {
+          for (let b = 0; b < B; b++) {
+            const ref = g.outputs[t][b];
+            if (t < g.lengths[b]) {
+              expect(ref, `outputs[${t}][${b}]`).not.toBeNull();
+              mine.push(...o.subarray((t * B + b) * Q, (t * B + b + 1) * Q));
+              theirs.push(...ref!);
+            } else expect(ref, `outputs[${t}][${b}]`).toBeNull();
+          }
+        }
+        const oErr = relErr(mine, theirs);
+        console.log(`${name}: loss ${loss} vs PyTorch ${g.loss} (rel ${lossErr.toExponential(1)}), grads ${gradErr.toExponential(1)}, h_n ${hErr.toExponential(1)}${c ? `, c_n ${cErr.toExponential(1)}` : ''}, outputs ${oErr.toExponential(1)}`);
+        expect(lossErr).toBeLessThan(1e-5);
+        for (const [p, e] of gradErrs) expect(e, `gradient ${p}`).toBeLessThan(1e-5);
+        expect(hErr).toBeLessThan(1e-5);
+        expect(cErr).toBeLessThan(1e-5);
+        expect(oErr).toBeLessThan(1e-5);
+
+        // the lengths are exercised: the same batch at full length is another loss
+        eng.writeBatch(batchOf(config, g, true));
+        eng.run();
+        const unpadded = await eng.readLoss();
+        expect(Math.abs(unpadded - g.loss) / Math.abs(g.loss)).toBeGreaterThan(1e-3);
+      } finally {
+        eng.destroy();
+      }
     });
   }
 });
