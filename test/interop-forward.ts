@@ -1,8 +1,8 @@
 // Test helper for the interop tests: our predictions, from the GPU engine's
 // forward pass (BpttEngine.encodeForwardOnly / readOutputs) — the outputs O
-// (T, B, Q) at every step, and each sequence's output at its last real step.
-// With lengths, each sequence runs on its own engine of T = lengths[b] steps
-// (so its padded steps cannot touch it); rows at padded steps are NaN.
+// (T, B, Q) at every step, and each sequence's output at its last real step,
+// on a forward-only engine (BpttShape.forwardOnly) with the batch's lengths;
+// rows at padded steps are meaningless and set to NaN.
 import { BpttEngine } from '../src/engine/bptt';
 import type { ModelConfig } from '../src/model/config';
 import type { Tensor, Weights } from '../src/model/params';
@@ -18,35 +18,23 @@ export interface ForwardInput {
   lengths?: readonly number[];
 }
 
-async function run(device: GPUDevice, c: ModelConfig, w: Weights<Tensor>, B: number, T: number, tokens?: ArrayLike<number>, x?: ArrayLike<number>): Promise<Float32Array> {
-  const eng = new BpttEngine(device, { config: c, batch: B, steps: T });
+/** O (T, B, Q) from the GPU; rows at padded steps (t ≥ lengths[b]) are NaN. */
+export async function gpuOutputs(device: GPUDevice, c: ModelConfig, w: Weights<Tensor>, inp: ForwardInput): Promise<Float32Array> {
+  const { B, T } = inp, Q = c.outputSize;
+  const eng = new BpttEngine(device, { config: c, batch: B, steps: T, forwardOnly: true });
   try {
     eng.writeWeights(w);
     eng.writeH0();
-    const targets = c.loss === 'softmax-xent' ? { targets: new Uint32Array(T * B) } : { y: new Float32Array(T * B * c.outputSize) };
-    eng.writeBatch({ ...(c.input === 'tokens' ? { tokens } : { x }), ...targets });
+    eng.writeInputs({ ...(c.input === 'tokens' ? { tokens: inp.tokens } : { x: inp.x }), lengths: inp.lengths });
     const enc = device.createCommandEncoder({ label: 'interop.forward' });
     eng.encodeForwardOnly(enc);
     device.queue.submit([enc.finish()]);
-    return await eng.readOutputs();
+    const O = await eng.readOutputs();
+    if (inp.lengths) for (let b = 0; b < B; b++) for (let t = inp.lengths[b]; t < T; t++) O.fill(NaN, (t * B + b) * Q, (t * B + b + 1) * Q);
+    return O;
   } finally {
     eng.destroy();
   }
-}
-
-/** O (T, B, Q) from the GPU; rows at padded steps (t ≥ lengths[b]) are NaN. */
-export async function gpuOutputs(device: GPUDevice, c: ModelConfig, w: Weights<Tensor>, inp: ForwardInput): Promise<Float32Array> {
-  const { B, T } = inp, Q = c.outputSize, d = c.inputSize;
-  if (!inp.lengths) return run(device, c, w, B, T, inp.tokens, inp.x);
-  const O = new Float32Array(T * B * Q).fill(NaN);
-  for (let b = 0; b < B; b++) {
-    const len = inp.lengths[b];
-    const tokens = inp.tokens ? Array.from({ length: len }, (_, t) => inp.tokens![t * B + b]) : undefined;
-    const x = inp.x ? Array.from({ length: len * d }, (_, i) => inp.x![(Math.floor(i / d) * B + b) * d + (i % d)]) : undefined;
-    const o = await run(device, c, w, 1, len, tokens, x);
-    for (let t = 0; t < len; t++) O.set(o.subarray(t * Q, (t + 1) * Q), (t * B + b) * Q);
-  }
-  return O;
 }
 
 /** Each sequence's output at its last real step: (B, Q). */
