@@ -1,0 +1,86 @@
+// The ONNX file the demo exports (onnxDownload, the "Download ONNX" helper)
+// runs in ONNX Runtime Web in headless Chromium — the wasm backend, and the
+// WebGPU backend where it loads — and gives the predictions our forward pass
+// gives on navigator.gpu, to 1e-5 relative; ours are also checked against
+// the float64 reference computed here in Node. (onnxruntime-web 1.31's
+// WebGPU backend has no LSTM/GRU kernel: its verbose log places those nodes
+// on the CPU (wasm) provider and OneHot/Squeeze/MatMul/Add on WebGPU.)
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startSession, openPage, type Session } from './browser';
+import { onnxCases } from './pages/onnx-problem';
+import { referenceCells } from '../src/index';
+
+let s: Session;
+beforeAll(async () => {
+  s = await startSession();
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+});
+
+type Run = { output: number[]; dims: number[] } | { error: string };
+interface Result {
+  failure?: string;
+  adapter: string;
+  errors: string[];
+  cases: { name: string; filename: string; bytes: number; ours: number[]; wasm: Run; webgpu: Run }[];
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+describe('ONNX Runtime Web in headless Chromium', () => {
+  it('runs the exported files (wasm; WebGPU where it loads) with our predictions', async () => {
+    const { page, errors } = await openPage(s, '/e2e/pages/onnx.html');
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 240_000 });
+    const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as Result;
+    expect(r.failure, r.failure).toBeUndefined();
+    console.log(`browser adapter: ${r.adapter}`);
+    expect(r.errors, r.errors.join('\n')).toEqual([]);
+    const cases = onnxCases();
+    for (const [i, c] of cases.entries()) {
+      const got = r.cases[i];
+      const { B, T } = c, Q = c.config.outputSize;
+      // our predictions in the head's layout: every step (T, B, Q), or each sequence's last real step (B, Q)
+      const pick = (O: ArrayLike<number>) =>
+        c.returnSequences ? Array.from(O) : Array.from({ length: B * Q }, (_, k) => O[((((c.lengths?.[Math.floor(k / Q)] ?? T) - 1) * B) + Math.floor(k / Q)) * Q + (k % Q)]);
+      const ours = pick(got.ours);
+      // ours against the float64 reference, one sequence at a time over its real steps
+      const ref = new Float64Array(T * B * Q);
+      for (let b = 0; b < B; b++) {
+        const len = c.lengths?.[b] ?? T;
+        const seq = referenceCells(c.config, c.weights, {
+          B: 1, T: len,
+          tokens: c.tokens ? Array.from({ length: len }, (_, t) => c.tokens![t * B + b]) : undefined,
+          x: c.x ? Array.from({ length: len * c.config.inputSize }, (_, k) => c.x![(Math.floor(k / c.config.inputSize) * B + b) * c.config.inputSize + (k % c.config.inputSize)]) : undefined,
+          targets: new Uint32Array(len), y: new Float64Array(len * Q),
+        }).o;
+        for (let t = 0; t < len; t++) ref.set(seq.subarray(t * Q, (t + 1) * Q), (t * B + b) * Q);
+      }
+      const eRef = relErr(ours, pick(ref));
+      expect(eRef, `${c.name}: ours vs float64`).toBeLessThan(1e-5);
+      const line = [`chromium onnx ${c.name} (${got.filename}, ${got.bytes} bytes): ours vs float64 ${eRef.toExponential(1)}`];
+      expect('error' in got.wasm ? got.wasm.error : undefined, 'wasm backend').toBeUndefined();
+      const wasm = got.wasm as { output: number[]; dims: number[] };
+      expect(wasm.dims).toEqual(c.returnSequences ? [T, B, Q] : [B, Q]);
+      const eWasm = relErr(wasm.output, ours);
+      line.push(`wasm ${eWasm.toExponential(1)}`);
+      expect(eWasm, `${c.name}: wasm`).toBeLessThan(1e-5);
+      if ('error' in got.webgpu) line.push(`webgpu did not load: ${got.webgpu.error}`);
+      else {
+        const eGpu = relErr(got.webgpu.output, ours);
+        line.push(`webgpu ${eGpu.toExponential(1)}`);
+        expect(eGpu, `${c.name}: webgpu`).toBeLessThan(1e-5);
+      }
+      console.log(line.join(', '));
+    }
+    expect(errors.filter((e) => !/onnxruntime|\[W:/.test(e))).toEqual([]);
+  }, 300_000);
+});
