@@ -5,18 +5,26 @@
 // predictions against float64 computed from the same bytes.
 import { ModelWorker, type TrainingJob, type BatchEventDetail } from '../../src/worker/model-worker';
 import { saveModelToStorage, loadModelFromStorage, listStoredModels, deleteStoredModel } from '../../src/storage/model-store';
-import { loadCheckpoint } from '../../src/model/checkpoint';
-import { referenceCells } from '../../src/reference/cells64';
+import { loadModel } from '../../src/api/model';
+import { requestTrainingDevice } from '../../src/gpu/device';
+import { liveMemory } from '../../src/gpu/buffers';
 import { SPEC, N, T, delayData } from './worker.data';
 
-/** Predictions (N, T) batch-major for x (N, T, 1), from a saved model's bytes (float64, on the page). */
-function predict(bytes: Uint8Array, x: Float32Array): number[] {
-  const { config, weights } = loadCheckpoint(bytes);
-  const n = x.length / T;
-  const xt = new Float64Array(n * T);
-  for (let i = 0; i < n; i++) for (let t = 0; t < T; t++) xt[t * n + i] = x[i * T + t];
-  const { o } = referenceCells(config, weights, { B: n, T, x: xt, y: new Float64Array(n * T) });
-  return Array.from({ length: n * T }, (_, r) => o[(r % T) * n + Math.floor(r / T)]);
+let device: Promise<GPUDevice> | null = null;
+
+/** Predictions (N, T) batch-major for x (N, T, 1): the saved model loaded on the page's own device, then destroyed (its live buffers after). */
+async function predictions(bytes: Uint8Array, x: Float32Array): Promise<{ o: number[]; memoryAfter: number }> {
+  const dev = await (device ??= requestTrainingDevice(navigator.gpu));
+  const model = loadModel(dev, bytes);
+  try {
+    const out = await model.predict({ data: x, shape: [x.length / T, T, 1] });
+    const o = Array.from(out.data);
+    model.destroy();
+    return { o, memoryAfter: liveMemory(dev).buffers };
+  } catch (e) {
+    model.destroy();
+    throw e;
+  }
 }
 
 const data = (seed: number) => {
@@ -116,7 +124,7 @@ const api = {
       const { x, y } = data(1);
       const job = mw.train({ spec: SPEC, x, y, fitOptions: { epochs: 60, batchSize: 8, optimizer: { kind: 'adam', lr: 0.02 }, seed: 3 } });
       const r = await job.result;
-      results.push({ memory: r.memory, history: r.history.map((h) => h.loss), steps: job.step, bytes: r.bytes });
+      results.push({ memory: r.memory, history: r.history.history.loss, steps: job.step, bytes: r.bytes });
     }
     const state = await mw.state();
     // bad input: refused in the worker by name, before any GPU work; nothing left behind
@@ -134,7 +142,7 @@ const api = {
       state, badError, afterBad,
       bytes: Array.from(bytes),
       testX: Array.from(test.x), testY: Array.from(test.y),
-      predictions: predict(bytes, test.x),
+      predictions: await predictions(bytes, test.x),
       listed: { opfs: await listStoredModels({ backend: 'opfs' }), indexeddb: await listStoredModels({ backend: 'indexeddb' }) },
     };
   },
@@ -145,8 +153,8 @@ const api = {
     const fromOpfs = await loadModelFromStorage('delay gru/1');
     const fromIdb = await loadModelFromStorage('delay-gru-idb', { backend: 'indexeddb' });
     const out = {
-      opfs: predict(fromOpfs, test.x),
-      indexeddb: predict(fromIdb, test.x),
+      opfs: await predictions(fromOpfs, test.x),
+      indexeddb: await predictions(fromIdb, test.x),
       deleted: [await deleteStoredModel('delay gru/1'), await deleteStoredModel('delay-gru-idb', { backend: 'indexeddb' }), await deleteStoredModel('delay gru/1')],
       listedAfter: [...(await listStoredModels()), ...(await listStoredModels({ backend: 'indexeddb' }))],
       missing: await loadModelFromStorage('delay gru/1').then(() => null, (e: Error) => e.message),

@@ -9,21 +9,33 @@
 // The model comes back as bytes (model.save()'s checkpoint), not as a handle
 // into the worker: the worker destroys its model when the job ends, and the
 // page loads the bytes on its own device, or stores them (src/storage).
-// x, y are typed arrays with a shape; their buffers are transferred to the
-// worker (the page's arrays are detached afterwards: pass copies to keep them).
-import type { ModelSpec } from '../api/spec';
+// x and y are what Model.fit takes: nested arrays (copied to the worker) or
+// typed arrays with a shape, { data, shape } (their buffers are transferred:
+// the page's arrays are detached afterwards; pass copies to keep them). The
+// same goes for `lengths`, validation data, and `model` bytes.
+import { checkSpec, type ModelSpec } from '../api/spec';
+import type { CreateModelOptions } from '../api/model';
+import type { ArrayData } from '../api/arrays';
 import type { MemoryTally } from '../gpu/buffers';
 import { BpttError, show } from '../errors';
-import type { FitData, FitLogs, WorkerFitOptions } from './backend';
+import type { History, Logs, ModelSource, WorkerFitOptions } from './backend';
 import { transferables, type FromWorker, type ToWorker, type WorkerState } from './protocol';
 
-export type { FitData, FitLogs, WorkerFitOptions, WorkerState };
+export type { History, Logs, WorkerFitOptions, WorkerState };
 
-/** One training job. */
+/** One training job: a new model from `spec`, or a saved one (`model`) trained further. */
 export interface TrainJobOptions {
-  spec: ModelSpec;
-  x: FitData;
-  y: FitData;
+  /** The model to create (createModel's spec); checked on the page before the job starts. */
+  spec?: ModelSpec;
+  /** createModel's options (seed, init, weights). */
+  modelOptions?: CreateModelOptions;
+  /** Or continue from a saved model: model.save()'s bytes (e.g. from loadModelFromStorage); its optimizer state carries on. */
+  model?: Uint8Array;
+  /** Inputs, as Model.fit takes them: [N][T][d] / [N][T] token ids, or { data, shape }. */
+  x: ArrayData;
+  /** Targets shaped to the head, as Model.fit takes them. */
+  y: ArrayData;
+  /** Model.fit's options, less callbacks and signal (the job's events and abort() stand in); truncation as text or a spec. */
   fitOptions?: WorkerFitOptions;
   /** Aborting it aborts the job. */
   signal?: AbortSignal;
@@ -33,8 +45,8 @@ export interface TrainJobOptions {
 export interface TrainResult {
   /** The trained model (model.save()): load it with loadModel, or store it with saveModelToStorage. */
   bytes: Uint8Array;
-  /** Per epoch: the mean loss and metrics. */
-  history: FitLogs[];
+  /** fit's History: per epoch, loss (and accuracy, val_loss, val_accuracy). */
+  history: History;
   /** Live GPU memory on the worker's device after the job's model was destroyed (0 buffers). */
   memory: MemoryTally;
 }
@@ -46,7 +58,8 @@ export interface BatchEventDetail {
   batch: number;
   /** Batches finished by this job (1-based). */
   step: number;
-  logs: FitLogs;
+  /** loss (the batch's mean, before its update) and size (its sequences). */
+  logs: Logs;
 }
 
 /**
@@ -176,7 +189,18 @@ export class ModelWorker {
   /** Start a job (one at a time: a second one while one runs is refused). */
   train(options: TrainJobOptions): TrainingJob {
     if (this.terminated) throw new BpttError('worker', 'terminated', 'this ModelWorker was terminated; create a new one');
-    if (typeof options !== 'object' || options === null) throw new BpttError('options', show(options), 'must be { spec, x, y, fitOptions? }');
+    if (typeof options !== 'object' || options === null) throw new BpttError('options', show(options), 'must be { spec | model, x, y, fitOptions? }');
+    let source: ModelSource;
+    if (options.model !== undefined) {
+      if (!(options.model instanceof Uint8Array)) throw new BpttError('options.model', show(options.model), 'must be a Uint8Array (model.save())');
+      if (options.modelOptions !== undefined) throw new BpttError('options.modelOptions', show(options.modelOptions), 'is for a new model (spec), not a saved one (model)');
+      source = { model: options.model, spec: options.spec };
+    } else if (options.spec !== undefined) {
+      checkSpec(options.spec, 'options.spec');
+      source = { spec: options.spec, modelOptions: options.modelOptions };
+    } else throw new BpttError('options.spec', 'undefined', 'give spec (a new model) or model (saved bytes to continue from)');
+    if (options.x === undefined) throw new BpttError('options.x', 'undefined', 'must be the inputs: [N][T][d], [N][T] or { data, shape }');
+    if (options.y === undefined) throw new BpttError('options.y', 'undefined', 'must be the targets, shaped to the head');
     for (const job of this.jobs.values()) {
       if (!job.ended) throw new BpttError('job', String(job.id), 'is still running: one job at a time per worker (abort it or await its result)');
     }
@@ -188,8 +212,8 @@ export class ModelWorker {
       if (options.signal.aborted) queueMicrotask(() => job.abort());
       else options.signal.addEventListener('abort', () => job.abort(), { once: true });
     }
-    const m: ToWorker = { type: 'train', job: id, spec: options.spec, x: options.x, y: options.y, fitOptions: options.fitOptions ?? {} };
-    this.worker.postMessage(m, transferables(options.x, options.y));
+    const m: ToWorker = { type: 'train', job: id, source, x: options.x, y: options.y, fitOptions: options.fitOptions ?? {} };
+    this.worker.postMessage(m, transferables(options.x, options.y, options.fitOptions, options.model, options.modelOptions));
     return job;
   }
 

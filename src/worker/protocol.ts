@@ -2,13 +2,12 @@
 // (train-worker.ts). Plain structured-cloneable objects; typed arrays in the
 // training data and the saved model travel as transferables (moved, not
 // copied).
-import type { ModelSpec } from '../api/spec';
-import type { FitData, WorkerFitOptions, FitLogs } from './backend';
+import type { History, Logs, ModelSource, WorkerFitOptions } from './backend';
 import type { MemoryTally } from '../gpu/buffers';
 
 /** Page → worker. */
 export type ToWorker =
-  | { type: 'train'; job: number; spec: ModelSpec; x: FitData; y: FitData; fitOptions: WorkerFitOptions; initial?: Uint8Array }
+  | { type: 'train'; job: number; source: ModelSource; x: unknown; y: unknown; fitOptions: WorkerFitOptions }
   | { type: 'pause'; job: number }
   | { type: 'resume'; job: number }
   | { type: 'abort'; job: number }
@@ -29,12 +28,12 @@ export interface WorkerState {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'started'; job: number; adapter: string }
-  | { type: 'batch'; job: number; epoch: number; batch: number; step: number; logs: FitLogs }
-  | { type: 'epoch'; job: number; epoch: number; logs: FitLogs }
+  | { type: 'batch'; job: number; epoch: number; batch: number; step: number; logs: Logs }
+  | { type: 'epoch'; job: number; epoch: number; logs: Logs }
   | { type: 'paused'; job: number; step: number }
   | { type: 'resumed'; job: number; step: number }
   /** The trained model as bytes (`model.save()`), and the device's live memory after the job's model was destroyed. */
-  | { type: 'done'; job: number; bytes: Uint8Array; history: FitLogs[]; memory: MemoryTally }
+  | { type: 'done'; job: number; bytes: Uint8Array; history: History; memory: MemoryTally }
   | { type: 'aborted'; job: number; step: number; memory: MemoryTally }
   | { type: 'failed'; job: number; error: { name: string; message: string; field?: string; value?: string; limit?: string }; memory: MemoryTally }
   | { type: 'pong'; id: number; state: WorkerState };

@@ -10,7 +10,8 @@
 import { requestTrainingDevice, describeAdapter } from '../gpu/device';
 import { liveMemory } from '../gpu/buffers';
 import { BpttError } from '../errors';
-import { createFitModel, type FitModel } from './backend';
+import { modelFrom, fitPaced } from './backend';
+import type { Model } from '../api/model';
 import { transferables, type FromWorker, type ToWorker } from './protocol';
 
 interface WorkerScope {
@@ -26,7 +27,12 @@ interface Job {
   paused: boolean;
   /** Resolves the wait of a paused job (set while it waits). */
   wake: (() => void) | null;
+  /** Batches whose loss has arrived (onBatchEnd). */
   step: number;
+  /** Steps submitted to the GPU. */
+  submitted: number;
+  /** Resolves once every submitted step has reported (set while a pause waits for them). */
+  drained: (() => void) | null;
 }
 
 let device: Promise<GPUDevice> | null = null;
@@ -47,8 +53,14 @@ async function memory() {
   return d ? liveMemory(d) : { buffers: 0, bytes: 0 };
 }
 
-/** Between batches: wait here while the job is paused (abort wakes it). */
+/**
+ * Before each step is submitted: while the job is paused, let the steps in
+ * flight report, say 'paused', and wait for resume (or abort).
+ */
 async function gate(job: Job) {
+  if (!job.paused || job.controller.signal.aborted) return;
+  if (job.step < job.submitted) await new Promise<void>((resolve) => (job.drained = resolve));
+  job.drained = null;
   if (!job.paused || job.controller.signal.aborted) return;
   post({ type: 'paused', job: job.id, step: job.step });
   await new Promise<void>((resolve) => (job.wake = resolve));
@@ -57,31 +69,34 @@ async function gate(job: Job) {
 }
 
 async function train(m: Extract<ToWorker, { type: 'train' }>) {
-  const job: Job = { id: m.job, controller: new AbortController(), paused: false, wake: null, step: 0 };
+  const job: Job = { id: m.job, controller: new AbortController(), paused: false, wake: null, step: 0, submitted: 0, drained: null };
   current = job;
-  let model: FitModel | null = null;
+  const signal = job.controller.signal;
+  let model: Model | null = null;
   let dev: GPUDevice | null = null;
   try {
     dev = await getDevice();
-    model = createFitModel(dev, m.spec);
+    model = modelFrom(dev, m.source);
     post({ type: 'started', job: job.id, adapter: describeAdapter(dev) });
     let epoch = 0;
-    const history = await model.fit(m.x, m.y, {
-      ...m.fitOptions,
-      signal: job.controller.signal,
-      callbacks: {
-        onBatchEnd: async (batch, logs) => {
-          job.step += 1;
-          post({ type: 'batch', job: job.id, epoch, batch, step: job.step, logs });
-          await gate(job);
-        },
-        onEpochEnd: (e, logs) => {
-          post({ type: 'epoch', job: job.id, epoch: e, logs });
-          epoch = e + 1;
-        },
+    const history = await fitPaced(model, m.x, m.y, m.fitOptions, {
+      signal,
+      beforeStep: async () => {
+        await gate(job);
+        signal.throwIfAborted();
+        job.submitted += 1;
+      },
+      onBatchEnd: (batch, logs) => {
+        job.step += 1;
+        post({ type: 'batch', job: job.id, epoch, batch, step: job.step, logs });
+        if (job.step >= job.submitted) job.drained?.();
+      },
+      onEpochEnd: (e, logs) => {
+        post({ type: 'epoch', job: job.id, epoch: e, logs });
+        epoch = e + 1;
       },
     });
-    job.controller.signal.throwIfAborted();
+    if (history.aborted) signal.throwIfAborted();
     const bytes = await model.save();
     model.destroy();
     model = null;
@@ -128,6 +143,7 @@ scope.addEventListener('message', (e) => {
       if (current?.id === m.job) {
         current.controller.abort();
         current.wake?.();
+        current.drained?.();
       }
       break;
     case 'ping':
