@@ -1,6 +1,7 @@
 // `webgpu-bptt export CHECKPOINT.safetensors MODEL.onnx` (the CLI's main, in
 // process): the file it writes runs in ONNX Runtime and gives the float64
-// reference's outputs (every step; last step with --lengths); the head
+// reference's outputs (every step; last step with --lengths; logits, and
+// their softmax as `output`); the head
 // follows the checkpoint's metadata unless --head says; bad command lines
 // exit 2 with one line naming the argument, and nothing is written.
 import { describe, it, expect, vi, afterEach } from 'vitest';
@@ -45,13 +46,21 @@ async function cli(...argv: string[]) {
   }
 }
 
+/** The file's `logits` (its `output` is their softmax, checked here). */
 async function runOnnx(file: string, lengths?: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const s = await ort.InferenceSession.create(new Uint8Array(readFileSync(file)));
   const feeds: Record<string, ort.Tensor> = { tokens: new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [T, B]) };
   if (lengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(lengths), [B]);
-  const o = (await s.run(feeds)).output;
+  const r = await s.run(feeds);
   await s.release();
-  return { data: o.data as Float32Array, dims: o.dims };
+  const logits = r.logits.data as Float32Array, probs = r.output.data as Float32Array;
+  expect(r.output.dims).toEqual(r.logits.dims);
+  for (let row = 0; row < logits.length / Q; row++) {
+    const z = logits.subarray(row * Q, (row + 1) * Q), m = Math.max(...z);
+    const sum = z.reduce((a, v) => a + Math.exp(v - m), 0);
+    for (let q = 0; q < Q; q++) expect(Math.abs(probs[row * Q + q] - Math.exp(z[q] - m) / sum)).toBeLessThan(1e-6);
+  }
+  return { data: logits, dims: r.logits.dims };
 }
 
 /** The float64 reference's o (T', 1, Q) of sequence b alone, over its first `len` steps. */
@@ -68,7 +77,7 @@ describe('webgpu-bptt export', () => {
     const r = await cli('export', checkpoint('every.safetensors'), out);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out[0]).toMatch(/^wrote .*every\.onnx \(\d+ bytes, ONNX opset 17\): lstm × 2, H = 5; input tokens int64 \[T, B\]; output \[T, B, 6\]$/);
+    expect(r.out[0]).toMatch(/^wrote .*every\.onnx \(\d+ bytes, ONNX opset 17\): lstm × 2, H = 5; input tokens int64 \[T, B\]; output \[T, B, 6\] \(class probabilities; logits \[T, B, 6\] too\)$/);
     const { data, dims } = await runOnnx(out);
     expect(dims).toEqual([T, B, Q]);
     const ref = referenceCells(config, weights, { B, T, tokens, targets: new Uint32Array(T * B) }).o;
@@ -81,7 +90,7 @@ describe('webgpu-bptt export', () => {
     const out = join(dir, 'last.onnx');
     const r = await cli('export', checkpoint('last.safetensors'), out, '--head', 'last-step', '--lengths');
     expect(r.code).toBe(0);
-    expect(r.out[0]).toContain('lengths int32 [B]; output [B, 6]');
+    expect(r.out[0]).toContain('lengths int32 [B]; output [B, 6] (class probabilities; logits [B, 6] too)');
     const lengths = [3, 5];
     const { data, dims } = await runOnnx(out, lengths);
     expect(dims).toEqual([B, Q]);

@@ -33,13 +33,30 @@ function data(c: ModelConfig) {
     : { x: Array.from({ length: T * B * D }, () => rng.normal()) };
 }
 
+function softmaxRows(z: ArrayLike<number>, Q: number): Float64Array {
+  const out = new Float64Array(z.length);
+  for (let r = 0; r < z.length / Q; r++) {
+    let m = -Infinity, s = 0;
+    for (let q = 0; q < Q; q++) m = Math.max(m, z[r * Q + q]);
+    for (let q = 0; q < Q; q++) s += Math.exp(z[r * Q + q] - m);
+    for (let q = 0; q < Q; q++) out[r * Q + q] = Math.exp(z[r * Q + q] - m) / s;
+  }
+  return out;
+}
+
+/** ONNX Runtime's `output` (regression) or `logits` (classes, after checking `output` is their softmax). */
 async function runOnnx(bytes: Uint8Array, c: ModelConfig, inp: { tokens?: number[]; x?: number[] }, lengths?: number[]): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     const feeds: Record<string, ort.Tensor> =
       c.input === 'tokens' ? { tokens: new ort.Tensor('int64', BigInt64Array.from(inp.tokens!.map(BigInt)), [T, B]) } : { x: new ort.Tensor('float32', Float32Array.from(inp.x!), [T, B, D]) };
     if (lengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(lengths), [B]);
-    return (await session.run(feeds)).output.data as Float32Array;
+    const r = await session.run(feeds);
+    if (c.loss !== 'softmax-xent') return r.output.data as Float32Array;
+    // a classifier: `output` is softmax(`logits`), as Model.predict gives; the logits are compared
+    const logits = r.logits.data as Float32Array, Q = c.outputSize;
+    expect(relErr(r.output.data as Float32Array, softmaxRows(logits, Q))).toBeLessThan(1e-6);
+    return logits;
   } finally {
     await session.release();
   }
@@ -111,8 +128,9 @@ describe('the file', () => {
     expect(ONNX_OPSET).toBe(17);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
     expect(Number(m.irVersion)).toBe(8);
-    expect(m.graph!.node.map((n) => n.opType)).toEqual(['OneHot', 'LSTM', 'Squeeze', 'LSTM', 'Squeeze', 'MatMul', 'Add']);
+    expect(m.graph!.node.map((n) => n.opType)).toEqual(['OneHot', 'LSTM', 'Squeeze', 'LSTM', 'Squeeze', 'MatMul', 'Add', 'Softmax']);
     expect(m.graph!.input.map((i) => i.name)).toEqual(['tokens', 'lengths']);
+    expect(m.graph!.output.map((i) => i.name)).toEqual(['output', 'logits']);
     // ONNX's W block 1 (o) is PyTorch's block 3 (o); block 2 (f) is PyTorch's block 1
     const W = m.graph!.initializer.find((t) => t.name === 'W_l0')!;
     const f = new Float32Array(W.rawData.slice().buffer);

@@ -33,15 +33,15 @@ async function ours(device: GPUDevice, c: OnnxCase): Promise<number[]> {
   }
 }
 
-async function runOrt(bytes: Uint8Array, c: OnnxCase, ep: 'wasm' | 'webgpu'): Promise<{ output: number[]; dims: number[] } | { error: string }> {
+async function runOrt(bytes: Uint8Array, c: OnnxCase, ep: 'wasm' | 'webgpu'): Promise<{ output: number[]; dims: number[]; logits?: number[] } | { error: string }> {
   try {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: [ep] });
     const feeds: Record<string, ort.Tensor> = c.tokens
       ? { tokens: new ort.Tensor('int64', BigInt64Array.from(c.tokens.map(BigInt)), [c.T, c.B]) }
       : { x: new ort.Tensor('float32', Float32Array.from(c.x!), [c.T, c.B, c.config.inputSize]) };
     if (c.lengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(c.lengths), [c.B]);
-    const out = (await session.run(feeds)).output;
-    const result = { output: Array.from(out.data as Float32Array), dims: [...out.dims] };
+    const r = await session.run(feeds);
+    const result = { output: Array.from(r.output.data as Float32Array), dims: [...r.output.dims], logits: r.logits ? Array.from(r.logits.data as Float32Array) : undefined };
     await session.release();
     return result;
   } catch (e) {

@@ -19,7 +19,8 @@ export const EXPORT: CommandSpec = {
   ],
   description: `Writes the model of a checkpoint as ONNX (opset ${ONNX_OPSET}: RNN / LSTM / GRU operators, OneHot for
 token inputs). Inputs: x float [T, B, d] or tokens int64 [T, B] (and lengths int32 [B] with
---lengths); output: float [T, B, Q] (every step) or [B, Q] (last step), logits for a classifier.`,
+--lengths); output: float [T, B, Q] (every step) or [B, Q] (last step): class probabilities
+(with a second output, logits) for a classifier, as Model.predict gives them; else the regression values.`,
   options: {
     head: {
       type: 'string',
@@ -69,5 +70,6 @@ export async function runExport(p: ReturnType<typeof prepareExport>): Promise<st
   const c = validateConfig(p.ck.config);
   const input = c.input === 'tokens' ? 'tokens int64 [T, B]' : `x float [T, B, ${c.inputSize}]`;
   const out = p.returnSequences ? `[T, B, ${c.outputSize}]` : `[B, ${c.outputSize}]`;
-  return `wrote ${p.output} (${bytes.length} bytes, ONNX opset ${ONNX_OPSET}): ${c.cell} × ${c.layers}, H = ${c.hidden}; input ${input}${p.lengths ? ', lengths int32 [B]' : ''}; output ${out}`;
+  const what = c.loss === 'softmax-xent' ? ` (class probabilities; logits ${out} too)` : '';
+  return `wrote ${p.output} (${bytes.length} bytes, ONNX opset ${ONNX_OPSET}): ${c.cell} × ${c.layers}, H = ${c.hidden}; input ${input}${p.lengths ? ', lengths int32 [B]' : ''}; output ${out}${what}`;
 }

@@ -8,6 +8,7 @@
 //   head:    every step (returnSequences): Squeeze(Y) [T, B, H] · W_qhᵀ + b_q → [T, B, Q]
 //            last step:  Squeeze(Y_h) [B, H] · W_qhᵀ + b_q → [B, Q] (with
 //            sequence_lens, Y_h is each sequence's state at its last real step)
+//            classes: `output` = Softmax(logits) (what Model.predict gives), `logits` too
 //
 // Gate blocks are reordered from PyTorch's to ONNX's: LSTM i, f, g, o → i, o,
 // f, c; GRU r, z, n → z, r, h with linear_before_reset = 1 (PyTorch's
@@ -159,23 +160,27 @@ export function onnxGraph(c: ModelConfig, w: Weights<Tensor>, o: GraphOptions): 
   const Wq = w.W_qh, WqT = new Float32Array(H * Q);
   for (let q = 0; q < Q; q++) for (let j = 0; j < H; j++) WqT[j * Q + q] = Wq[q * H + j];
   inits.push(f32('W_qh_T', [H, Q], WqT));
-  const bias = c.bias;
-  nodes.push({ op: 'MatMul', name: 'head_matmul', inputs: [top, 'W_qh_T'], outputs: [bias ? 'head_mm' : 'output'], attrs: {} });
-  if (bias) {
+  // a classifier's `output` is softmax(logits) (as Model.predict gives) and `logits` is a second output
+  const classes = c.loss === 'softmax-xent', o_ = classes ? 'logits' : 'output';
+  nodes.push({ op: 'MatMul', name: 'head_matmul', inputs: [top, 'W_qh_T'], outputs: [c.bias ? 'head_mm' : o_], attrs: {} });
+  if (c.bias) {
     inits.push(f32('b_q', [Q], w.b_q));
-    nodes.push({ op: 'Add', name: 'head_bias', inputs: ['head_mm', 'b_q'], outputs: ['output'], attrs: {} });
+    nodes.push({ op: 'Add', name: 'head_bias', inputs: ['head_mm', 'b_q'], outputs: [o_], attrs: {} });
   }
+  if (classes) nodes.push({ op: 'Softmax', name: 'head_softmax', inputs: ['logits'], outputs: ['output'], attrs: { axis: -1 } });
   const outDims: Dim[] = o.returnSequences ? ['steps', 'batch', Q] : ['batch', Q];
+  const outputs: OnnxValue[] = [{ name: 'output', type: 'float', dims: outDims }];
+  if (classes) outputs.push({ name: 'logits', type: 'float', dims: outDims });
   return {
     name: `webgpu-bptt ${c.cell} ×${c.layers}`,
     inputs,
-    outputs: [{ name: 'output', type: 'float', dims: outDims }],
+    outputs,
     nodes,
     initializers: inits,
     metadata: {
       config: JSON.stringify(c),
       returnSequences: String(o.returnSequences),
-      output: c.loss === 'softmax-xent' ? 'logits (apply softmax for probabilities)' : 'regression values',
+      output: c.loss === 'softmax-xent' ? 'output: class probabilities (softmax); logits: before the softmax' : 'output: regression values',
     },
   };
 }

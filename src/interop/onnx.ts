@@ -24,6 +24,16 @@ export interface OnnxSource {
   returnSequences?: boolean;
 }
 
+/** What exportOnnx needs of a Model (src/api/model.ts): its spec and its current weights. */
+export interface ModelLike {
+  readonly spec: ModelSpec;
+  getWeights(): Promise<Weights<Tensor>>;
+}
+
+function isModelLike(s: unknown): s is ModelLike {
+  return typeof s === 'object' && s !== null && typeof (s as ModelLike).getWeights === 'function' && 'spec' in s;
+}
+
 export interface OnnxOptions {
   /**
    * Add an int32 graph input `lengths` [B] (each sequence's real steps, 1 … T),
@@ -62,13 +72,15 @@ export function checkOnnxSource(source: unknown): { config: ModelConfig; weights
 }
 
 /**
- * The ONNX file (bytes of a ModelProto, opset 17) of a model: inputs `x`
- * (float [T, B, d]) or `tokens` (int64 [T, B]), and `lengths` (int32 [B])
- * when asked; output `output`: float [T, B, Q] (every step) or [B, Q] (last
- * step) — logits for a classifier, the regression values otherwise.
+ * The ONNX file (bytes of a ModelProto, opset 17) of a model (a Model, or a
+ * config or spec with weights): inputs `x` (float [T, B, d]) or `tokens`
+ * (int64 [T, B]), time-major, and `lengths` (int32 [B]) when asked; output
+ * `output`: float [T, B, Q] (every step) or [B, Q] (last step) — class
+ * probabilities (and a second output `logits`) for a classifier, as
+ * Model.predict gives them; the regression values otherwise.
  */
-export async function exportOnnx(source: OnnxSource, options: OnnxOptions = {}): Promise<Uint8Array> {
-  const { config, weights, returnSequences } = checkOnnxSource(source);
+export async function exportOnnx(source: OnnxSource | ModelLike, options: OnnxOptions = {}): Promise<Uint8Array> {
+  const { config, weights, returnSequences } = checkOnnxSource(isModelLike(source) ? { spec: source.spec, weights: await source.getWeights() } : source);
   if (options.lengths !== undefined && typeof options.lengths !== 'boolean') throw new BpttError('options.lengths', show(options.lengths), 'must be true or false');
   const graph = onnxGraph(config, weights, { returnSequences, lengths: options.lengths ?? false });
   const { encodeOnnx } = await import('./onnx-write');
