@@ -17,8 +17,11 @@
 //    "truncation": {"kind": "full"} | {"kind": "regular", "tau": k} | {"kind": "tbptt", "k1": a, "k2": b}
 //                  | {"kind": "randomized", "pi": p | "schedule": {...}, "perSequence": bool, "seed": s}
 //                  (optional; instead of xi)
-//    "chunk": C    (optional; the GPU runs the window in chunks of C steps)}
+//    "chunk": C    (optional; the GPU runs the window in chunks of C steps)
+//    "lengths": [B] (optional; sequence b's steps t ≥ lengths[b] are padding: they hold the state and
+//                    carry no loss; the loss is the mean over the real steps; default T)}
 // Output: {"loss": L, "grads": {exactly the keys of "weights"}, "h_last": like h0, "c_last": like c0 (LSTM)}
+// (with lengths, h_last and c_last are each sequence's state at its last real step)
 import { BpttError, requireInt, show } from '../errors';
 import { validateConfig, isChapterModel, type ModelConfig } from '../model/config';
 import { paramShapes, type Weights, type Tensor } from '../model/params';
@@ -46,6 +49,8 @@ export interface GradcheckCase {
   seed: number;
   /** Steps per chunk on the GPU (default: the whole window). */
   chunk?: number;
+  /** (B) sequence lengths in [1, T] (default T). */
+  lengths?: Uint32Array;
 }
 
 /** What gradcheck prints. */
@@ -109,7 +114,7 @@ function states(field: string, v: unknown, L: number, B: number, H: number): Flo
 export function parseCase(json: unknown): GradcheckCase {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BpttError('case', show(json), 'must be a JSON object');
   const o = json as Record<string, unknown>;
-  const known = ['config', 'weights', 'tokens', 'targets', 'h0', 'c0', 'xi', 'truncation', 'chunk'];
+  const known = ['config', 'weights', 'tokens', 'targets', 'h0', 'c0', 'xi', 'truncation', 'chunk', 'lengths'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new BpttError(k, 'present', `is not a field of CASE.json (fields: ${known.join(', ')})`);
   const cfg = o.config as Record<string, unknown> | undefined;
   if (typeof cfg !== 'object' || cfg === null) throw new BpttError('config', show(cfg), 'must be an object {vocab, hidden, activation, bias, cell?, layers?}');
@@ -159,7 +164,12 @@ export function parseCase(json: unknown): GradcheckCase {
   }
   truncation.check(T, B);
   const chunk = o.chunk === undefined ? undefined : requireInt('chunk', o.chunk, 1, T);
-  return { config, weights, B, T, tokens: tokens.data, targets: targets.data, h0, c0, truncation, seed, chunk };
+  let lengths: Uint32Array | undefined;
+  if (o.lengths !== undefined) {
+    if (!Array.isArray(o.lengths) || o.lengths.length !== B) throw new BpttError('lengths', show(o.lengths), `must be an array of B = ${B} sequence lengths`);
+    lengths = Uint32Array.from(o.lengths.map((v, b) => requireInt(`lengths[${b}]`, v, 1, T)));
+  }
+  return { config, weights, B, T, tokens: tokens.data, targets: targets.data, h0, c0, truncation, seed, chunk, lengths };
 }
 
 const isBias = (name: string) => name.startsWith('b_') || name.startsWith('bias_');
@@ -194,12 +204,12 @@ export async function runGradcheck(k: GradcheckCase, device: GPUDevice | null): 
     // ξ of the (single) stream per sequence; TBPTT's streams are the reference's own tbptt option
     const xi = tb ? undefined : Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => xiAt(plan, 0, t, b)));
     const shared = xi && xi.every((row) => row.every((v, t) => v === xi[0][t]));
-    if (isChapterModel(c) && shared && !tb) {
+    if (isChapterModel(c) && shared && !tb && !k.lengths) {
       const r = referenceForwardBackward(c, k.weights, batch, { h0: k.h0, xi: xi![0] });
       return { loss: r.loss, grads: nest(c, r.grads), h_last: rowsOf(r.h.subarray(T * n), B, H) };
     }
     const per = (v?: Float32Array) => v && Array.from({ length: c.layers }, (_, l) => v.subarray(l * n, (l + 1) * n));
-    const r = referenceCells(c, k.weights, batch, { h0: per(k.h0), c0: per(k.c0), xi: shared ? xi![0] : xi, tbptt: tb });
+    const r = referenceCells(c, k.weights, batch, { h0: per(k.h0), c0: per(k.c0), xi: shared ? xi![0] : xi, tbptt: tb, lengths: k.lengths });
     const flat = (a: ArrayLike<number>[]) => a.flatMap((x) => Array.from(x));
     const out: GradcheckResult = { loss: r.loss, grads: nest(c, r.grads), h_last: statesOut(c, flat(r.hLast), B) };
     if (r.cLast) out.c_last = statesOut(c, flat(r.cLast), B) as number[][][];
@@ -208,7 +218,7 @@ export async function runGradcheck(k: GradcheckCase, device: GPUDevice | null): 
   const eng = new BpttEngine(device, { config: c, batch: B, steps: T, streams: plan.streams, chunk: k.chunk });
   try {
     eng.writeWeights(k.weights);
-    eng.writeBatch({ tokens: k.tokens, targets: k.targets });
+    eng.writeBatch({ tokens: k.tokens, targets: k.targets, lengths: k.lengths });
     eng.writeXi(plan);
     eng.writeH0(k.h0, k.c0);
     eng.run();

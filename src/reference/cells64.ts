@@ -17,7 +17,16 @@
 //   weight_ih_l{k}: (G·H, in)  weight_hh_l{k}: (G·H, H)  bias_*_l{k}: (G·H)  W_qh: (Q, H)  b_q: (Q)
 //   hs[l]: (T + 1, B, H), hs[l][0] = h0[l], hs[l][t + 1] = h_t   (cs[l] likewise for LSTM)
 //   acts[l]: (T, B, G·H) the gates after their nonlinearity (rnn: h itself)
-//   o: (T, B, Q);  L = scale · Σ_t Σ_b l(o_t, y_t), scale = 1/(B·T) by default
+//   o: (T, B, Q);  L = scale · Σ_t Σ_b w_{t,b} l(o_t, y_t), w = lossWeights
+//   (default 1) on real steps and 0 on padded ones, scale = 1 / Σ w by default
+//   (1/(B·T) without lengths or weights: the chapter's mean)
+//
+// Sequence lengths. Step t of sequence b is real iff t < lengths[b]. A padded
+// step holds every layer's state (h_{t+1} = h_t, c_{t+1} = c_t) and has no
+// loss; in the backward pass its Jacobian is the identity, so ∂L/∂h passes
+// through it unchanged (times ξ like any link) and it adds nothing to the
+// weight gradients. The state after the window is each sequence's state after
+// its last real step, as PyTorch's packed sequences give.
 //
 // Truncation. ξ[b][t] (or the shared ξ[t]) multiplies the gradient flowing from
 // step t into every layer's state from step t − 1 (h, and c for LSTM).
@@ -51,7 +60,11 @@ export interface CellsOptions {
   xi?: ArrayLike<number> | readonly ArrayLike<number>[];
   /** Williams & Peng's TBPTT(k1, k2), 1 ≤ k1 ≤ k2 (combines with xi). */
   tbptt?: { k1: number; k2: number };
-  /** Loss scale; default 1/(B·T). */
+  /** (B) sequence lengths in [0, T]: steps t ≥ lengths[b] are padding (default T). */
+  lengths?: ArrayLike<number>;
+  /** (T·B) loss weights ≥ 0, time-major (default 1). */
+  lossWeights?: ArrayLike<number>;
+  /** Loss scale; default 1 / Σ w over the real steps (1/(B·T) without lengths or weights). */
   scale?: number;
 }
 
@@ -113,6 +126,11 @@ function checkOptions(c: RnnConfig, batch: Batch, o: CellsOptions) {
       if (r.length < T) throw new BpttError(twoD ? `xi[${b}]` : 'xi', `length ${r.length}`, `must have one multiplier per step (${T})`);
     });
   }
+  if (o.lengths !== undefined) {
+    if (o.lengths.length !== B) throw new BpttError('lengths', `length ${o.lengths.length}`, `must have one length per sequence (B = ${B})`);
+    for (let b = 0; b < B; b++) requireInt(`lengths[${b}]`, o.lengths[b], 0, T);
+  }
+  if (o.lossWeights !== undefined && o.lossWeights.length !== T * B) throw new BpttError('lossWeights', `length ${o.lossWeights.length}`, `must have T·B = ${T * B} entries`);
   if (o.tbptt) {
     const k1 = requireInt('tbptt.k1', o.tbptt.k1, 1, 1 << 20);
     const k2 = requireInt('tbptt.k2', o.tbptt.k2, 1, 1 << 20);
@@ -132,6 +150,8 @@ interface Forward {
   o: Float64Array;
   dO: Float64Array;
   loss: number;
+  /** Step t of sequence b is real (not padding). */
+  real: (t: number, b: number) => boolean;
 }
 
 /** The forward pass and the loss. */
@@ -142,7 +162,15 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
   const cell = c.cell ?? 'rnn', L = c.layers ?? 1, G = GATES[cell];
   const H = c.hidden, d = c.inputSize, Q = c.outputSize, GH = G * H;
   const lstm = cell === 'lstm', gru = cell === 'gru';
-  const scale = opts.scale ?? 1 / (B * T);
+  // real steps and the loss weight of each row
+  const real = (t: number, b: number) => opts.lengths === undefined || t < opts.lengths[b];
+  const weight = new Float64Array(T * B);
+  let sum = 0;
+  for (let r = 0; r < T * B; r++) {
+    weight[r] = real(Math.floor(r / B), r % B) ? (opts.lossWeights ? opts.lossWeights[r] : 1) : 0;
+    sum += weight[r];
+  }
+  const scale = opts.scale ?? 1 / sum;
   const names = Array.from({ length: L }, (_, l) => layerNames(c, l));
   const inSize = (l: number) => (l === 0 ? d : H);
 
@@ -175,6 +203,12 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
       const r = t * B + b, prev = r * H, next = (r + B) * H;
       for (let l = 0; l < L; l++) {
         const n = names[l], [x, xo] = input(l, r), a = acts[l], ao = r * GH;
+        if (!real(t, b)) {
+          // padding: the state is held (acts stay 0)
+          for (let j = 0; j < H; j++) hs[l][next + j] = hs[l][prev + j];
+          if (lstm) for (let j = 0; j < H; j++) cs[l][next + j] = cs[l][prev + j];
+          continue;
+        }
         // gi = W_ih x + b_ih (G·H) ; gh = W_hh h_{t−1} + b_hh (G·H)
         gi.fill(0);
         gh.fill(0);
@@ -216,10 +250,17 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
   }
 
   // ---- loss and ∂L/∂o_t (T, B, Q)
-  const { dO, lossRows } = c.loss === 'softmax-xent' ? softmaxXent64(o, batch.targets!, T * B, Q, scale) : mse64(o, batch.y!, T * B, Q, scale);
-  const loss = lossRows.reduce((s, v) => s + v, 0);
+  // (padded rows' targets are not read: any value stands there)
+  const targets = c.loss === 'softmax-xent' ? Array.from({ length: T * B }, (_, r) => (weight[r] > 0 ? batch.targets![r] : 0)) : undefined;
+  const { dO, lossRows } = c.loss === 'softmax-xent' ? softmaxXent64(o, targets!, T * B, Q, 1) : mse64(o, batch.y!, T * B, Q, 1);
+  let loss = 0;
+  for (let r = 0; r < T * B; r++) {
+    const k = scale * weight[r];
+    loss += k * lossRows[r];
+    for (let q = 0; q < Q; q++) dO[r * Q + q] *= k;
+  }
 
-  return { hs, cs, acts, ghn, input, o, dO, loss };
+  return { hs, cs, acts, ghn, input, o, dO, loss, real };
 }
 
 /**
@@ -228,7 +269,7 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
  * TBPTT(k1, k2). Plain loops: a reference, not a fast path.
  */
 export function referenceCells(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOptions = {}): CellsResult {
-  const { hs, cs, acts, ghn, input, o, dO, loss } = forward(c, w, batch, opts);
+  const { hs, cs, acts, ghn, input, o, dO, loss, real } = forward(c, w, batch, opts);
   const { B, T } = batch;
   const cell = c.cell ?? 'rnn', L = c.layers ?? 1, G = GATES[cell];
   const H = c.hidden, d = c.inputSize, Q = c.outputSize, GH = G * H;
@@ -272,6 +313,20 @@ export function referenceCells(c: RnnConfig, w: Weights<Tensor>, batch: Batch, o
           // ∂L/∂h_s = from above (the layer on top, or the output) + from step s + 1
           for (let k = 0; k < H; k++) dh[k] = dx[k] + dhCarry[l][b * H + k];
           if (lstm) for (let k = 0; k < H; k++) dc[k] = dcCarry[l][b * H + k];
+          if (!real(s, b)) {
+            // padding held the state: the identity passes ∂L/∂h (and ∂L/∂c) on, times ξ_s; nothing reaches the weights or the layer below
+            if (l === L - 1) {
+              for (let k = 0; k < H; k++) dhTop[r * H + k] += dh[k];
+              if (lstm) for (let k = 0; k < H; k++) dcTop[r * H + k] += dc[k];
+            }
+            const m = xi(s, b);
+            for (let k = 0; k < H; k++) {
+              dhCarry[l][b * H + k] = m === 0 ? 0 : m * dh[k];
+              if (lstm) dcCarry[l][b * H + k] = m === 0 ? 0 : m * dc[k];
+            }
+            dx.fill(0);
+            continue;
+          }
           dhPrev.fill(0);
           for (let k = 0; k < H; k++) {
             if (cell === 'rnn') {
