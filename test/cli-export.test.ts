@@ -13,6 +13,8 @@ import { main } from '../src/cli/main';
 import { EXPORT } from '../src/cli/export';
 import { helpText } from '../src/cli/args';
 import { saveCheckpoint } from '../src/model/checkpoint';
+import { encodeModel } from '../src/api/format';
+import { checkSpec } from '../src/api/spec';
 import { validateConfig, type ModelConfig } from '../src/model/config';
 import { initWeights, type Weights } from '../src/model/params';
 import { referenceCells } from '../src/reference/cells64';
@@ -101,11 +103,18 @@ describe('webgpu-bptt export', () => {
     expect(err).toBeLessThan(1e-5);
   });
 
-  it("the head follows the checkpoint's metadata (returnSequences or the spec) unless --head is given", async () => {
+  it("the head follows the checkpoint's metadata (returnSequences, a spec, a Model file's model_spec) unless --head is given", async () => {
     const out = join(dir, 'meta.onnx');
     expect((await cli('export', checkpoint('m1.safetensors', { returnSequences: 'false' }), out)).out[0]).toContain('output [B, 6]');
     expect((await cli('export', checkpoint('m2.safetensors', { spec: JSON.stringify({ returnSequences: false }) }), out)).out[0]).toContain('output [B, 6]');
     expect((await cli('export', checkpoint('m3.safetensors', { returnSequences: 'false' }), out, '--head', 'every-step')).out[0]).toContain('output [T, B, 6]');
+    // a file Model.save wrote: its spec (returnSequences defaults to false)
+    const spec = checkSpec({ cell: 'lstm', layers: 2, hidden: 5, input: { tokens: 6 }, output: { classes: 6 } });
+    const modelFile = join(dir, 'model-api.safetensors');
+    writeFileSync(modelFile, encodeModel({ spec, weights, optimizer: null, step: 0 }));
+    expect((await cli('export', modelFile, out)).out[0]).toContain('output [B, 6]');
+    writeFileSync(modelFile, encodeModel({ spec: { ...spec, returnSequences: true }, weights, optimizer: null, step: 0 }));
+    expect((await cli('export', modelFile, out)).out[0]).toContain('output [T, B, 6]');
   });
 
   it('--help lists the options', async () => {

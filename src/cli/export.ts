@@ -25,26 +25,31 @@ token inputs). Inputs: x float [T, B, d] or tokens int64 [T, B] (and lengths int
     head: {
       type: 'string',
       value: 'every-step|last-step',
-      help: "the output at every step or at each sequence's last (real) step;\ndefault: the checkpoint's returnSequences metadata, else every-step",
+      help: "the output at every step or at each sequence's last (real) step;\ndefault: a Model file's spec (returnSequences), else every-step (train --save)",
     },
     lengths: { type: 'boolean', help: 'add an int32 input `lengths` [B] (sequence_lens of every layer)' },
   },
 };
 
-/** The head a checkpoint was trained with, when its metadata says (the Model API's spec or returnSequences). */
+/** The head a checkpoint was trained with, when its metadata says (returnSequences, or a Model file's spec). */
 export function savedHead(ck: CheckpointData, file: string): boolean | undefined {
   const e = ck.extra ?? {};
   if (e.returnSequences !== undefined) {
     if (e.returnSequences !== 'true' && e.returnSequences !== 'false') throw new BpttError(`${file} metadata.returnSequences`, show(e.returnSequences), 'must be "true" or "false"');
     return e.returnSequences === 'true';
   }
-  if (e.spec !== undefined) {
+  // a Model's file (src/api/format.ts) keeps its spec as model_spec
+  for (const key of ['model_spec', 'spec'] as const) {
+    const text = e[key];
+    if (text === undefined) continue;
+    let rs: unknown;
     try {
-      const rs = (JSON.parse(e.spec) as { returnSequences?: unknown }).returnSequences;
-      if (typeof rs === 'boolean') return rs;
+      rs = (JSON.parse(text) as { returnSequences?: unknown })?.returnSequences;
     } catch {
-      throw new BpttError(`${file} metadata.spec`, show(e.spec), 'is not valid JSON');
+      throw new BpttError(`${file} metadata.${key}`, show(text), 'is not valid JSON');
     }
+    // a spec's default is many-to-one, as Model.predict's
+    return typeof rs === 'boolean' ? rs : false;
   }
   return undefined;
 }
