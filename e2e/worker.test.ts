@@ -26,6 +26,7 @@ let page: Page;
 let errors: string[];
 beforeAll(async () => {
   s = await startSession();
+  await s.server.watcher.close(); // no hot reload mid-test when another file is saved
   ({ page, errors } = await openPage(s, '/e2e/pages/worker.html'));
   await page.waitForFunction(() => window.__worker !== undefined, undefined, { timeout: 60_000 });
 }, 120_000);
@@ -91,6 +92,13 @@ describe('training in a Web Worker (Chromium)', () => {
     expect(r.badError).toMatchObject({ name: 'BpttError', field: 'x.shape' });
     expect(r.badError!.message).toContain('[N][T][1]');
     expect(r.afterBad.memory).toEqual({ buffers: 0, bytes: 0 });
+    expect(r.badSpec).toMatch(/^BpttError: options\.spec\.hidden = 0: must be an integer in \[1, /);
+    expect(r.signalled).toBe('AbortError');
+    // a saved model continues where it stopped: its first batch's loss is near the end of its training, far below a fresh start's
+    console.log(`continued from the saved model: first batch loss ${r.continued.firstLoss.toFixed(5)} (fresh start ${r.jobs[0].history[0].toFixed(4)}), epoch loss ${r.continued.result.loss[0].toFixed(5)}`);
+    expect(r.continued.firstLoss).toBeLessThan(10 * r.jobs[1].history.at(-1)!);
+    expect(r.continued.result.memory).toEqual({ buffers: 0, bytes: 0 });
+    expect(r.afterAll.memory).toEqual({ buffers: 0, bytes: 0 });
     // the page's predictions from the handed-back bytes are float64's, computed here from the same bytes
     const bytes = Uint8Array.from(r.bytes);
     const here = predictHere(bytes, r.testX);

@@ -131,6 +131,21 @@ const api = {
     const bad = mw.train({ spec: SPEC, x: { data: new Float32Array(N * T * 2), shape: [N, T, 2] }, y: data(1).y });
     const badError = await bad.result.then(() => null, (e: Error & { field?: string }) => ({ name: e.name, field: e.field, message: e.message }));
     const afterBad = await mw.state();
+    // a bad spec is refused on the page, at once, by name
+    let badSpec: string | null = null;
+    try {
+      mw.train({ spec: { ...SPEC, hidden: 0 }, x: data(1).x, y: data(1).y });
+    } catch (e) {
+      badSpec = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    // an already aborted signal: the job ends as aborted, nothing left behind
+    const signalJob = mw.train({ spec: SPEC, ...data(1), signal: AbortSignal.abort() });
+    const signalled = await signalJob.result.then(() => 'resolved', (e: Error) => e.name);
+    // continue training the saved model (its weights, optimizer state and step count)
+    const more = mw.train({ model: results[1].bytes.slice(), ...data(2), fitOptions: { epochs: 1, batchSize: 8, seed: 3 } });
+    const firstLoss = new Promise<number>((resolve) => more.addEventListener('batch', (e) => resolve((e as CustomEvent<BatchEventDetail>).detail.logs.loss), { once: true }));
+    const continued = { firstLoss: await firstLoss, result: await more.result.then((r) => ({ memory: r.memory, loss: r.history.history.loss })) };
+    const afterAll = await mw.state();
     mw.terminate();
     mw = null;
     const bytes = results[1].bytes;
@@ -139,7 +154,7 @@ const api = {
     await saveModelToStorage('delay-gru-idb', bytes, { backend: 'indexeddb' });
     return {
       jobs: results.map(({ memory, history, steps }) => ({ memory, history, steps })),
-      state, badError, afterBad,
+      state, badError, afterBad, badSpec, signalled, continued, afterAll,
       bytes: Array.from(bytes),
       testX: Array.from(test.x), testY: Array.from(test.y),
       predictions: await predictions(bytes, test.x),

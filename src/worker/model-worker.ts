@@ -208,12 +208,12 @@ export class ModelWorker {
     const job = new TrainingJob(id, (m) => this.worker.postMessage(m));
     this.jobs.set(id, job);
     job.addEventListener('end', () => this.jobs.delete(id), { once: true });
-    if (options.signal) {
-      if (options.signal.aborted) queueMicrotask(() => job.abort());
-      else options.signal.addEventListener('abort', () => job.abort(), { once: true });
-    }
     const m: ToWorker = { type: 'train', job: id, source, x: options.x, y: options.y, fitOptions: options.fitOptions ?? {} };
     this.worker.postMessage(m, transferables(options.x, options.y, options.fitOptions, options.model, options.modelOptions));
+    if (options.signal) {
+      if (options.signal.aborted) job.abort(); // after 'train': the worker sees them in this order
+      else options.signal.addEventListener('abort', () => job.abort(), { once: true });
+    }
     return job;
   }
 

@@ -96,7 +96,7 @@ async function train(m: Extract<ToWorker, { type: 'train' }>) {
         epoch = e + 1;
       },
     });
-    if (history.aborted) signal.throwIfAborted();
+    signal.throwIfAborted(); // an abort that came while the last steps ran still ends the job as aborted
     const bytes = await model.save();
     model.destroy();
     model = null;
