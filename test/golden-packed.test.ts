@@ -7,7 +7,8 @@
 // loss weight 1 at t = lengths[b] − 1). The engine's loss, every gradient, the
 // outputs at real steps and the final states (each sequence's state at its
 // last real step) must equal PyTorch's to 1e-5 relative; the files themselves
-// are first checked against the float64 reference run on each sequence alone.
+// are first checked against the float64 reference run on each sequence alone,
+// and against the float64 reference of padded batches (lengths, lossWeights).
 // Padded steps hold random inputs and targets in the files: PyTorch never
 // reads them, so any leak from them shows. No Python runs here.
 import { describe, it, expect } from 'vitest';
@@ -119,6 +120,32 @@ describe('variable-length batches against PyTorch pack_padded_sequence (test/gol
       }
       expect(worst).toBeLessThan(1e-12);
       expect(T).toBe(Math.max(...g.lengths));
+    });
+  }
+
+  // The float64 reference of padded batches (referenceCells with lengths and
+  // lossWeights) on the whole batch, padding and all.
+  for (const name of CASES) {
+    it(`${name}: the float64 reference of padded batches gives PyTorch's loss, gradients, outputs and final states`, () => {
+      const g = load(name);
+      const config = validateConfig(g.config);
+      const { B, T } = g;
+      const Q = config.outputSize;
+      const lengths = g.lengths, lossWeights = g.many_to_one ? g.loss_weights.flat() : undefined;
+      const r = referenceCells(config, weightsOf(config, g), { B, T, ...batchOf(config, g, true) }, { lengths, lossWeights });
+      const lossErr = Math.abs(r.loss - g.loss) / g.loss;
+      const gradErr = Math.max(...paramShapes(config).map(([p]) => relErr(r.grads[p], g.grads[torchOf(config, p)])));
+      let stateErr = 0, oErr = 0;
+      for (let l = 0; l < config.layers; l++) {
+        stateErr = Math.max(stateErr, relErr(r.hLast[l], g.h_n[l].flat()));
+        if (g.c_n) stateErr = Math.max(stateErr, relErr(r.cLast![l], g.c_n[l].flat()));
+      }
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t < lengths[b]) oErr = Math.max(oErr, relErr(r.o.subarray((t * B + b) * Q, (t * B + b + 1) * Q), g.outputs[t][b]!));
+      console.log(`${name} through referenceCells with lengths: loss rel ${lossErr.toExponential(1)}, grads ${gradErr.toExponential(1)}, states ${stateErr.toExponential(1)}, outputs ${oErr.toExponential(1)}`);
+      expect(lossErr).toBeLessThan(1e-12);
+      expect(gradErr).toBeLessThan(1e-10);
+      expect(stateErr).toBeLessThan(1e-12);
+      expect(oErr).toBeLessThan(1e-12);
     });
   }
 
