@@ -48,7 +48,35 @@ function legend(ctx: CanvasRenderingContext2D, series: Series[], w: number, draw
  * Lines against steps; `log` plots log10 of the values. Extrema are found in
  * loops (any number of points). Returns the labels of the series drawn.
  */
-export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { title: string; log?: boolean; ref?: number } = { title: '' }): string[] {
+export interface LineOptions {
+  title: string;
+  log?: boolean;
+  /** A dashed horizontal reference line (chance, θ, 1). */
+  ref?: number;
+  /** Axis words: what runs across and up. */
+  x?: string;
+  y?: string;
+  /** Shown while there is nothing to draw. */
+  waiting?: string;
+}
+
+/** The axis words: x centred under the plot, y turned up the left edge. */
+function axisWords(ctx: CanvasRenderingContext2D, w: number, h: number, top: number, x?: string, y?: string): void {
+  ctx.fillStyle = '#555';
+  if (x) {
+    const width = ctx.measureText(x).width;
+    ctx.fillText(x, PAD.l + Math.max(0, (w - PAD.l - PAD.r - width) / 2), h - 6);
+  }
+  if (y) {
+    ctx.save();
+    ctx.translate(10, (top + h - PAD.b) / 2 + ctx.measureText(y).width / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(y, 0, 0);
+    ctx.restore();
+  }
+}
+
+export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: LineOptions = { title: '' }): string[] {
   const { ctx, w, h } = prepare(canvas);
   const f = (v: number) => (opts.log ? Math.log10(Math.max(v, 1e-12)) : v);
   ctx.fillStyle = '#333';
@@ -59,7 +87,7 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
   const box = extent(series.flatMap((s) => s.points), f);
   if (!box) {
     ctx.fillStyle = '#888';
-    ctx.fillText('waiting for data…', PAD.l, h / 2);
+    ctx.fillText(opts.waiting ?? 'waiting for data…', PAD.l, h / 2);
     return [];
   }
   let { lo: y0, hi: y1, x0, x1 } = box;
@@ -81,10 +109,11 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], opts: { t
   ctx.strokeRect(PAD.l, top, w - PAD.l - PAD.r, h - top - PAD.b);
   ctx.fillStyle = '#555';
   const lab = (v: number) => (opts.log ? `1e${v.toFixed(1)}` : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
-  ctx.fillText(lab(y1), 2, top + 8);
-  ctx.fillText(lab(y0), 2, h - PAD.b);
-  ctx.fillText(`step ${x0}`, PAD.l, h - 6);
-  ctx.fillText(`${x1}`, w - PAD.r - 30, h - 6);
+  ctx.fillText(lab(y1), 14, top + 8);
+  ctx.fillText(lab(y0), 14, h - PAD.b);
+  ctx.fillText(`${x0}`, PAD.l, h - 6);
+  ctx.fillText(`${x1}`, w - PAD.r - ctx.measureText(`${x1}`).width, h - 6);
+  axisWords(ctx, w, h, top, opts.x, opts.y);
   if (opts.ref !== undefined) {
     ctx.setLineDash([4, 4]);
     ctx.strokeStyle = '#999';
@@ -126,21 +155,51 @@ export interface HeatPanel {
  * Dark = vanishing, bright = large; each row is one measured step. Returns
  * the labels of the panels drawn.
  */
-export function drawHeatmap(canvas: HTMLCanvasElement, panels: HeatPanel[], title: string): string[] {
+export interface HeatWords {
+  title: string;
+  /** The colour legend's two ends, and the axes. */
+  small: string;
+  large: string;
+  x: string;
+  y: string;
+  /** A panel's steps: `{a}` and `{b}` are filled. */
+  steps: string;
+  waiting: string;
+}
+
+/** The colour of u ∈ [0, 1] on the heatmap's scale (dark violet: small, bright yellow: large). */
+const heatColor = (u: number) => `hsl(${260 - 220 * u}, 85%, ${12 + 55 * u}%)`;
+
+/** The colour legend: a bar from small to large, with its words and the log10 values at the ends. */
+function heatLegend(ctx: CanvasRenderingContext2D, w: number, lo: number, hi: number, words: HeatWords): void {
+  const bar = 80, y = 18, x1 = w - PAD.r - ctx.measureText(`${words.large} 1e${hi.toFixed(1)}`).width;
+  const x0 = x1 - bar - 6;
+  for (let i = 0; i < bar; i++) {
+    ctx.fillStyle = heatColor(i / (bar - 1));
+    ctx.fillRect(x0 + i, y, 1, 8);
+  }
+  ctx.fillStyle = '#555';
+  const left = `1e${lo.toFixed(1)} ${words.small}`;
+  ctx.fillText(left, Math.max(PAD.l, x0 - ctx.measureText(left).width - 4), y + 8);
+  ctx.fillText(`${words.large} 1e${hi.toFixed(1)}`, x1, y + 8);
+}
+
+export function drawHeatmap(canvas: HTMLCanvasElement, panels: HeatPanel[], words: HeatWords): string[] {
   const { ctx, w, h } = prepare(canvas);
   ctx.fillStyle = '#333';
-  ctx.fillText(title, PAD.l, 14);
+  ctx.fillText(words.title, PAD.l, 12);
   const filled = panels.filter((p) => p.rows.length);
   if (!filled.length) {
     ctx.fillStyle = '#888';
-    ctx.fillText('waiting for data…', PAD.l, h / 2);
+    ctx.fillText(words.waiting, PAD.l, h / 2);
     return [];
   }
   let lo = Infinity, hi = -Infinity;
   for (const p of filled) for (const r of p.rows) for (const v of r.norms) if (v > 0 && Number.isFinite(v)) { const l = Math.log10(v); if (l < lo) lo = l; if (l > hi) hi = l; }
   if (!Number.isFinite(lo)) { lo = -1; hi = 0; }
   if (hi - lo < 1e-6) hi = lo + 1;
-  const gap = 14, top = PAD.t - 6;
+  heatLegend(ctx, w, lo, hi, words);
+  const gap = 14, top = PAD.t + 8;
   const ph = (h - top - PAD.b - gap * (filled.length - 1)) / filled.length;
   filled.forEach((p, k) => {
     const y = top + k * (ph + gap), T = p.rows[0].norms.length;
@@ -148,21 +207,19 @@ export function drawHeatmap(canvas: HTMLCanvasElement, panels: HeatPanel[], titl
     p.rows.forEach((r, i) => {
       r.norms.forEach((v, t) => {
         const u = v > 0 && Number.isFinite(v) ? (Math.log10(v) - lo) / (hi - lo) : 0;
-        ctx.fillStyle = `hsl(${260 - 220 * u}, 85%, ${12 + 55 * u}%)`;
+        ctx.fillStyle = heatColor(u);
         ctx.fillRect(PAD.l + t * cw, y + i * ch, Math.ceil(cw), Math.ceil(ch));
       });
     });
     ctx.fillStyle = p.color;
-    ctx.fillText(`${p.label}: steps ${p.rows[0].step}…${p.rows[p.rows.length - 1].step} ↓`, PAD.l, y - 3);
+    ctx.fillText(`${p.label}: ${words.steps.replace('{a}', String(p.rows[0].step)).replace('{b}', String(p.rows[p.rows.length - 1].step))}`, PAD.l, y - 3);
     if (k === filled.length - 1) {
       ctx.fillStyle = '#555';
-      ctx.fillText('t = 0', PAD.l, h - 6);
-      ctx.fillText(`t = ${T - 1}`, w - PAD.r - 40, h - 6);
+      ctx.fillText('0', PAD.l, h - 6);
+      ctx.fillText(`${T - 1}`, w - PAD.r - ctx.measureText(`${T - 1}`).width, h - 6);
     }
   });
-  ctx.fillStyle = '#555';
-  ctx.fillText(`1e${hi.toFixed(1)}`, 2, top + 8);
-  ctx.fillText(`1e${lo.toFixed(1)}`, 2, h - PAD.b);
+  axisWords(ctx, w, h, top, words.x, words.y);
   return filled.map((p) => p.label);
 }
 

@@ -6,6 +6,7 @@ import { saveCheckpoint, loadCheckpoint, decodeSafetensors, BpttError, type Chec
 import { parseSettings, toQuery, MAX_DEMO_LAYERS, type Settings } from './settings';
 import type { Run } from './run';
 import type { Source } from './data';
+import { t } from './i18n';
 
 /** The largest checkpoint file the page reads. */
 export const MAX_CHECKPOINT_BYTES = 256 * 2 ** 20;
@@ -45,12 +46,12 @@ export interface LoadedCheckpoint {
  * or an Error with a message a visitor can act on.
  */
 export function readCheckpoint(bytes: Uint8Array, name: string, current: Settings, expect: RnnConfig): LoadedCheckpoint {
-  if (bytes.length > MAX_CHECKPOINT_BYTES) throw new Error(`"${name}" is ${(bytes.length / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_CHECKPOINT_BYTES / 2 ** 20} MiB.`);
+  if (bytes.length > MAX_CHECKPOINT_BYTES) throw new Error(t('tooBig', { name, mib: (bytes.length / 2 ** 20).toFixed(1), limit: MAX_CHECKPOINT_BYTES / 2 ** 20 }));
   const { metadata } = decodeSafetensors(bytes, name);
   const data = loadCheckpoint(bytes, metadata.config ? undefined : expect, name);
   const c = data.config;
   if (c.input !== 'tokens' || c.loss !== 'softmax-xent' || (c.layers ?? 1) > MAX_DEMO_LAYERS) {
-    throw new Error(`"${name}" holds a ${c.layers ?? 1}-layer ${c.cell ?? 'rnn'} model (${c.input} in, ${c.loss}); this page trains character models of 1 to ${MAX_DEMO_LAYERS} layers.`);
+    throw new Error(t('notCharModel', { name, layers: c.layers ?? 1, cell: c.cell ?? 'rnn', input: c.input, loss: c.loss, max: MAX_DEMO_LAYERS }));
   }
   const saved = data.extra?.demo_settings ? new URLSearchParams(data.extra.demo_settings) : null;
   const settings = parseSettings((k) => saved?.get(k) ?? null, current);

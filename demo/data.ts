@@ -1,5 +1,6 @@
 // Data for the demo: the built-in corpus, a visitor's text (file or paste,
 // read locally, never uploaded), or a synthetic long-range task.
+import { t } from './i18n';
 import { makeCorpus, decodeUtf8, epochBatches, createRng, delayTask, BUILTIN_CORPUS, type Corpus, type Minibatch } from '../src/index';
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -31,25 +32,25 @@ function fromCorpus(name: string, corpus: Corpus, B: number, T: number, seed: nu
 }
 
 export function builtinSource(B: number, T: number, seed: number): Source {
-  return fromCorpus('built-in corpus (The Time Machine, ch. I–II)', makeCorpus(BUILTIN_CORPUS), B, T, seed);
+  return fromCorpus(t('builtinName'), makeCorpus(BUILTIN_CORPUS), B, T, seed);
 }
 
 /** A visitor's text; throws an Error with a friendly message when it cannot be used. */
 export function textSource(name: string, text: string, B: number, T: number, seed: number): Source {
   const corpus = makeCorpus(text, 'd2l', name);
   if (corpus.ids.length < B * T + T + 1) {
-    throw new Error(`"${name}" has ${corpus.ids.length} usable characters; batch ${B} × window ${T} needs at least ${B * T + T + 1}. Use a longer text or a smaller batch or window.`);
+    throw new Error(t('tooShort', { name, n: corpus.ids.length, B, T, need: B * T + T + 1 }));
   }
   return fromCorpus(name, corpus, B, T, seed);
 }
 
 /** Read a dropped or chosen file locally as UTF-8 text (size and encoding checked). */
 export async function readTextFile(file: File): Promise<string> {
-  if (file.size > MAX_FILE_BYTES) throw new Error(`"${file.name}" is ${(file.size / 2 ** 20).toFixed(1)} MiB; the limit is ${MAX_FILE_BYTES / 2 ** 20} MiB.`);
+  if (file.size > MAX_FILE_BYTES) throw new Error(t('tooBig', { name: file.name, mib: (file.size / 2 ** 20).toFixed(1), limit: MAX_FILE_BYTES / 2 ** 20 }));
   try {
     return decodeUtf8(new Uint8Array(await file.arrayBuffer()), file.name);
   } catch {
-    throw new Error(`"${file.name}" is not a UTF-8 text file.`);
+    throw new Error(t('notUtf8', { name: file.name }));
   }
 }
 
@@ -61,5 +62,5 @@ export async function readTextFile(file: File): Promise<string> {
  */
 export function delaySource(k: number, B: number, T: number, seed: number): Source {
   const task = delayTask(k, B, T, seed);
-  return { name: `delay task (k = ${k})`, vocabSize: task.vocabSize, chars: 'abcdefgh'.split(''), next: () => task.next() };
+  return { name: t('delayName', { k }), vocabSize: task.vocabSize, chars: 'abcdefgh'.split(''), next: () => task.next() };
 }

@@ -1,25 +1,33 @@
 // The demo page: settings → runs → a training loop that never blocks the
 // page (each step is submitted to the GPU and the loop yields; charts redraw
 // a few times a second at most).
-import { requestTrainingDevice, describeAdapter, initWeights, charLmConfig, createRng, generateText, segments, lossReach, GATES, lrAt, BpttError, type Weights } from '../src/index';
+import { requestTrainingDevice, describeAdapter, charLmConfig, createRng, generateText, segments, lossReach, GATES, lrAt, BpttError } from '../src/index';
 import { parseSettings, checkSettings, toQuery, scheduleOf, truncationText, strategyLabel, BOOLEAN, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
-import { Run, SKIPPED_IN_A_ROW_PAUSE } from './run';
+import { Run, SKIPPED_IN_A_ROW_PAUSE, startWeights } from './run';
 import { drawLines, drawHeatmap, hasInk } from './charts';
 import { explainData, statusLine, nonfiniteWarning } from './explain';
 import { checkpointBytes, checkpointName, readCheckpoint, restoreRun } from './checkpoint';
+import { t, pick, lang, setLang, pickLang, onLangChange } from './i18n';
+import { experimentById, type Experiment } from './experiments';
+import { fillPicker, renderLesson } from './lesson';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
 const statusEl = $('status');
 const alertEl = $('alert');
 const warnEl = $('nonfinite');
-const COLORS: Record<StrategyKind, string> = { full: '#1f77b4', regular: '#d62728', randomized: '#2ca02c', tbptt: '#9467bd' };
+/** Run i's colour (the strategy comparison: full, regular, randomized, TBPTT). */
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const DIAG_EVERY = 3;
 const DRAW_MS = 300;
 
 let device: GPUDevice | null = null;
 let runs: Run[] = [];
+/** Each run's label in the current language (runs are relabelled when the language changes). */
+let labelers: (() => string)[] = [];
+/** The experiment picked (null: the free lab). */
+let experiment: Experiment | null = null;
 let source: Source | null = null;
 let custom: { name: string; text: string } | null = null;
 let running = false;
@@ -43,10 +51,11 @@ function readForm(): Settings {
 /** What the form shows for the settings: activation is the rnn cell's only; the truncation's text form. */
 function reflectForm(): void {
   const s = readForm();
-  const act = form.elements.namedItem('activation') as HTMLSelectElement;
-  act.disabled = s.cell !== 'rnn';
+  // a field shows only when it applies: [data-when] names the data source, cell, strategy, π schedule, optimizer or schedule it belongs to
+  const on = new Set<string>([s.data, s.cell, s.strategy, s.piSchedule, s.optimizer, s.schedule.trim().startsWith('cosine') ? 'cosine' : '']);
+  form.querySelectorAll<HTMLElement>('[data-when]').forEach((el) => (el.hidden = !on.has(el.dataset.when!)));
   $('activationNote').hidden = s.cell === 'rnn';
-  $('truncationText').textContent = `As text (truncationFromText): ${truncationText(s.strategy, s)}`;
+  $('truncationText').textContent = t('asText', { text: truncationText(s.strategy, s) + (s.lossAt === 'last' ? ' (last loss only)' : '') });
 }
 
 function fillForm(s: Settings): void {
@@ -70,10 +79,19 @@ function clearError(): void {
 function makeSource(s: Settings): Source {
   if (s.data === 'delay') return delaySource(s.delay, s.batch, s.steps, s.seed);
   if (s.data === 'custom') {
-    if (!custom) throw new Error('Choose or drop a .txt file, or paste text and press "Use pasted text", to train on your own text.');
+    if (!custom) throw new Error(t('needText'));
     return textSource(custom.name, custom.text, s.batch, s.steps, s.seed);
   }
   return builtinSource(s.batch, s.steps, s.seed);
+}
+
+/** The runs Compare starts: the experiment's variants, or the strategies (and TBPTT when it is picked). */
+function plans(s: Settings, compare: boolean): { settings: Settings; label: () => string }[] {
+  if (compare && experiment) {
+    return experiment.variants.map((v) => ({ settings: { ...s, ...v.with }, label: () => pick(v.label) }));
+  }
+  const kinds: StrategyKind[] = compare ? ['full', 'regular', 'randomized', ...(s.strategy === 'tbptt' ? (['tbptt'] as const) : [])] : [s.strategy];
+  return kinds.map((k) => ({ settings: { ...s, strategy: k }, label: () => strategyLabel(k, s) }));
 }
 
 /** (Re)build the runs from the form; false (with a message shown) when the settings cannot run. */
@@ -85,7 +103,7 @@ function build(compare: boolean): boolean {
     return false;
   }
   if (!device) {
-    showError('WebGPU is not available, so nothing can train here. See the note at the top of the page.');
+    showError(t('noWebgpuTrain'));
     return false;
   }
   let src: Source;
@@ -95,25 +113,34 @@ function build(compare: boolean): boolean {
     showError((e as Error).message);
     return false;
   }
-  const kinds: StrategyKind[] = compare ? ['full', 'regular', 'randomized', ...(s.strategy === 'tbptt' ? (['tbptt'] as const) : [])] : [s.strategy];
+  const wanted = plans(s, compare);
   const made: Run[] = [];
   try {
-    const weights: Weights = initWeights(charLmConfig(src.vocabSize, s.hidden, s.activation, s.bias, s.cell, s.layers), createRng(s.seed));
-    for (const k of kinds) made.push(new Run(device, strategyLabel(k, s), s, src, k, weights));
+    for (const [i, p] of wanted.entries()) {
+      const bad = checkSettings(p.settings);
+      if (bad.length) throw new Error(bad.join('\n'));
+      made.push(new Run(device, p.label(), p.settings, src, p.settings.strategy, startWeights(p.settings, src.vocabSize), COLORS[i % COLORS.length]));
+    }
   } catch (e) {
     for (const r of made) r.destroy();
-    showError(e instanceof BpttError ? `${e.message}` : String(e));
+    showError(e instanceof BpttError ? `${e.message}` : (e as Error).message ?? String(e));
     return false;
   }
   for (const r of runs) r.destroy();
   runs = made;
+  labelers = wanted.map((p) => p.label);
   source = src;
   clearError();
-  $('dataInfo').textContent = `${src.name}: ${src.vocabSize} symbols` + (src.corpus ? `, ${src.corpus.ids.length} characters` : '');
-  $('explain').textContent = explainData(s);
+  showDataInfo();
   pausedForNonfinite = false;
   draw(true);
   return true;
+}
+
+function showDataInfo(): void {
+  const s = readForm();
+  $('explain').textContent = explainData(s, source?.vocabSize);
+  if (source) $('dataInfo').textContent = t('dataInfo', { name: source.name, v: source.vocabSize }) + (source.corpus ? t('dataChars', { n: source.corpus.ids.length }) : '');
 }
 
 // ---------- the loop
@@ -137,7 +164,7 @@ async function loop(): Promise<void> {
     }
   } catch (e) {
     running = false;
-    showError(`Training stopped: ${(e as Error).message}`);
+    showError(t('trainingStopped', { msg: (e as Error).message }));
   }
   await Promise.all(runs.map((r) => r.trainer.flush().catch(() => null)));
 }
@@ -163,42 +190,39 @@ function draw(force: boolean): void {
   const now = performance.now();
   if (!force && now - lastDraw < DRAW_MS) return;
   lastDraw = now;
-  const kindOf = (r: Run) => r.truncation.kind as StrategyKind;
-  drawn.lossChart = drawLines($('lossChart'), runs.map((r) => ({ label: `${r.label} loss`, color: COLORS[kindOf(r)], points: r.loss.points() })), {
-    title: 'training loss (dashed: chance, ln V)',
-    ref: source ? Math.log(source.vocabSize) : undefined,
+  const waiting = t('waiting'), x = t('axisStep');
+  drawn.lossChart = drawLines($('lossChart'), runs.map((r) => ({ label: t('lossLabel', { label: r.label }), color: r.color, points: r.loss.points() })), {
+    title: t('lossTitle'), ref: source ? Math.log(source.vocabSize) : undefined, x, y: t('lossAxis'), waiting,
   });
-  drawn.gradChart = drawLines($('gradChart'), runs.map((r) => ({ label: `${r.label}`, color: COLORS[kindOf(r)], points: r.gradNorm.points() })), {
-    title: `gradient norm before clipping (log; θ = ${runs[0]?.settings.clip ?? ''})`,
-    log: true,
-    ref: runs[0]?.settings.clip,
+  drawn.gradChart = drawLines($('gradChart'), runs.map((r) => ({ label: r.label, color: r.color, points: r.gradNorm.points() })), {
+    title: t('gradTitle', { clip: runs.map((r) => r.settings.clip).filter((c, i, a) => a.indexOf(c) === i).join(', ') }), log: true, ref: runs[0]?.settings.clip, x, y: t('gradAxis'), waiting,
   });
   const r0 = runs[0];
   const cell = r0?.settings.cell ?? 'rnn';
+  const gated = runs.some((r) => r.settings.cell !== 'rnn');
   // LSTM: a ‖∂L/∂c_t‖ panel under each run's ‖∂L/∂h_t‖ panel (one colour scale)
   drawn.heatChart = drawHeatmap(
     $('heatChart'),
-    runs.flatMap((r) => cell === 'lstm'
-      ? [{ label: `${r.label} ‖∂L/∂h_t‖`, color: COLORS[kindOf(r)], rows: r.heat }, { label: `${r.label} ‖∂L/∂c_t‖`, color: COLORS[kindOf(r)], rows: r.heatC }]
-      : [{ label: r.label, color: COLORS[kindOf(r)], rows: r.heat }]),
-    cell === 'lstm' ? '‖∂L/∂h_t‖ and ‖∂L/∂c_t‖ (top layer) per run: t across, training steps down' : '‖∂L/∂h_t‖ (top layer) per run: t across, training steps down',
+    runs.flatMap((r) => r.settings.cell === 'lstm'
+      ? [{ label: `${r.label} ‖∂L/∂h_t‖`, color: r.color, rows: r.heat }, { label: `${r.label} ‖∂L/∂c_t‖`, color: r.color, rows: r.heatC }]
+      : [{ label: r.label, color: r.color, rows: r.heat }]),
+    { title: t(runs.some((r) => r.settings.cell === 'lstm') ? 'heatTitleLstm' : 'heatTitle'), small: t('heatSmall'), large: t('heatLarge'), x: t('axisT'), y: `${x} ↓`, steps: t('heatSteps'), waiting },
   );
-  const rhoTitle = cell === 'rnn'
-    ? 'ρ(W_hh) vs measured growth of ‖∂L/∂h‖ per step back'
-    : `ρ(W_hh) is not meaningful for ${cell.toUpperCase()}: W_hh is ${GATES[cell]}H × H, not square,\nand the gates' Jacobian decides growth. Shown: measured growth of ‖∂L/∂h‖ per step back`;
+  drawDecay(waiting);
+  const rhoTitle = !gated ? t('rhoTitle') : t('rhoTitleGated', { cell: (runs.find((r) => r.settings.cell !== 'rnn')?.settings.cell ?? cell).toUpperCase(), g: GATES[runs.find((r) => r.settings.cell !== 'rnn')?.settings.cell ?? cell] });
   drawn['rhoChart:title'] = [rhoTitle];
   drawn.rhoChart = drawLines(
     $('rhoChart'),
     runs.flatMap((r) => [
-      ...(cell === 'rnn' ? [{ label: `ρ(W_hh) ${r.label}`, color: COLORS[kindOf(r)], points: r.rho.points() }] : []),
-      { label: `measured ${r.label}`, color: COLORS[kindOf(r)], points: r.backGrowth.points(), dashed: true },
+      ...(r.settings.cell === 'rnn' ? [{ label: t('rhoLabel', { label: r.label }), color: r.color, points: r.rho.points() }] : []),
+      { label: t('measuredLabel', { label: r.label }), color: r.color, points: r.backGrowth.points(), dashed: true },
     ]),
-    { title: rhoTitle, ref: 1 },
+    { title: rhoTitle, ref: 1, x, y: t('rhoAxis'), waiting },
   );
   drawn.lrChart = drawLines($('lrChart'), r0 ? [
-    { label: `schedule (lrAt): ${r0.settings.schedule}${r0.settings.warmup ? `, warm-up ${r0.settings.warmup}` : ''}`, color: '#999', points: plannedLr(r0), dashed: true },
-    ...runs.map((r) => ({ label: `used by ${r.label}`, color: COLORS[kindOf(r)], points: r.lr.points() })),
-  ] : [], { title: 'learning rate per update' });
+    { label: t('lrSchedule', { text: r0.settings.schedule + (r0.settings.warmup ? t('lrWarm', { n: r0.settings.warmup }) : '') }), color: '#999', points: plannedLr(r0), dashed: true },
+    ...runs.map((r) => ({ label: t('lrUsed', { label: r.label }), color: r.color, points: r.lr.points() })),
+  ] : [], { title: t('lrTitle'), x, y: t('lrAxis'), waiting });
   drawSegments();
   if (r0) statusEl.textContent = statusLine(runs, running);
   warnEl.textContent = nonfiniteWarning(runs, pausedForNonfinite);
@@ -206,6 +230,25 @@ function draw(force: boolean): void {
     lastSample = now;
     sample().catch(() => {}); // a run replaced while sampling: the next draw samples the new one
   }
+}
+
+/**
+ * ‖∂L/∂h_(T−1−k)‖ against k at each run's latest measured step (log), and for
+ * rnn cells the chapter's prediction ρ(W_hh)^k · ‖∂L/∂h_(T−1)‖ beside it.
+ */
+function drawDecay(waiting: string): void {
+  const series = runs.flatMap((r) => {
+    const d = r.lastDiag;
+    if (!d) return [];
+    const T = d.dh.length, end = d.dh[T - 1];
+    const measured = Array.from({ length: T }, (_, k) => ({ step: k, value: d.dh[T - 1 - k] }));
+    const out = [{ label: t('measuredK', { label: r.label }), color: r.color, points: measured }];
+    if (r.settings.cell === 'rnn' && Number.isFinite(d.rho) && end > 0) {
+      out.push({ label: t('predictedK', { label: r.label }), color: r.color, points: measured.map((p) => ({ step: p.step, value: end * d.rho ** p.step })), dashed: true } as (typeof out)[number]);
+    }
+    return out;
+  });
+  drawn.decayChart = drawLines($('decayChart'), series, { title: t('decayTitle'), log: true, x: t('axisBack'), y: t('decayAxis'), waiting });
 }
 
 /**
@@ -238,12 +281,12 @@ function drawSegments(): void {
       box.append(line, ...reachRows(lossReach(r.lastPlan, 0), chars, r.truncation.spec.k1));
       continue;
     }
-    if (r.truncation.spec.kind === 'randomized' && r.truncation.spec.perSequence) name.textContent = `${r.label} (sequence 0; each draws its own ξ)`;
+    if (r.truncation.spec.kind === 'randomized' && r.truncation.spec.perSequence) name.textContent = t('seq0', { label: r.label });
     segments(r.lastXi).forEach(([a, b], i) => {
       const span = document.createElement('span');
       span.className = `seg ${i % 2 ? 'b' : 'a'}`;
       span.textContent = chars.slice(a, b).join('');
-      span.title = `t = ${a}…${b - 1}`;
+      span.title = t('segTitle', { a, b: b - 1 });
       line.append(span);
     });
     box.append(line);
@@ -265,7 +308,7 @@ function reachRows(reach: Int32Array, chars: string[], k1: number): HTMLDivEleme
     row.className = 'reach';
     const pad = document.createElement('span');
     pad.className = 'name';
-    pad.textContent = a === 0 ? 'each loss reaches' : '';
+    pad.textContent = a === 0 ? t('eachLossReaches') : '';
     const before = document.createElement('span');
     before.className = 'gap';
     before.textContent = chars.slice(0, j).map(() => ' ').join('');
@@ -275,7 +318,7 @@ function reachRows(reach: Int32Array, chars: string[], k1: number): HTMLDivEleme
     const loss = document.createElement('span');
     loss.className = 'loss';
     loss.textContent = chars.slice(a, b).join('');
-    row.title = `losses t = ${a}…${b - 1} backpropagate into h_${j} … h_${b - 1}`;
+    row.title = t('reachTitle', { a, b: b - 1, j });
     row.append(pad, before, back, loss);
     rows.push(row);
     a = b;
@@ -286,7 +329,7 @@ function reachRows(reach: Int32Array, chars: string[], k1: number): HTMLDivEleme
 async function sample(): Promise<void> {
   const r = runs[0];
   if (!r || !source?.corpus) {
-    $('greedy').textContent = source ? '(generation is for text data)' : '';
+    $('greedy').textContent = source ? t('generationText') : '';
     $('sampled').textContent = '';
     return;
   }
@@ -320,7 +363,7 @@ $('reset').addEventListener('click', async () => {
   for (const r of runs) r.destroy();
   runs = [];
   build(false);
-  statusEl.textContent = 'Step 0 · reset.';
+  statusEl.textContent = t('resetDone');
 });
 $('compare').addEventListener('click', async () => {
   await stopLoop();
@@ -330,7 +373,7 @@ $('compare').addEventListener('click', async () => {
 // ---------- checkpoints: bytes out (download) and bytes in (upload)
 $('download').addEventListener('click', async () => {
   const r = runs[0];
-  if (!r || !source) return showError('Nothing to save yet: press Train or Step first.');
+  if (!r || !source) return showError(t('nothingToSave'));
   try {
     const bytes = await checkpointBytes(r, source);
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
@@ -339,9 +382,9 @@ $('download').addEventListener('click', async () => {
     a.download = checkpointName(r);
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    $('checkpointInfo').textContent = `Saved ${a.download} (${bytes.length} bytes${runs.length > 1 ? `, the ${r.label} run` : ''}).`;
+    $('checkpointInfo').textContent = t('saved', { name: a.download, bytes: bytes.length, run: runs.length > 1 ? t('savedRun', { label: r.label }) : '' });
   } catch (e) {
-    showError(`Could not save the checkpoint: ${(e as Error).message}`);
+    showError(t('couldNotSave', { msg: (e as Error).message }));
   }
 });
 $<HTMLInputElement>('upload').addEventListener('change', async (e) => {
@@ -362,22 +405,22 @@ $<HTMLInputElement>('upload').addEventListener('change', async (e) => {
     rebuilt = true;
     if (!build(false)) return;
     restoreRun(runs[0], source!, loaded, file.name);
-    $('checkpointInfo').textContent = `Loaded ${file.name}: step ${loaded.data.step}, ${loaded.data.optimizer ? `${loaded.data.optimizer.kind} state included` : 'no optimizer state'}. Press Train or Step to continue.`;
-    statusEl.textContent = `Step ${loaded.data.step} · loaded ${file.name}.`;
+    $('checkpointInfo').textContent = t('loaded', { name: file.name, step: loaded.data.step, opt: loaded.data.optimizer ? t('optIncluded', { kind: loaded.data.optimizer.kind }) : t('noOpt') });
+    statusEl.textContent = t('loadedStatus', { step: loaded.data.step, name: file.name });
     draw(true);
   } catch (err) {
     if (rebuilt) {
       for (const r of runs) r.destroy(); // a model built for the file, without its weights: do not leave it looking loaded
       runs = [];
     }
-    showError(err instanceof BpttError ? `This checkpoint cannot be loaded: ${err.message}` : (err as Error).message);
+    showError(err instanceof BpttError ? t('cannotLoad', { msg: err.message }) : (err as Error).message);
   }
 });
 $('share').addEventListener('click', () => {
   const s = readForm();
   const problems = checkSettings(s);
   if (problems.length) return showError(problems.join('\n'));
-  const url = `${location.origin}${location.pathname}?${toQuery(s)}`;
+  const url = `${location.origin}${location.pathname}?${shareQuery(s)}`;
   history.replaceState(null, '', url);
   $('link').textContent = url;
 });
@@ -399,7 +442,7 @@ async function useText(name: string, text: string): Promise<void> {
   await stopLoop();
   for (const r of runs) r.destroy();
   runs = [];
-  if (build(false)) statusEl.textContent = `Step 0 · using "${name}". Press Train.`;
+  if (build(false)) statusEl.textContent = t('usingText', { name });
 }
 
 async function useFile(file: File): Promise<void> {
@@ -428,35 +471,109 @@ drop.addEventListener('drop', (e) => {
 });
 $('usePaste').addEventListener('click', () => {
   const text = $<HTMLTextAreaElement>('paste').value;
-  void useText('pasted text', text).catch((e) => showError((e as Error).message));
+  void useText(t('pastedText'), text).catch((e) => showError((e as Error).message));
+});
+
+// ---------- experiments and languages
+/** The link of the settings: the experiment (when one is picked), the language, then every setting. */
+function shareQuery(s: Settings): string {
+  return `${experiment ? `exp=${experiment.id}&` : ''}lang=${lang()}&${toQuery(s)}`;
+}
+
+/** Pick an experiment (null: the free lab): its settings into the form, its card, no runs until Train or Compare. */
+async function pickExperiment(exp: Experiment | null): Promise<void> {
+  await stopLoop();
+  experiment = exp;
+  if (exp) fillForm({ ...DEFAULTS, ...exp.settings });
+  reflectForm();
+  renderLesson($('lessonText'), exp);
+  ($<HTMLSelectElement>('experiment')).value = exp?.id ?? '';
+  const q = new URLSearchParams(location.search);
+  if (exp) q.set('exp', exp.id);
+  else q.delete('exp');
+  history.replaceState(null, '', `${location.pathname}?${q}`);
+  for (const r of runs) r.destroy();
+  runs = [];
+  labelers = [];
+  if (device) build(false);
+}
+
+/**
+ * Open the page's settings from a query string without reloading (what a
+ * link does at start-up): the experiment, then every setting over its preset;
+ * the runs are rebuilt and any message cleared. The tests use it to share one
+ * page (and its compiled pipelines) between cases.
+ */
+async function load(query: string): Promise<void> {
+  await stopLoop();
+  const q = new URLSearchParams(query);
+  experiment = experimentById(q.get('exp'));
+  custom = null;
+  fillForm(parseSettings((k) => q.get(k), { ...DEFAULTS, ...experiment?.settings }));
+  history.replaceState(null, '', `${location.pathname}?${q}`);
+  for (const r of runs) r.destroy();
+  runs = [];
+  labelers = [];
+  clearError();
+  $('link').textContent = '';
+  $('checkpointInfo').textContent = t('checkpointInfo');
+  relabel();
+  if (device) build(false);
+}
+
+$<HTMLSelectElement>('experiment').addEventListener('change', (e) => {
+  void pickExperiment(experimentById((e.target as HTMLSelectElement).value));
+});
+
+/** Every word that depends on the language, again (the static ones are setLang's). */
+function relabel(): void {
+  fillPicker($<HTMLSelectElement>('experiment'), experiment);
+  renderLesson($('lessonText'), experiment);
+  $('langToggle').textContent = t('langName');
+  $('langToggle').lang = lang() === 'en' ? 'ko' : 'en';
+  runs.forEach((r, i) => (r.label = labelers[i]?.() ?? r.label));
+  $('device').textContent = device ? t('deviceIs', { name: describeAdapter(device) }) : $('nogpu').hidden ? t('lookingForGpu') : t('noDevice');
+  reflectForm();
+  showDataInfo();
+  if (!runs.length) statusEl.textContent = t('ready');
+  draw(true);
+}
+onLangChange(relabel);
+$('langToggle').addEventListener('click', () => {
+  setLang(lang() === 'en' ? 'ko' : 'en');
+  const q = new URLSearchParams(location.search);
+  q.set('lang', lang());
+  history.replaceState(null, '', `${location.pathname}?${q}`);
 });
 
 // ---------- start-up
 async function init(): Promise<void> {
-  fillForm(parseSettings((k) => new URLSearchParams(location.search).get(k), DEFAULTS));
-  reflectForm();
+  const q = new URLSearchParams(location.search);
+  experiment = experimentById(q.get('exp'));
+  setLang(pickLang(location.search, navigator.languages ?? [navigator.language]));
+  fillForm(parseSettings((k) => q.get(k), { ...DEFAULTS, ...experiment?.settings }));
+  relabel();
   try {
     device = await requestTrainingDevice(navigator.gpu);
   } catch (e) {
     const nogpu = $('nogpu');
     nogpu.hidden = false;
-    nogpu.textContent =
-      'WebGPU is not available in this browser, so the network cannot train here. Use a recent Chrome or Edge (113 or later) on a computer with a GPU, ' +
-      'open this page from http://localhost or https, and check chrome://gpu that WebGPU is enabled. ' +
-      `(${(e as Error).message})`;
-    $('device').textContent = 'No WebGPU device.';
+    nogpu.textContent = t('noWebgpuNote', { msg: (e as Error).message });
+    $('device').textContent = t('noDevice');
     return;
   }
-  $('device').textContent = `Device: ${describeAdapter(device)}`;
+  $('device').textContent = t('deviceIs', { name: describeAdapter(device) });
   // a GPU validation error leaves every later step invalid (losses read as 0): say so and stop, once
+  let gpuErrorShown = false;
   device.addEventListener('uncapturederror', (e) => {
-    if (alertEl.textContent?.startsWith('GPU error')) return;
+    if (gpuErrorShown) return;
+    gpuErrorShown = true;
     running = false;
-    showError(`GPU error: ${(e as GPUUncapturedErrorEvent).error.message} Training stopped; this model cannot run on this device.`);
+    showError(t('gpuError', { msg: (e as GPUUncapturedErrorEvent).error.message }));
   });
   device.lost.then((info) => {
     running = false;
-    showError(`The GPU device was lost (${info.reason || 'unknown'}: ${info.message}). Reload the page to start again.`);
+    showError(t('deviceLost', { reason: info.reason || 'unknown', msg: info.message }));
   });
   build(false);
 }
@@ -483,6 +600,18 @@ declare global {
       /** Run i's cell, layers and truncation as the trainer got them. */
       model(i: number): { cell: string; layers: number; truncation: string } | null;
       longTasks: number[];
+      /** True once a WebGPU device is ready. */
+      ready(): boolean;
+      /** The experiment picked ('' for the free lab). */
+      experiment(): string;
+      /** Steps skipped as non-finite, per run. */
+      skipped(): number[];
+      /** Each run's label. */
+      labels(): string[];
+      /** Run i's latest ‖∂L/∂h_t‖ per step and ρ(W_hh) (NaN for LSTM/GRU), and their step; null before any. */
+      decay(i: number): { step: number; dh: number[]; rho: number } | null;
+      /** Open settings from a query string, as a link would, without reloading. */
+      load(query: string): Promise<void>;
     };
   }
 }
@@ -504,6 +633,15 @@ window.__demo = {
   lrs: () => runs.map((r) => r.lr.points().slice()),
   optimizer: () => runs[0]?.trainer.optimizer ?? null,
   longTasks: [],
+  ready: () => device !== null,
+  experiment: () => experiment?.id ?? '',
+  skipped: () => runs.map((r) => r.skipped),
+  labels: () => runs.map((r) => r.label),
+  load,
+  decay: (i) => {
+    const d = runs[i]?.lastDiag;
+    return d ? { step: d.step, dh: Array.from(d.dh), rho: d.rho } : null;
+  },
 };
 // Main-thread tasks over 50 ms, as the browser reports them (the page must not freeze while training).
 if (typeof PerformanceObserver !== 'undefined' && PerformanceObserver.supportedEntryTypes?.includes('longtask')) {

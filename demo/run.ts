@@ -1,7 +1,7 @@
 // One training run in the page: a Trainer on a data source, with the history
 // the charts draw. Several runs (the strategy comparison) share data and
 // initial weights.
-import { Trainer, charLmConfig, truncationFromText, type Truncation, type Weights, type Minibatch, type StepStats, type XiPlan } from '../src/index';
+import { Trainer, charLmConfig, initWeights, createRng, truncationFromText, type Rng, type Truncation, type Weights, type Minibatch, type StepStats, type XiPlan, type Diagnostics } from '../src/index';
 import { optimizerOf, scheduleOf, truncationText, type Settings, type StrategyKind } from './settings';
 import type { Source } from './data';
 import { DecimatedSeries } from './series';
@@ -11,7 +11,44 @@ export const SKIPPED_IN_A_ROW_PAUSE = 20;
 
 /** The strategy of `kind` under the settings (the library's one parser of truncation text; throws its BpttError). */
 export function truncationOf(kind: StrategyKind, s: Settings): Truncation {
-  return truncationFromText(truncationText(kind, s));
+  const base = truncationFromText(truncationText(kind, s));
+  return s.lossAt === 'last' ? lastLossOnly(base) : base;
+}
+
+/**
+ * The strategy with only the last step's loss sending a gradient (every other
+ * loss mask 0): ‖∂L/∂h_t‖ is then that one loss's gradient k = T − 1 − t
+ * steps back, the chapter's product of Jacobians. The loss shown is still the
+ * mean over every step.
+ */
+export function lastLossOnly(base: Truncation): Truncation {
+  return Object.freeze({
+    ...base,
+    plan(T: number, B: number, rng?: Rng): XiPlan {
+      const p = base.plan(T, B, rng);
+      const stride = T + T * B; // per stream: T loss masks, then T·B multipliers (XiPlan)
+      for (let s = 0; s < p.streams; s++) p.data.fill(0, s * stride, s * stride + T - 1);
+      return p;
+    },
+    describe: `${base.describe}, last loss only`,
+  });
+}
+
+/**
+ * The initial weights of the settings' model (seeded, so runs of one model
+ * start equal): PyTorch's initialisation, every layer's W_hh scaled by
+ * `gain`, and `forgetBias` added to the LSTM forget gate's input bias.
+ */
+export function startWeights(s: Settings, vocabSize: number): Weights {
+  const config = charLmConfig(vocabSize, s.hidden, s.activation, s.bias, s.cell, s.layers);
+  const w = initWeights(config, createRng(s.seed));
+  const H = s.hidden;
+  for (const name of Object.keys(w) as (keyof Weights)[]) {
+    if (s.gain !== 1 && (name === 'W_hh' || name.startsWith('weight_hh'))) w[name] = w[name].map((x) => x * s.gain);
+    // PyTorch's gate order i, f, g, o: rows H … 2H are the forget gate's
+    if (s.cell === 'lstm' && s.forgetBias && name.startsWith('bias_ih')) w[name] = w[name].map((x, i) => (i >= H && i < 2 * H ? x + s.forgetBias : x));
+  }
+  return w;
 }
 
 /** Heatmap rows kept per run. */
@@ -52,10 +89,12 @@ export class Run {
   lastBatch: Minibatch | null = null;
   /** The latest step's multipliers: every ξ and loss mask, per stream, step and sequence. */
   lastPlan: XiPlan | null = null;
+  /** The latest diagnostics (‖∂L/∂h_t‖ per step, ρ(W_hh)) and their step. */
+  lastDiag: { step: number; dh: Float32Array; rho: number } | null = null;
   private started = 0;
   private timed = 0;
 
-  constructor(device: GPUDevice, readonly label: string, readonly settings: Settings, readonly source: Source, kind: StrategyKind, weights: Weights) {
+  constructor(device: GPUDevice, public label: string, readonly settings: Settings, readonly source: Source, kind: StrategyKind, weights: Weights, readonly color = '#1f77b4') {
     this.truncation = truncationOf(kind, settings);
     this.trainer = new Trainer(device, {
       config: charLmConfig(source.vocabSize, settings.hidden, settings.activation, settings.bias, settings.cell, settings.layers),
@@ -95,7 +134,8 @@ export class Run {
       this.clipped = s.clippedTotal;
       this.skipped = s.skippedTotal;
     }, () => {});
-    h.diagnostics?.then((d) => {
+    h.diagnostics?.then((d: Diagnostics) => {
+      this.lastDiag = { step: n, dh: d.dhNorms, rho: d.spectralRadius };
       this.heat.push({ step: n, norms: d.dhNorms });
       if (this.heat.length > HEAT_ROWS) this.heat.shift();
       if (d.dcNorms.length) {

@@ -1,6 +1,7 @@
 // The demo's settings: read from the form or the URL, checked with messages
 // a visitor can act on.
 import { BpttError, CELLS, truncationFromText, lrScheduleFromText, type Activation, type CellKind, type LrScheduleSpec, type OptimizerSpec } from '../src/index';
+import { t } from './i18n';
 
 export type StrategyKind = 'full' | 'regular' | 'randomized' | 'tbptt';
 /** Randomized truncation's π: the same at every step, or Tallec & Ollivier's geometric lengths with a minimum. */
@@ -8,6 +9,8 @@ export type PiScheduleKind = 'constant' | 'geometric';
 /** The most layers the page stacks. */
 export const MAX_DEMO_LAYERS = 4;
 export type DataKind = 'builtin' | 'delay' | 'custom';
+/** Which losses send a gradient: every step's (the chapter's L), or only the last step's (to see ‖∂L/∂h_t‖ decay with distance). */
+export type LossAt = 'all' | 'last';
 
 export interface Settings {
   data: DataKind;
@@ -50,6 +53,12 @@ export interface Settings {
   k1: number;
   k2: number;
   seed: number;
+  /** W_hh (every layer's recurrent weights) is scaled by this at the start: > 1 towards exploding, < 1 towards vanishing. */
+  gain: number;
+  /** Which losses send a gradient. */
+  lossAt: LossAt;
+  /** Added to the LSTM forget gate's bias at the start (0: PyTorch's initialisation). */
+  forgetBias: number;
 }
 
 /**
@@ -63,9 +72,10 @@ export const DEFAULTS: Settings = {
   data: 'builtin', delay: 6, hidden: 64, steps: 32, batch: 16, lr: 0.01, schedule: 'constant', warmup: 0, total: 2000, clip: 1,
   optimizer: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, cell: 'rnn', layers: 1, activation: 'tanh', bias: true, strategy: 'full', tau: 6,
   piSchedule: 'constant', pi: 0.8, p: 0.2, min: 4, perSequence: false, k1: 1, k2: 7, seed: 0,
+  gain: 1, lossAt: 'all', forgetBias: 0,
 };
 
-const NUMERIC: (keyof Settings)[] = ['delay', 'hidden', 'steps', 'batch', 'lr', 'warmup', 'total', 'clip', 'beta1', 'beta2', 'eps', 'layers', 'tau', 'pi', 'p', 'min', 'k1', 'k2', 'seed'];
+const NUMERIC: (keyof Settings)[] = ['delay', 'hidden', 'steps', 'batch', 'lr', 'warmup', 'total', 'clip', 'beta1', 'beta2', 'eps', 'layers', 'tau', 'pi', 'p', 'min', 'k1', 'k2', 'seed', 'gain', 'forgetBias'];
 /** Check boxes: 'true', 'on' or '1' is true. */
 export const BOOLEAN: (keyof Settings)[] = ['bias', 'perSequence'];
 
@@ -84,11 +94,11 @@ export function truncationText(kind: StrategyKind, s: Settings): string {
 
 /** A run's name for the strategy of `kind` (legends, panels, the segment figure). */
 export function strategyLabel(kind: StrategyKind, s: Settings): string {
-  const seq = s.perSequence ? ', per sequence' : '';
-  if (kind === 'regular') return `regular τ=${s.tau}`;
-  if (kind === 'randomized') return s.piSchedule === 'geometric' ? `geometric p=${s.p} min=${s.min}${seq}` : `randomized π=${s.pi}${seq}`;
+  const seq = s.perSequence ? t('labPerSeq') : '';
+  if (kind === 'regular') return t('labRegular', { tau: s.tau });
+  if (kind === 'randomized') return s.piSchedule === 'geometric' ? t('labGeometric', { p: s.p, min: s.min, seq }) : t('labRandom', { pi: s.pi, seq });
   if (kind === 'tbptt') return `TBPTT(${s.k1}, ${s.k2})`;
-  return 'full';
+  return t('labFull');
 }
 
 /** The learning-rate schedule of the settings (the library's parser; throws a BpttError naming the field). */
@@ -119,46 +129,54 @@ export function checkSettings(s: Settings): string[] {
   const e: string[] = [];
   const int = (k: keyof Settings, lo: number, hi: number, what: string) => {
     const v = s[k] as number;
-    if (!Number.isInteger(v) || v < lo || v > hi) e.push(`${what} must be a whole number from ${lo} to ${hi} (got ${v}).`);
+    if (!Number.isInteger(v) || v < lo || v > hi) e.push(t('errInt', { what, lo, hi, v }));
   };
-  int('hidden', 1, 1024, 'Hidden size');
-  int('steps', 1, 512, 'Window length');
-  int('batch', 1, 256, 'Batch');
-  int('seed', 0, 2 ** 31, 'Seed');
-  if (s.data === 'delay') int('delay', 1, 256, 'Delay k');
-  if (!(s.lr >= 0 && Number.isFinite(s.lr))) e.push(`Learning rate must be a number ≥ 0 (got ${s.lr}).`);
-  if (!(s.clip > 0 && Number.isFinite(s.clip))) e.push(`Clipping θ must be a number > 0 (got ${s.clip}).`);
-  if (!(s.beta1 >= 0 && s.beta1 < 1)) e.push(`Adam β1 must be in [0, 1) (got ${s.beta1}).`);
-  if (!(s.beta2 >= 0 && s.beta2 < 1)) e.push(`Adam β2 must be in [0, 1) (got ${s.beta2}).`);
-  if (!(s.eps > 0 && Number.isFinite(s.eps))) e.push(`ε must be a number > 0 (got ${s.eps}).`);
-  int('warmup', 0, 2 ** 31, 'Warm-up');
-  int('total', 1, 2 ** 31, 'Schedule length');
+  const oneOf = (v: string, ok: readonly string[], what: string) => {
+    if (!ok.includes(v)) e.push(t('errUnknown', { what, v, ok: ok.join(', ') }));
+  };
+  int('hidden', 1, 1024, t('fHidden'));
+  int('steps', 1, 512, t('fSteps'));
+  int('batch', 1, 256, t('fBatch'));
+  int('seed', 0, 2 ** 31, t('fSeed'));
+  if (s.data === 'delay') int('delay', 1, 256, t('fDelay'));
+  if (!(s.lr >= 0 && Number.isFinite(s.lr))) e.push(t('errLr', { v: s.lr }));
+  if (!(s.clip > 0 && Number.isFinite(s.clip))) e.push(t('errClip', { v: s.clip }));
+  if (!(s.gain >= 0 && Number.isFinite(s.gain))) e.push(t('errGain', { v: s.gain }));
+  if (!Number.isFinite(s.forgetBias)) e.push(t('errUnknown', { what: 'forgetBias', v: s.forgetBias, ok: 'a number' }));
+  if (!(s.beta1 >= 0 && s.beta1 < 1)) e.push(t('errBeta', { b: 'β1', v: s.beta1 }));
+  if (!(s.beta2 >= 0 && s.beta2 < 1)) e.push(t('errBeta', { b: 'β2', v: s.beta2 }));
+  if (!(s.eps > 0 && Number.isFinite(s.eps))) e.push(t('errEps', { v: s.eps }));
+  int('warmup', 0, 2 ** 31, t('fWarmup'));
+  int('total', 1, 2 ** 31, t('fTotal'));
   try {
     const sched = scheduleOf(s);
-    if (sched.kind === 'cosine' && (sched.min ?? 0) > s.lr) e.push(`The cosine schedule's minimum rate ${sched.min} is above the learning rate ${s.lr}.`);
+    if (sched.kind === 'cosine' && (sched.min ?? 0) > s.lr) e.push(t('errCosine', { min: sched.min ?? 0, lr: s.lr }));
   } catch (err) {
     if (!(err instanceof BpttError)) throw err;
-    e.push(`${err.message.replace('LR schedule.total', 'Schedule length').replace('LR schedule.warmup', 'Warm-up')}.`);
+    e.push(`${err.message.replace('LR schedule.total', t('fTotal')).replace('LR schedule.warmup', t('fWarmup'))}.`);
   }
-  if (!['sgd', 'adagrad', 'adam'].includes(s.optimizer)) e.push(`Unknown optimizer "${s.optimizer}".`);
-  if (!['tanh', 'identity', 'relu'].includes(s.activation)) e.push(`Unknown activation "${s.activation}".`);
-  if (!CELLS.includes(s.cell)) e.push(`Unknown cell "${s.cell}" (rnn, lstm or gru).`);
-  int('layers', 1, MAX_DEMO_LAYERS, 'Layers');
-  if (!['full', 'regular', 'randomized', 'tbptt'].includes(s.strategy)) e.push(`Unknown truncation "${s.strategy}".`);
-  if (!['constant', 'geometric'].includes(s.piSchedule)) e.push(`Unknown π schedule "${s.piSchedule}" (constant or geometric).`);
-  if (!['builtin', 'delay', 'custom'].includes(s.data)) e.push(`Unknown data source "${s.data}".`);
+  oneOf(s.optimizer, ['sgd', 'adagrad', 'adam'], t('fOptimizer'));
+  oneOf(s.activation, ['tanh', 'identity', 'relu'], t('fActivation'));
+  oneOf(s.cell, CELLS, t('fCell'));
+  int('layers', 1, MAX_DEMO_LAYERS, t('fLayers'));
+  oneOf(s.strategy, ['full', 'regular', 'randomized', 'tbptt'], t('fTruncation'));
+  oneOf(s.piSchedule, ['constant', 'geometric'], t('fPiSchedule'));
+  oneOf(s.data, ['builtin', 'delay', 'custom'], t('fData'));
+  oneOf(s.lossAt, ['all', 'last'], t('fLossAt'));
   if (s.strategy === 'regular') {
-    if (!Number.isInteger(s.tau) || s.tau < 1) e.push(`τ must be a whole number ≥ 1 (got ${s.tau}).`);
-    else if (s.tau > s.steps) e.push(`τ = ${s.tau} is larger than the window (${s.steps} steps): the gradient never crosses a window anyway. Use τ ≤ ${s.steps}.`);
+    if (!Number.isInteger(s.tau) || s.tau < 1) e.push(t('errTauInt', { v: s.tau }));
+    else if (s.tau > s.steps) e.push(t('errTauLong', { tau: s.tau, T: s.steps }));
   }
-  if (s.strategy === 'randomized' && s.piSchedule === 'constant' && !(s.pi > 0 && s.pi <= 1)) e.push(`π must be in (0, 1] (got ${s.pi}).`);
+  if (s.strategy === 'randomized' && s.piSchedule === 'constant' && !(s.pi > 0 && s.pi <= 1)) e.push(t('errPi', { v: s.pi }));
   else if (e.length === 0 && ['full', 'regular', 'randomized', 'tbptt'].includes(s.strategy)) {
     // everything else about the truncation: the library's parser and check, its message as is
     try {
-      truncationFromText(truncationText(s.strategy, s)).check(s.steps, s.batch);
+      const tr = truncationFromText(truncationText(s.strategy, s));
+      tr.check(s.steps, s.batch);
+      if (s.lossAt === 'last' && tr.streams(s.steps) > 1) e.push(t('errGatedLast'));
     } catch (err) {
       if (!(err instanceof BpttError)) throw err;
-      e.push(`Truncation: ${err.message}.`);
+      e.push(t('errTruncation', { msg: err.message }));
     }
   }
   return e;

@@ -1,9 +1,10 @@
 // The demo page in real headless Chromium: it loads clean, trains, pauses,
-// steps, compares the three strategies (and its defaults show what its text
-// says), draws every chart for every run, takes a dropped file, saves and
-// loads a checkpoint, says so when steps are skipped as non-finite, fits a
-// phone, and answers bad settings with a message. Every wait is on the page's
-// own state, never on time. Screenshots go to e2e/artifacts/.
+// steps, compares the three strategies, draws every chart for every run,
+// takes a dropped file, saves and loads a checkpoint, follows a learning-rate
+// schedule, and answers bad settings with a message. The experiments' lessons
+// (the delay task, the exploding gradient), the layout at 1400×1000 and on a
+// phone, and the two languages are e2e/demo-lessons.test.ts. Every wait is on
+// the page's own state, never on time. Screenshots go to e2e/artifacts/.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,11 +16,15 @@ import { encodeSafetensors, decodeSafetensors, createRng, type NamedTensor } fro
 const ART = join(import.meta.dirname, 'artifacts');
 mkdirSync(ART, { recursive: true });
 let s: Session;
+/** One page for every case (its device's pipelines compile once); each case opens its settings with __demo.load, as a link would. */
+let shared: { page: Page; errors: string[] };
 beforeAll(async () => {
   s = await startSession('demo');
   // No hot reload mid-test: a source file saved while the suite runs (an editor, a
   // parallel build) would otherwise reload the page and lose its state.
   await s.server.watcher.close();
+  shared = await openPage(s, '/');
+  await shared.page.waitForFunction(() => (window as unknown as { __demo?: { ready(): boolean } }).__demo?.ready(), undefined, { timeout: 60_000 });
 }, 120_000);
 afterAll(async () => {
   await s?.close();
@@ -49,11 +54,11 @@ async function pause(page: Page) {
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.waitForFunction(() => (window as unknown as { __demo: Demo }).__demo.state() === 'paused');
 }
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** The shared page with the settings of `path` (a link such as /?hidden=32&…), its loop stopped and its runs rebuilt. */
 async function ready(path: string) {
-  const { page, errors } = await openPage(s, path);
-  await page.waitForFunction(() => document.getElementById('device')!.textContent!.startsWith('Device:'), undefined, { timeout: 60_000 });
+  const { page, errors } = shared;
+  await page.evaluate((q) => (window as unknown as { __demo: { load(q: string): Promise<void> } }).__demo.load(q), path.replace(/^\/\??/, ''));
   return { page, errors };
 }
 
@@ -114,7 +119,12 @@ describe('demo page', () => {
 
   it('compares the three strategies side by side on the delay task', async () => {
     const { page, errors } = await ready(`/?${SMALL}&data=delay&delay=6&strategy=regular&tau=4&pi=0.3`);
-    await page.getByRole('button', { name: 'Compare strategies' }).click();
+    // what the data asks of each strategy (the lessons themselves are e2e/demo-lessons.test.ts)
+    const text = await page.locator('#explain').textContent();
+    expect(text).toMatch(/regular truncation with τ = 4 cannot \(a block of τ steps has only τ − 1 = 3 links; it needs τ ≥ 7\)/);
+    expect(text).toMatch(/full BPTT over the window of 16 steps can/);
+    expect(text).toMatch(/randomized truncation with π = 0\.3 keeps all 6 links only with probability π\^6 = 7e-4/);
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
     await waitSteps(page, 12);
     await pause(page);
     expect(await demo(page, (d) => d.runs())).toBe(3);
@@ -155,7 +165,7 @@ describe('demo page', () => {
     await page.getByRole('button', { name: 'Train' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Hidden size must be a whole number from 1 to 1024 \(got 0\)/);
     await page.fill('input[name=hidden]', '16');
-    await page.getByLabel('Truncation').selectOption('regular');
+    await page.locator('select[name=strategy]').selectOption('regular');
     await page.fill('input[name=tau]', '40');
     await page.locator('input[name=tau]').dispatchEvent('change');
     await page.getByRole('button', { name: 'Train' }).click();
@@ -169,24 +179,6 @@ describe('demo page', () => {
     expect(await page.locator('#alert').textContent()).toBe(''); // empty (and hidden from the accessibility tree)
     expect(errors).toEqual([]);
   });
-  it('the delay task\'s defaults show what its text says: regular τ = k cannot learn lag k, full and randomized can (seed 0)', async () => {
-    // only the data source is chosen: k, τ, π, T, the model and the seed are the page's defaults
-    const { page, errors } = await ready('/?data=delay');
-    const text = await page.locator('#explain').textContent();
-    expect(text).toMatch(/regular truncation with τ = 6 cannot \(a block of τ steps has only τ − 1 = 5 links; it needs τ ≥ 7\)/);
-    expect(text).toMatch(/full BPTT over the window of 32 steps can/);
-    expect(text).toMatch(/randomized truncation with π = 0\.8 can: it keeps all 6 links with probability π\^6 = 0\.26/);
-    await page.getByRole('button', { name: 'Compare strategies' }).click();
-    await waitSteps(page, 200);
-    await pause(page);
-    const [full, regular, rand] = (await demo(page, (d) => d.losses())).map((l) => mean(l.slice(-30)));
-    console.log(`demo delay defaults: loss over the last 30 of ≥200 steps: full ${full.toFixed(3)}, regular ${regular.toFixed(3)}, randomized ${rand.toFixed(3)} (chance ln 8 = ${Math.log(8).toFixed(3)})`);
-    expect(regular).toBeGreaterThan(Math.log(8) - 0.1); // at chance: the lag is out of its reach
-    expect(full).toBeLessThan(0.5); // learned
-    expect(rand).toBeLessThan(1); // learned (π^6 ≈ 0.26 of the paths survive)
-    expect(errors).toEqual([]);
-  });
-
   it('downloads a checkpoint, and after Reset uploading it brings back the same weights, step and loss', async () => {
     const { page, errors } = await ready(`/?${SMALL}`);
     await page.getByRole('button', { name: 'Train' }).click();
@@ -230,59 +222,6 @@ describe('demo page', () => {
     expect(errors).toEqual([]);
   });
 
-  it('says plainly when steps are skipped as non-finite: the exploding-gradient lesson, the count, what to change', async () => {
-    // the chapter's linear model with no effective clipping and a large SGD step explodes within a few dozen steps
-    const { page, errors } = await ready('/?hidden=16&batch=4&steps=64&activation=identity&bias=false&clip=1000000&optimizer=sgd&lr=0.3');
-    await page.getByRole('button', { name: 'Train' }).click();
-    // the page pauses itself once every recent update was thrown away
-    await page.waitForFunction(() => (window as unknown as { __demo: Demo }).__demo.state() === 'paused' && (window as unknown as { __demo: Demo }).__demo.steps()[0] > 0, undefined, { timeout: 240_000 });
-    const warning = (await page.locator('#nonfinite').textContent())!;
-    const status = (await page.getByRole('status').textContent())!;
-    console.log(`demo non-finite: ${status}\n${warning}`);
-    const m = warning.match(/(\d+) of (\d+) steps skipped/);
-    expect(m).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThanOrEqual(20);
-    expect(warning).toMatch(/exploding-gradient lesson/);
-    expect(warning).toMatch(/clip the gradient norm at θ = 1 \(it is 1000000\), lower the learning rate \(it is 0\.3\)/);
-    expect(warning).toMatch(/Training was paused/);
-    // the status does not show the last finite loss as if all were well
-    expect(status).toMatch(new RegExp(`loss not finite \\(step skipped\\).* ${m![1]} skipped as non-finite · paused`));
-    expect(status).not.toMatch(/· loss \d/);
-    await page.screenshot({ path: join(ART, 'demo-nonfinite.png'), fullPage: true });
-    expect(errors).toEqual([]);
-  });
-
-  it('fits a phone: one column at 390 px, nothing wider than the screen', async () => {
-    const context = await s.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-    try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await page.goto(`${s.base}/?${SMALL}&data=delay`);
-      await page.waitForFunction(() => document.getElementById('device')!.textContent!.startsWith('Device:'), undefined, { timeout: 60_000 });
-      await page.getByRole('button', { name: 'Compare strategies' }).click(); // the longest status and segment lines
-      await waitSteps(page, 6);
-      await pause(page);
-      await page.getByRole('button', { name: 'Share link' }).click(); // a long URL on the page
-      const width = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, inner: innerWidth }));
-      const wide = await page.evaluate(() => Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5).map((e) => `${e.tagName}#${e.id}.${e.className}`));
-      await page.screenshot({ path: join(ART, 'demo-phone.png'), fullPage: true });
-      expect(width.inner).toBe(390);
-      expect(width.doc).toBeLessThanOrEqual(390);
-      expect(width.body).toBeLessThanOrEqual(390);
-      expect(wide).toEqual([]);
-      // one column: the charts sit under each other, and under the settings
-      const boxes = await page.evaluate(() => ['settings', 'lossChart', 'gradChart'].map((id) => document.getElementById(id)!.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, w: r.width, bottom: r.bottom })));
-      expect(boxes[1].y).toBeGreaterThanOrEqual(boxes[0].bottom);
-      expect(boxes[2].y).toBeGreaterThanOrEqual(boxes[1].bottom);
-      expect(boxes[1].x).toBe(boxes[2].x);
-      expect(boxes[1].w).toBeGreaterThan(300);
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
-  });
   it('a learning-rate schedule with warm-up and Adam\'s β1, β2, ε from the form reach the trainer; each update\'s rate follows the schedule', async () => {
     const { page, errors } = await ready(`/?${SMALL}&schedule=step:5:0.5&warmup=4&beta1=0.8&beta2=0.99&eps=0.000001`);
     await page.getByRole('button', { name: 'Train' }).click();
