@@ -46,11 +46,13 @@ describe('refused by name, nothing read', () => {
     return m;
   };
   const cases: [string, Json, RegExp][] = [
-    ['an unknown layer', edit((m) => (m.modelTopology.config.layers[1].class_name = 'Conv1D')), /layers\[1\]\.class_name = "Conv1D": is not a supported layer: must be one of InputLayer, SimpleRNN, LSTM, GRU, Dense, TimeDistributed/],
+    ['an unknown layer', edit((m) => (m.modelTopology.config.layers[1].class_name = 'Conv1D')), /layers\[1\]\.class_name = "Conv1D": is not a supported layer: must be one of InputLayer, Embedding, SimpleRNN, LSTM, GRU, Dense, TimeDistributed/],
     ['an unknown activation (LSTM)', edit((m) => (m.modelTopology.config.layers[0].config.activation = 'swish')), /layers\[0\]\.config\.activation = "swish": is not supported for LSTM: must be "tanh"/],
     ['an unknown activation (SimpleRNN)', edit((m) => (m.modelTopology.config.layers[0].config.activation = 'gelu'), 'simplernn'), /activation = "gelu": is not supported for SimpleRNN: must be "tanh", "relu" or "linear"/],
     ["TF.js's default hard_sigmoid gates", edit((m) => (m.modelTopology.config.layers[0].config.recurrent_activation = 'hard_sigmoid')), /recurrent_activation = "hard_sigmoid": is not supported: must be "sigmoid".*recurrentActivation: 'sigmoid'/],
     ['a relu output layer', edit((m) => (m.modelTopology.config.layers[1].config.activation = 'relu'), 'lstm_softmax'), /layers\[1\]\.config\.activation = "relu": is not supported on the output layer: must be "linear" \(regression\) or "softmax" \(classes\)/],
+    ['an Embedding masking token 0', edit((m) => (m.modelTopology.config.layers[0].config.mask_zero = true), 'embedding_lstm'), /layers\[0\]\.config\.mask_zero = true: is not supported: give each sequence's length instead/],
+    ['an Embedding after a recurrent layer', edit((m) => m.modelTopology.config.layers.splice(1, 0, { ...m.modelTopology.config.layers[0] }), 'embedding_lstm'), /layers\[1\]\.class_name = "Embedding": must be the first layer/],
     ['a reversed layer', edit((m) => (m.modelTopology.config.layers[0].config.go_backwards = true)), /go_backwards = true: is not supported/],
     ['layers of different widths', edit((m) => (m.modelTopology.config.layers[1].config.units = 8), 'lstm_stacked'), /layers\[1\]\.config\.units = 8: must equal the first recurrent layer's units \(4\)/],
     ['units beyond the limit', edit((m) => (m.modelTopology.config.layers[0].config.units = 1e9)), /layers\[0\]\.config\.units = 1000000000: must be an integer in \[1, 65536\]/],
@@ -85,6 +87,17 @@ describe('refused by name, nothing read', () => {
     m.weightsManifest[0].weights[0].shape = [60000, 60000];
     const msg = refused(() => importTfjs({ modelJson: JSON.stringify(m), files: unreadable(n) }), /weights\[0\]\.shape = \[60000,60000\]: would need 13\.41 GiB: the weights may hold at most 67108864 float32 \(256 MiB\)/);
     console.log(`gigabytes: ${msg}`);
+    // an Embedding whose table is small but whose engine weights (G·H × V) would not be:
+    // 1200·60000 + 1200·300 + 2·1200 + 6·300 + 6 = 72,364,206 floats
+    const e = model('embedding_lstm');
+    const [emb, lstm, dense] = e.modelTopology.config.layers;
+    emb.config.input_dim = 60000;
+    lstm.config.units = 300;
+    dense.config.units = 6;
+    const shapes = [[60000, 3], [3, 1200], [300, 1200], [1200], [300, 6], [6]];
+    e.weightsManifest[0].weights.forEach((w, i) => (w.shape = shapes[i]));
+    const floats = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+    refused(() => importTfjs({ modelJson: JSON.stringify(e), files: unreadable(floats * 4) }), /^model\.json modelTopology = 72364206 parameters: would need 0\.27 GiB: an imported model may have at most 67108864 \(256 MiB\)/);
     // many small weights adding up: 32 × 2 Mi floats is the limit, the 33rd passes it
     const many = model('lstm_seq');
     many.weightsManifest[0].weights = Array.from({ length: 40 }, (_, i) => ({ name: `w${i}/kernel`, shape: [2048, 1024], dtype: 'float32' }));

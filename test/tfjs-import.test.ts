@@ -4,8 +4,9 @@
 // reset_after = true files as Keras writes them, with Keras's equations in
 // TF.js ops since TF.js refuses that GRU). Each imports to a spec, config
 // and weights whose outputs — from our GPU forward pass and from the float64
-// reference — match TF.js's to 1e-5 relative. The imported model also
-// exports to ONNX and trains (one engine step gives finite gradients).
+// reference — match TF.js's to 1e-5 relative. An Embedding in front imports
+// as a token model. An imported GRU also trains (one engine step matches the
+// float64 reference's loss and gradients).
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ import { full } from '../src/engine/truncation';
 const GOLDEN = join(import.meta.dirname, 'golden', 'tfjs');
 
 interface Expected {
-  input: number[][][];
+  /** [B][T][d], or [B][T] token ids (Embedding models). */
+  input: number[][][] | number[][];
   output: number[][] | number[][][];
 }
 
@@ -52,6 +54,7 @@ const CASES: [string, string][] = [
   ['lstm_nobias', 'LSTM and Dense without biases'],
   ['gru_reset_after', 'GRU reset_after = true + Dense, last step'],
   ['gru_stacked_seq', 'GRU reset_after = true × 2 + TimeDistributed(Dense)'],
+  ['embedding_lstm', 'Embedding + LSTM + Dense softmax per step (a token model)'],
 ];
 
 describe('TF.js Layers models import with TF.js\'s predictions', () => {
@@ -60,20 +63,23 @@ describe('TF.js Layers models import with TF.js\'s predictions', () => {
       const device = await gpu();
       const m = readTfjsFolder(join(GOLDEN, name, 'model.json'));
       const exp = JSON.parse(readFileSync(join(GOLDEN, name, 'expected.json'), 'utf8')) as Expected;
-      const B = exp.input.length, T = exp.input[0].length, d = exp.input[0][0].length, Q = m.config.outputSize;
-      expect(m.config.inputSize).toBe(d);
+      const B = exp.input.length, T = exp.input[0].length, Q = m.config.outputSize;
+      const tokenModel = typeof exp.input[0][0] === 'number', d = tokenModel ? 1 : (exp.input as number[][][])[0][0].length;
+      expect(m.config.input).toBe(tokenModel ? 'tokens' : 'dense');
+      if (!tokenModel) expect(m.config.inputSize).toBe(d);
       expect(m.returnSequences).toBe(m.spec.returnSequences);
-      // Keras's [B][T][d] → time-major x (T, B, d)
+      // Keras's [B][T][d] (or [B][T] ids) → time-major (T, B, d)
       const x = new Float32Array(T * B * d);
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) x.set(exp.input[b][t], (t * B + b) * d);
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) x.set(tokenModel ? [(exp.input as number[][])[b][t]] : (exp.input as number[][][])[b][t], (t * B + b) * d);
+      const inputs = tokenModel ? { tokens: Array.from(x) } : { x };
       const want = Float64Array.from((exp.output as number[][]).flat(2));
       const softmax = m.config.loss === 'softmax-xent';
       const view = (O: ArrayLike<number>) => {
         const k = kerasLayout(O, B, T, Q, m.returnSequences);
         return softmax ? softmaxRows(k, Q) : k;
       };
-      const ours = view(await gpuOutputs(device, m.config, m.weights, { B, T, x }));
-      const ref = view(referenceCells(m.config, m.weights, { B, T, x, y: new Float64Array(T * B * Q), targets: new Uint32Array(T * B) }).o);
+      const ours = view(await gpuOutputs(device, m.config, m.weights, { B, T, ...inputs }));
+      const ref = view(referenceCells(m.config, m.weights, { B, T, ...inputs, y: new Float64Array(T * B * Q), targets: new Uint32Array(T * B) }).o);
       expect(ours.length).toBe(want.length);
       const eGpu = relErr(ours, want), eRef = relErr(ref, want);
       console.log(`tfjs ${name} (${m.config.cell} × ${m.config.layers}, ${m.returnSequences ? 'every step' : 'last step'}${softmax ? ', softmax' : ''}): GPU ${eGpu.toExponential(1)}, float64 reference ${eRef.toExponential(1)}`);

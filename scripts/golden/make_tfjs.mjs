@@ -3,7 +3,7 @@
 // saved as model.save('downloads://') writes them — model.json (topology and
 // weightsManifest, paths ['./model.weights.bin']) and model.weights.bin — into
 // test/golden/tfjs/<name>/, with TF.js's predictions on fixed inputs in
-// expected.json ({ input: [B][T][d], output: [B][Q] or [B][T][Q] }).
+// expected.json ({ input: [B][T][d] (or [B][T] token ids), output: [B][Q] or [B][T][Q] }).
 //
 // GRU with reset_after = true (the Keras 2 default, cuDNN's form, PyTorch's
 // GRU): TF.js refuses to build it ("GRUCell does not support reset_after
@@ -130,3 +130,12 @@ async function gruResetAfter(name, layers, returnSequences, timeDistributed) {
 
 await gruResetAfter('gru_reset_after', 1, false, false);
 await gruResetAfter('gru_stacked_seq', 2, true, true);
+
+// token models: Embedding(V, E) in front (input [B][T] ids)
+async function embedded(name, layers) {
+  const model = tf.sequential({ layers });
+  fixWeights(model);
+  const x = tf.tensor(Array.from({ length: B * T }, () => Math.floor(rand() * 6)), [B, T], 'int32');
+  await save(name, model, x, model.predict(x));
+}
+await embedded('embedding_lstm', [tf.layers.embedding({ inputDim: 6, outputDim: 3, inputLength: T }), rnnLayer('LSTM', { returnSequences: true }), tf.layers.dense({ units: 6, activation: 'softmax' })]);

@@ -3,7 +3,7 @@
 // the Sequential topology and the weights manifest, every field checked,
 // nothing allocated. tfjs.ts maps the weights.
 //
-// Supported: [InputLayer], SimpleRNN | LSTM | GRU (one kind, 1–8 layers of
+// Supported: [InputLayer], [Embedding], SimpleRNN | LSTM | GRU (one kind, 1–8 layers of
 // the same units), then Dense or TimeDistributed(Dense) with activation
 // linear (regression) or softmax (classes). LSTM/GRU need activation tanh and
 // recurrent_activation sigmoid; GRU needs reset_after = true (PyTorch's GRU).
@@ -41,7 +41,10 @@ export interface TfjsPlan {
   cell: CellKind;
   layers: number;
   hidden: number;
+  /** d of the first recurrent layer's kernel (E after an Embedding). */
   inputSize: number;
+  /** Embedding(V, E) in front: token inputs; layer 0's input weights become (E-table · kernel)ᵀ, (G·H, V). */
+  embedding?: { vocab: number; dim: number };
   activation: Activation;
   /** Per recurrent layer, whether it has a bias; then the Dense. */
   rnnBias: boolean[];
@@ -55,7 +58,7 @@ export interface TfjsPlan {
 }
 
 const KERAS_CELL: Record<string, CellKind> = { SimpleRNN: 'rnn', LSTM: 'lstm', GRU: 'gru' };
-const KNOWN_LAYERS = ['InputLayer', 'SimpleRNN', 'LSTM', 'GRU', 'Dense', 'TimeDistributed'];
+const KNOWN_LAYERS = ['InputLayer', 'Embedding', 'SimpleRNN', 'LSTM', 'GRU', 'Dense', 'TimeDistributed'];
 const RNN_ACTIVATIONS: Record<string, Activation> = { tanh: 'tanh', relu: 'relu', linear: 'identity' };
 
 type Obj = Record<string, unknown>;
@@ -120,6 +123,7 @@ export function planTfjs(json: unknown): TfjsPlan {
   let cell: CellKind | undefined, hidden = 0, inputSize: number | undefined, activation: Activation = 'tanh';
   const rnnBias: boolean[] = [];
   let rnnSeq = false, dense: { units: number; bias: boolean; head: 'linear' | 'softmax' } | undefined;
+  let embedding: { vocab: number; dim: number } | undefined, inputLayer = false;
   layerList.forEach((layer, i) => {
     const L = `${F}.config.layers[${i}]`;
     const lo = obj(L, layer);
@@ -127,8 +131,21 @@ export function planTfjs(json: unknown): TfjsPlan {
     if (typeof cls !== 'string' || !KNOWN_LAYERS.includes(cls)) throw new BpttError(`${L}.class_name`, show(cls), `is not a supported layer: must be one of ${KNOWN_LAYERS.join(', ')}`);
     const c = obj(`${L}.config`, lo.config);
     if (dense) throw new BpttError(`${L}.class_name`, show(cls), 'must not follow the Dense output layer (the model ends with one Dense)');
+    if (cls === 'Embedding') {
+      if (cell !== undefined || embedding || !(i === 0 || (i === 1 && inputLayer))) throw new BpttError(`${L}.class_name`, '"Embedding"', 'must be the first layer (after an InputLayer)');
+      if (flag(`${L}.config.mask_zero`, c.mask_zero, false)) throw new BpttError(`${L}.config.mask_zero`, 'true', 'is not supported: give each sequence\'s length instead (lengths) of masking token 0');
+      embedding = { vocab: dim(`${L}.config.input_dim`, c.input_dim), dim: dim(`${L}.config.output_dim`, c.output_dim) };
+      inputSize = embedding.dim;
+      return;
+    }
     if (i === 0 || cls === 'InputLayer') {
       if (cls === 'InputLayer' && i !== 0) throw new BpttError(`${L}.class_name`, '"InputLayer"', 'must be the first layer');
+      if (cls === 'InputLayer') {
+        inputLayer = true;
+        // [batch, steps] feeds an Embedding (token ids); [batch, steps, d] a recurrent layer
+        const shape = c.batch_input_shape ?? c.batch_shape ?? c.batchInputShape;
+        if (Array.isArray(shape) && shape.length === 2) return;
+      }
       const d = inputShape(L, c);
       if (d !== undefined) inputSize = d;
       if (cls === 'InputLayer') return;
@@ -185,7 +202,7 @@ export function planTfjs(json: unknown): TfjsPlan {
   if (!CELLS.includes(cell)) throw new BpttError(`${F}`, cell, 'unknown cell');
   const d = dense as { units: number; bias: boolean; head: 'linear' | 'softmax' };
   const { entries, groups } = planManifest(root.weightsManifest);
-  return { cell, layers: rnnBias.length, hidden, inputSize, activation, rnnBias, denseBias: d.bias, outputSize: d.units, head: d.head, returnSequences: rnnSeq, entries, groups };
+  return { cell, layers: rnnBias.length, hidden, inputSize, embedding, activation, rnnBias, denseBias: d.bias, outputSize: d.units, head: d.head, returnSequences: rnnSeq, entries, groups };
 }
 
 /** The weights manifest: groups of files, float32 weights, sizes within MAX_IMPORT_FLOATS. */

@@ -4,13 +4,16 @@
 // (x W, not W x: transposed here), gate order LSTM i, f, c, o (= PyTorch's i,
 // f, g, o), GRU z, r, h (→ PyTorch's r, z, n), one bias (the input side; the
 // recurrent side is zero) or two for GRU reset_after ([2, 3H]: input, recurrent).
+// An Embedding(V, E) in front makes a token model: layer 0's input weights
+// become W_ih · tableᵀ (G·H × V), the same function of the token (the
+// engine's inputs are one-hot), trained from there unfactorized.
 // Everything is checked (tfjs-topology.ts, then each weight's name and shape
 // and each file's length) before any weight array is allocated.
 import { GATES, validateConfig, type ModelConfig } from '../model/config';
-import { layerNames, type Weights } from '../model/params';
+import { layerNames, paramShapes, type Weights } from '../model/params';
 import { checkSpec, type CheckedSpec } from '../api/spec';
 import { BpttError, show } from '../errors';
-import { planTfjs, MAX_MODEL_JSON_BYTES, type ManifestEntry, type TfjsPlan } from './tfjs-topology';
+import { planTfjs, MAX_MODEL_JSON_BYTES, MAX_IMPORT_FLOATS, type ManifestEntry, type TfjsPlan } from './tfjs-topology';
 
 export { MAX_IMPORT_DIM, MAX_IMPORT_FLOATS, MAX_MODEL_JSON_BYTES, checkWeightPath } from './tfjs-topology';
 
@@ -50,6 +53,7 @@ export function tfjsWeightFiles(modelJson: TfjsFiles['modelJson']): { paths: str
 /** The weights the plan expects, in manifest order: [what, shape]. */
 function expectedWeights(p: TfjsPlan): [string, number[]][] {
   const G = GATES[p.cell], H = p.hidden, out: [string, number[]][] = [];
+  if (p.embedding) out.push(['embeddings', [p.embedding.vocab, p.embedding.dim]]);
   for (let l = 0; l < p.layers; l++) {
     out.push(['kernel', [l === 0 ? p.inputSize : H, G * H]], ['recurrent_kernel', [H, G * H]]);
     if (p.rnnBias[l]) out.push(['bias', p.cell === 'gru' ? [2, G * H] : [G * H]]);
@@ -81,6 +85,23 @@ export function importTfjs(src: TfjsFiles): ImportedModel {
     if (last !== what) throw new BpttError(`model.json weightsManifest weight ${i} (${show(e.name)})`, show(last), `must be the ${what} of its layer (manifest order: layer by layer)`);
     if (e.shape.length !== shape.length || e.shape.some((n, k) => n !== shape[k])) throw new BpttError(`model.json weightsManifest weight ${i} (${show(e.name)}).shape`, JSON.stringify(e.shape), `must be ${JSON.stringify(shape)}`);
   });
+  const spec = checkSpec(
+    {
+      cell: p.cell, layers: p.layers, hidden: p.hidden, activation: p.activation,
+      bias: p.rnnBias.some(Boolean) || p.denseBias,
+      input: p.embedding ? { tokens: p.embedding.vocab } : { features: p.inputSize },
+      output: p.head === 'softmax' ? { classes: p.outputSize } : { regression: p.outputSize },
+      returnSequences: p.returnSequences,
+    },
+    'imported spec',
+  );
+  const config = validateConfig({
+    cell: spec.cell, layers: spec.layers, input: p.embedding ? 'tokens' : 'dense', inputSize: p.embedding ? p.embedding.vocab : p.inputSize, hidden: p.hidden, outputSize: p.outputSize,
+    activation: spec.activation, bias: spec.bias, loss: p.head === 'softmax' ? 'softmax-xent' : 'mse',
+  });
+  // what the engine's weights will take (an Embedding's V × E table becomes layer 0's G·H × V)
+  const floats = paramShapes(config).reduce((a, [, r, c]) => a + r * c, 0);
+  if (floats > MAX_IMPORT_FLOATS) throw new BpttError('model.json modelTopology', `${floats} parameters`, `would need ${((floats * 4) / 2 ** 30).toFixed(2)} GiB: an imported model may have at most ${MAX_IMPORT_FLOATS} (${(MAX_IMPORT_FLOATS * 4) >> 20} MiB)`);
   // every file present, each group's bytes exactly what its weights need
   const files = obj(src.files);
   const data = p.groups.map((g, gi) => {
@@ -94,20 +115,6 @@ export function importTfjs(src: TfjsFiles): ImportedModel {
       throw new BpttError(`weight file${g.paths.length > 1 ? 's' : ''} ${g.paths.map((x) => show(x)).join(' + ')}`, `${bytes} bytes`, `must be exactly ${g.bytes} bytes (${g.bytes / 4} float32, the manifest's group ${gi}): the file is ${bytes < g.bytes ? 'short' : 'too long'}`);
     }
     return g.paths.map((path) => (files[path] ?? files[`./${path}`]) as Uint8Array);
-  });
-  const spec = checkSpec(
-    {
-      cell: p.cell, layers: p.layers, hidden: p.hidden, activation: p.activation,
-      bias: p.rnnBias.some(Boolean) || p.denseBias,
-      input: { features: p.inputSize },
-      output: p.head === 'softmax' ? { classes: p.outputSize } : { regression: p.outputSize },
-      returnSequences: p.returnSequences,
-    },
-    'imported spec',
-  );
-  const config = validateConfig({
-    cell: spec.cell, layers: spec.layers, input: 'dense', inputSize: p.inputSize, hidden: p.hidden, outputSize: p.outputSize,
-    activation: spec.activation, bias: spec.bias, loss: p.head === 'softmax' ? 'softmax-xent' : 'mse',
   });
   // checks done: read the float32s and lay them out
   const read = (e: ManifestEntry) => readFloats(data[e.group], e.offset, e.size);
@@ -142,6 +149,19 @@ function readFloats(parts: Uint8Array[], offset: number, size: number): Float32A
   return out;
 }
 
+/** A (rows, E) · tableᵀ, table (V, E) → (rows, V), accumulated in float64. */
+function times(A: Float32Array, rows: number, E: number, table: Float32Array, V: number): Float32Array {
+  const out = new Float32Array(rows * V);
+  for (let r = 0; r < rows; r++) {
+    for (let v = 0; v < V; v++) {
+      let s = 0;
+      for (let e = 0; e < E; e++) s += A[r * E + e] * table[v * E + e];
+      out[r * V + v] = s;
+    }
+  }
+  return out;
+}
+
 /** Keras tensors (manifest order) → the engine's weights. */
 function mapWeights(p: TfjsPlan, c: ModelConfig, t: Float32Array[]): Weights {
   const H = p.hidden, G = GATES[p.cell], blocks = KERAS_BLOCK[p.cell];
@@ -158,9 +178,12 @@ function mapWeights(p: TfjsPlan, c: ModelConfig, t: Float32Array[]): Weights {
     return out;
   };
   let at = 0;
+  const table = p.embedding ? t[at++] : undefined;
   for (let l = 0; l < p.layers; l++) {
     const n = layerNames(c, l), inSize = l === 0 ? p.inputSize : H;
-    w[n.W_ih] = gates(t[at++], inSize);
+    const wih = gates(t[at++], inSize);
+    // after an Embedding (V, E): x = one-hot(v) · table, so layer 0's input weights are W_ih · tableᵀ, (G·H, V)
+    w[n.W_ih] = l === 0 && table ? times(wih, G * H, inSize, table, p.embedding!.vocab) : wih;
     w[n.W_hh] = gates(t[at++], H);
     const b = p.rnnBias[l] ? t[at++] : undefined;
     if (n.b_ih) w[n.b_ih] = b ? biasOf(b, 0) : new Float32Array(G * H);
