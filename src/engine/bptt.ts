@@ -36,12 +36,14 @@ import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../gpu/stats';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
 import { checkBatch, checkInputs, chunkLengths, type BatchInput } from './batch';
-import { checkShape, planBuffers, cellSizes, stateFloats, POWER_ITERS, type BpttShape, type BufferName } from './plan';
+import { checkShape, planBuffers, cellSizes, type BpttShape, type BufferName } from './plan';
+import { xiLayout, stateLayout, diagLayout, POWER_ITERS, type StateLayout, type DiagLayout } from './layout';
 import { dispatch, type Dispatch } from './cells';
 import { bindChunk, bindForwardChunk, type ChunkContext, type ChunkDispatches, type ChunkForward, type LayerDispatches } from './chunk';
-import { sharedPlan, xiStride, type XiPlan } from './truncation';
+import { sharedPlan, type XiPlan } from './truncation';
 
-export { planBuffers, estimateBytes, checkShape, chooseChunk, POWER_ITERS, type BpttShape, type CheckedShape } from './plan';
+export { planBuffers, estimateBytes, checkShape, chooseChunk, type BpttShape, type CheckedShape } from './plan';
+export { POWER_ITERS } from './layout';
 
 /** What the diagnostics pass measures (see encodeStep). */
 export interface Diagnostics {
@@ -110,7 +112,12 @@ export class BpttEngine {
   readonly buf: Record<BufferName, GPUBuffer>;
   private readonly owned: Dispatch[] = [];
   private readonly L: number;
-  private readonly K: number;
+  /** State slots per layer: 1 (h), or 2 for an LSTM (h, c). */
+  private readonly slots: number;
+  /** Where each layer's h and c sit in a set of states (checkpoints, hCarry). */
+  private readonly states: StateLayout;
+  /** Where each measurement sits in buf.diag. */
+  private readonly diag: DiagLayout;
   private readonly lastChunk: number;
   private readonly transposes: Dispatch[] = [];
   private chunkSteps!: ChunkDispatches;
@@ -139,7 +146,9 @@ export class BpttEngine {
     this.lossFrom = s.lossFrom;
     this.forwardOnly = s.forwardOnly;
     this.lastChunk = s.lastChunk;
-    ({ L: this.L, K: this.K } = cellSizes(this.config));
+    ({ L: this.L, slots: this.slots } = cellSizes(this.config));
+    this.states = stateLayout(this.L, this.slots, this.B, this.config.hidden);
+    this.diag = diagLayout(this.T, this.slots);
     this.layout = paramLayout(this.config);
     this.arena = new BufferArena(device, 'bptt');
     try {
@@ -156,7 +165,7 @@ export class BpttEngine {
       if (this.config.input === 'tokens') {
         this.csr = { start: new Uint32Array(this.chunks * (this.config.inputSize + 1)), order: new Uint32Array(this.B * this.T) };
       }
-      const ctx: ChunkContext = { device, config: this.config, buf, layout: this.layout, B: this.B, T: this.T, C: this.C, chunks: this.chunks, L: this.L, streams: this.streams, onesOffset: this.onesOffset, own: (d) => this.own(d) };
+      const ctx: ChunkContext = { device, config: this.config, buf, layout: this.layout, B: this.B, T: this.T, C: this.C, chunks: this.chunks, L: this.L, streams: this.streams, own: (d) => this.own(d) };
       if (this.forwardOnly) {
         this.forwardSteps = bindForwardChunk(ctx, s.rows, this.T);
         this.bindTransposes();
@@ -180,7 +189,7 @@ export class BpttEngine {
 
   /** Where the all-ones loss mask of the lower layers starts in `xi`. */
   private get onesOffset(): number {
-    return this.streams * xiStride(this.C, this.B);
+    return xiLayout(this.C, this.B).ones(this.streams);
   }
 
 
@@ -212,19 +221,19 @@ export class BpttEngine {
     this.sumsq = this.own(dispatch(sq, sq.bind({ x: buf.grads, partials: buf.partials, out: buf.stats }, { n: this.layout.total, outIndex: STATS.gradSumsq })));
     // the state carried into the next window (encodeCarryState), zeroed after a skipped step
     const carry = createCarryState(dev);
-    this.carry = this.own(dispatch(carry, carry.bind({ last: buf.hCarry, stats: buf.stats, hs: buf.checkpoints }, { n: stateFloats(c, B) })));
+    this.carry = this.own(dispatch(carry, carry.bind({ last: buf.hCarry, stats: buf.stats, hs: buf.checkpoints }, { n: this.states.floats })));
     // diagnostics: ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) of the top layer per chunk, ρ(W_hh) of layer 0
     const norms = createSegmentNorms(dev);
     for (let k = 0; k < this.chunks; k++) {
       const len = this.chunkLength(k);
-      this.dhNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, outOffset: k * this.C }))));
+      this.dhNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, outOffset: this.diag.dh + k * this.C }))));
       // (an LSTM's ∂L/∂c_t follows its ∂L/∂h_t in dH)
-      if (this.K === 2) this.dcNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, xOffset: this.C * B * H, outOffset: this.T + POWER_ITERS + k * this.C }))));
+      if (this.slots === 2) this.dcNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, xOffset: this.C * B * H, outOffset: this.diag.dc + k * this.C }))));
     }
     if (c.cell === 'rnn' && H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
       const power = createPowerIteration(dev, H);
       const at = this.layout.byName[layerNames(c, 0).W_hh]!.offset;
-      this.power = this.own(dispatch(power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: at, iters: POWER_ITERS, outOffset: this.T })));
+      this.power = this.own(dispatch(power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: at, iters: POWER_ITERS, outOffset: this.diag.growth })));
     }
   }
 
@@ -313,7 +322,7 @@ export class BpttEngine {
 
   /** Bytes of one set of states (every layer's h, and c for LSTM; a checkpoint). */
   get stateBytes(): number {
-    return stateFloats(this.config, this.B) * 4;
+    return this.states.floats * 4;
   }
 
   /**
@@ -323,7 +332,7 @@ export class BpttEngine {
   writeH0(h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
     this.live();
     const n = this.B * this.config.hidden, L = this.L;
-    const data = new Float32Array(stateFloats(this.config, this.B));
+    const data = new Float32Array(this.states.floats);
     const put = (name: string, v: ArrayLike<number> | undefined, slot: number) => {
       if (!v) return;
       if (v.length !== L * n) throw new BpttError(name, `length ${v.length}`, `must have layers·B·H = ${L * n} entries`);
@@ -331,12 +340,12 @@ export class BpttEngine {
         for (let i = 0; i < n; i++) {
           const x = v[l * n + i];
           if (!Number.isFinite(x)) throw new BpttError(`${name}[${l * n + i}]`, show(x), 'must be finite');
-          data[(l * this.K + slot) * n + i] = x;
+          data[this.states.at(l, slot) + i] = x;
         }
       }
     };
     put('h0', h0, 0);
-    if (c0 && this.K !== 2) throw new BpttError('c0', 'given', `only an LSTM has a cell state (cell = ${this.config.cell})`);
+    if (c0 && this.slots !== 2) throw new BpttError('c0', 'given', `only an LSTM has a cell state (cell = ${this.config.cell})`);
     put('c0', c0, 1);
     upload(this.device, this.buf.checkpoints, data);
   }
@@ -355,8 +364,8 @@ export class BpttEngine {
       if (this.chunks > 1 || !(Number.isInteger(from) && from >= 0 && from < this.T)) throw new BpttError('from', show(from), `must be a step in [0, ${this.T}] of an unchunked window`);
       const n = this.B * this.config.hidden * 4;
       for (let l = 0; l < this.L; l++) {
-        for (let slot = 0; slot < this.K; slot++) {
-          encoder.copyBufferToBuffer(this.buf[`${slot === 0 ? 'hs' : 'cs'}${l}`], from * n, this.buf.hCarry, (l * this.K + slot) * n, n);
+        for (let slot = 0; slot < this.slots; slot++) {
+          encoder.copyBufferToBuffer(this.buf[`${slot === 0 ? 'hs' : 'cs'}${l}`], from * n, this.buf.hCarry, this.states.at(l, slot) * 4, n);
         }
       }
     }
@@ -381,10 +390,11 @@ export class BpttEngine {
     const tgBytes = (c.loss === 'mse' ? c.outputSize : 1) * B * 4;
     encoder.copyBufferToBuffer(buf.targetAll, k * C * tgBytes, buf.target, 0, len * tgBytes);
     encoder.copyBufferToBuffer(buf.lossWAll, k * C * B * 4, buf.lossW, 0, len * B * 4);
-    const T = this.T, whole = xiStride(T, B), chunk = xiStride(C, B);
+    // each stream's loss mask and ξ for steps k·C … k·C + len − 1
+    const whole = xiLayout(this.T, B), chunk = xiLayout(C, B);
     for (let s = 0; s < this.streams; s++) {
-      encoder.copyBufferToBuffer(buf.xiAll, (s * whole + k * C) * 4, buf.xi, s * chunk * 4, len * 4);
-      encoder.copyBufferToBuffer(buf.xiAll, (s * whole + T + k * C * B) * 4, buf.xi, (s * chunk + C) * 4, len * B * 4);
+      encoder.copyBufferToBuffer(buf.xiAll, whole.mask(s, k * C) * 4, buf.xi, chunk.mask(s, 0) * 4, len * 4);
+      encoder.copyBufferToBuffer(buf.xiAll, whole.xi(s, k * C) * 4, buf.xi, chunk.xi(s, 0) * 4, len * B * 4);
     }
     if (this.csr) {
       const V1 = c.inputSize + 1;
@@ -397,9 +407,9 @@ export class BpttEngine {
   private encodeStates(encoder: GPUCommandEncoder, k: number, len: number, out: boolean) {
     const n = this.B * this.config.hidden * 4;
     for (let l = 0; l < this.L; l++) {
-      for (let slot = 0; slot < this.K; slot++) {
+      for (let slot = 0; slot < this.slots; slot++) {
         const states = this.buf[`${slot === 0 ? 'hs' : 'cs'}${l}`];
-        const at = k * this.stateBytes + (l * this.K + slot) * n;
+        const at = this.states.at(l, slot, k) * 4;
         if (out) encoder.copyBufferToBuffer(states, len * n, this.buf.checkpoints, at, n);
         else encoder.copyBufferToBuffer(this.buf.checkpoints, at, states, 0, n);
       }
@@ -533,11 +543,12 @@ export class BpttEngine {
   /** Decode a copy of buf.diag. */
   decodeDiagnostics(data: ArrayBuffer): Diagnostics {
     const T = this.T;
-    const f = new Float32Array(data, 0, T * this.K + POWER_ITERS);
-    const growth = f.slice(T, T + POWER_ITERS);
+    const d = this.diag;
+    const f = new Float32Array(data, 0, d.floats);
+    const growth = f.slice(d.growth, d.growth + POWER_ITERS);
     return {
-      dhNorms: f.slice(0, T),
-      dcNorms: f.slice(T + POWER_ITERS),
+      dhNorms: f.slice(d.dh, d.dh + T),
+      dcNorms: f.slice(d.dc),
       growth,
       spectralRadius: this.power ? spectralRadius(growth) : NaN,
     };
@@ -545,7 +556,7 @@ export class BpttEngine {
 
   /** Bytes of buf.diag that decodeDiagnostics reads. */
   get diagnosticsBytes(): number {
-    return (this.T * this.K + POWER_ITERS) * 4;
+    return this.diag.floats * 4;
   }
 
   /** One forward + backward, submitted (no update); with diagnostics when asked. */
@@ -601,10 +612,10 @@ export class BpttEngine {
   /** The final states of every layer, slot 0 (h) or 1 (c), [layers][B][H] flattened. */
   private async readFinal(slot: number): Promise<Float32Array> {
     this.live();
-    const n = this.B * this.config.hidden, L = this.L, K = this.K;
-    const all = await readFloats(this.device, this.buf.checkpoints, (this.chunks * this.stateBytes) / 4, L * K * n);
-    const out = new Float32Array(L * n);
-    for (let l = 0; l < L; l++) out.set(all.subarray((l * K + slot) * n, (l * K + slot + 1) * n), l * n);
+    const { state: n, floats } = this.states;
+    const all = await readFloats(this.device, this.buf.checkpoints, this.states.at(0, 0, this.chunks), floats);
+    const out = new Float32Array(this.L * n);
+    for (let l = 0; l < this.L; l++) out.set(all.subarray(this.states.at(l, slot), this.states.at(l, slot) + n), l * n);
     return out;
   }
 
@@ -615,7 +626,7 @@ export class BpttEngine {
 
   /** The final cell states c_T of an LSTM: [layers][B][H] flattened. */
   readLastCell(): Promise<Float32Array> {
-    if (this.K !== 2) throw new BpttError('readLastCell', this.config.cell, 'only an LSTM has a cell state');
+    if (this.slots !== 2) throw new BpttError('readLastCell', this.config.cell, 'only an LSTM has a cell state');
     return this.readFinal(1);
   }
 

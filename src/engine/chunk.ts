@@ -14,7 +14,7 @@ import type { Bound } from '../kernels/kernel';
 import { STATS } from '../gpu/stats';
 import { cellSizes } from './plan';
 import { createCell, dispatch, type Dispatch } from './cells';
-import { xiStride } from './truncation';
+import { xiLayout } from './layout';
 
 /** A kernel that records a binding into a pass. */
 type Encoder = { encode(pass: GPUComputePassEncoder, b: Bound): void };
@@ -33,8 +33,6 @@ export interface ChunkContext {
   /** Layers. */
   readonly L: number;
   readonly streams: number;
-  /** Where the lower layers' all-ones loss mask starts in `xi`. */
-  readonly onesOffset: number;
   /** Take ownership of a dispatch (its uniform buffer). */
   own(d: Dispatch): Dispatch;
 }
@@ -125,8 +123,8 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
   const own = (k: Encoder, b: Bound) => e.own(dispatch(k, b));
   const mm = createMatmul(dev);
   const tA = createMatmul(dev, { transA: true });
-  const cs = createColsum(dev);
-  const stride = xiStride(e.C, B);
+  const colsum = createColsum(dev);
+  const xi = xiLayout(e.C, B);
   // GRU's dGh after dGi in one buffer, at the chunk capacity's offset
   const ghOffset = dGh ? e.C * B * GH : 0;
   const layers: LayerDispatches[] = [];
@@ -149,7 +147,7 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
               params: buf.params, hs, cs: buf[`cs${l}`], gates: buf[`gates${l}`], dHo, xi: buf.xi,
               dHc: buf[`dHc${st}.${l}`], dG: buf.dG, dH: top ? buf.dH : buf.dHlow,
             },
-            { B, len, wOffset: W_hh, xiOffset: st * stride + e.C, maskOffset: top ? st * stride : e.onesOffset, cOffset: e.C * B * H, ghOffset },
+            { B, len, wOffset: W_hh, xiOffset: xi.xi(st, 0), maskOffset: top ? xi.mask(st, 0) : xi.ones(e.streams), cOffset: e.C * B * H, ghOffset },
           ),
         ),
       );
@@ -173,8 +171,8 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
       dW_ih = own(tA, tA.bind({ a: g, b: below ?? buf.input, c: buf.grads }, { M: GH, N: l === 0 ? d : H, K: R, bOffset: below ? B * H : 0, cOffset: W_ih, beta: 1 }));
     }
     const dW_hh = own(tA, tA.bind({ a: g, b: hs, c: buf.grads }, { M: GH, N: H, K: R, aOffset: gh, cOffset: W_hh, beta: 1 }));
-    const db_ih = b_ih === undefined ? undefined : own(cs, cs.bind({ x: g, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
-    const db_hh = b_hh === undefined ? undefined : own(cs, cs.bind({ x: g, out: buf.grads }, { R, N: GH, xOffset: gh, outOffset: b_hh, beta: 1 }));
+    const db_ih = b_ih === undefined ? undefined : own(colsum, colsum.bind({ x: g, out: buf.grads }, { R, N: GH, outOffset: b_ih, beta: 1 }));
+    const db_hh = b_hh === undefined ? undefined : own(colsum, colsum.bind({ x: g, out: buf.grads }, { R, N: GH, xOffset: gh, outOffset: b_hh, beta: 1 }));
     // ∂L/∂h of layer l − 1 from layer l: dG W_ih_l (R, H)
     const dX = l === 0 ? undefined : own(mm, mm.bind({ a: buf.dG, b: buf.params, c: buf[`dHx${(L - 1 - l) % 2}`] }, { M: R, N: H, K: GH, bOffset: W_ih }));
     layers.push({ input, forward, backward, dW_ih, dW_hh, db_ih, db_hh, dX, sum });
@@ -184,7 +182,7 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
   const sum = createReduceSum(dev);
   const lossSum = e.chunks === 1 ? own(sum, sum.bind({ x: buf.lossRows, partials: buf.partials, out: buf.stats }, { n: R, outIndex: STATS.loss })) : undefined;
   const dW_qh = own(tA, tA.bind({ a: buf.dO, b: hsTop, c: buf.grads }, { M: Q, N: H, K: R, bOffset: B * H, cOffset: P.W_qh!.offset, beta: 1 }));
-  const db_q = P.b_q ? own(cs, cs.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: P.b_q.offset, beta: 1 })) : undefined;
+  const db_q = P.b_q ? own(colsum, colsum.bind({ x: buf.dO, out: buf.grads }, { R, N: Q, outOffset: P.b_q.offset, beta: 1 })) : undefined;
   // ∂L/∂h_t of the top layer from the outputs: dO W_qh (R, H)
   const dHtop = own(mm, mm.bind({ a: buf.dO, b: buf.params, c: buf.dHtop }, { M: R, N: H, K: Q, bOffset: P.W_qh!.offset }));
   return { len, layers, output, lossSum, dW_qh, db_q, dHtop };

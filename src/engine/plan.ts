@@ -13,6 +13,7 @@ import { BpttError, requireInt, show } from '../errors';
 import { MATMUL_TILE } from '../kernels/matmul';
 import { cellAutoRows, cellMaxHidden } from './cells';
 import { STATS } from '../gpu/stats';
+import { xiLayout, stateLayout, diagLayout } from './layout';
 
 /** A model and the minibatch shape an engine is built for. */
 export interface BpttShape {
@@ -65,8 +66,6 @@ export interface CheckedShape {
   forwardOnly: boolean;
 }
 
-/** Power-iteration steps for the spectral radius of W_hh (diagnostics). */
-export const POWER_ITERS = 48;
 
 /**
  * A buffer's name. Per layer l: zx{l}, hs{l}, cs{l} (LSTM), gates{l}
@@ -82,31 +81,32 @@ export interface BufferPlan {
   usage: number;
 }
 
-const S = STORAGE | COPY_DST | COPY_SRC;
+const USAGE = STORAGE | COPY_DST | COPY_SRC;
 
-/** The sizes the plan is made of: per layer state K (2 for LSTM: h and c), gates G, stored gate floats. */
-export function cellSizes(c: RnnConfig): { L: number; K: number; G: number; stored: number; dGh: boolean } {
+/** The sizes the plan is made of: layers L, state slots per layer (2 for LSTM: h and c), gates G, stored gate floats. */
+export function cellSizes(c: RnnConfig): { L: number; slots: number; G: number; stored: number; dGh: boolean } {
   const cell = c.cell ?? 'rnn';
-  return { L: c.layers ?? 1, K: cell === 'lstm' ? 2 : 1, G: GATES[cell], stored: cell === 'rnn' ? 0 : 4, dGh: cell === 'gru' };
+  return { L: c.layers ?? 1, slots: cell === 'lstm' ? 2 : 1, G: GATES[cell], stored: cell === 'rnn' ? 0 : 4, dGh: cell === 'gru' };
 }
 
 /** Bytes per step of each buffer that holds one chunk. */
 function perStep(c: RnnConfig, B: number, streams: number): [BufferName, number][] {
   const H = c.hidden, Q = c.outputSize, d = c.inputSize, tokens = c.input === 'tokens';
-  const { L, K, G, stored, dGh } = cellSizes(c);
+  const { L, slots, G, stored, dGh } = cellSizes(c);
   const out: [BufferName, number][] = [];
   for (let l = 0; l < L; l++) {
     out.push([`zx${l}`, B * G * H * 4], [`hs${l}`, B * H * 4]);
-    if (K === 2) out.push([`cs${l}`, B * H * 4]);
+    if (slots === 2) out.push([`cs${l}`, B * H * 4]);
     if (stored) out.push([`gates${l}`, B * stored * H * 4]);
   }
   out.push(
     // GRU: dGi then dGh in dG; LSTM: ∂L/∂h_t then ∂L/∂c_t in dH (and dHlow)
-    ['o', B * Q * 4], ['dO', B * Q * 4], ['dHtop', B * H * 4], ['dG', B * G * H * 4 * (dGh ? 2 : 1)], ['dH', B * H * 4 * K],
-    ['xi', streams * (B + 1) * 4 + 4], ['input', tokens ? B * 4 : B * d * 4], ['target', c.loss === 'mse' ? B * Q * 4 : B * 4],
+    ['o', B * Q * 4], ['dO', B * Q * 4], ['dHtop', B * H * 4], ['dG', B * G * H * 4 * (dGh ? 2 : 1)], ['dH', B * H * 4 * slots],
+    // per step: each stream's loss mask and ξ, and the lower layers' ones (see layout.ts)
+    ['xi', (xiLayout(1, B).ones(streams) + 1) * 4], ['input', tokens ? B * 4 : B * d * 4], ['target', c.loss === 'mse' ? B * Q * 4 : B * 4],
     ['order', tokens ? B * 4 : 0], ['lossRows', B * 4], ['lossW', B * 4],
   );
-  if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4 * K]);
+  if (L > 1) out.push(['dHx0', B * H * 4], ['dHx1', B * H * 4], ['dHlow', B * H * 4 * slots]);
   // several gradient streams: their dG summed per layer before the weight GEMMs
   for (let l = 0; streams > 1 && l < L; l++) {
     out.push([`dGsum${l}`, B * G * H * 4 * (dGh ? 2 : 1)]);
@@ -114,10 +114,10 @@ function perStep(c: RnnConfig, B: number, streams: number): [BufferName, number]
   return out;
 }
 
-/** Floats of one set of states (every layer's h, and c for LSTM): L·K·B·H. */
+/** Floats of one set of states (every layer's h, and c for LSTM; see layout.ts). */
 export function stateFloats(c: RnnConfig, B: number): number {
-  const { L, K } = cellSizes(c);
-  return L * K * B * c.hidden;
+  const { L, slots } = cellSizes(c);
+  return stateLayout(L, slots, B, c.hidden).floats;
 }
 
 /** The buffers of a forward-only engine (BpttShape.forwardOnly): the forward pass, the outputs, the states. */
@@ -133,31 +133,31 @@ export function isForwardBuffer(name: BufferName): boolean {
 export function planBuffers(s: Pick<CheckedShape, 'config' | 'batch' | 'steps' | 'chunk' | 'streams'> & { forwardOnly?: boolean }): BufferPlan[] {
   const c = s.config, B = s.batch, T = s.steps, C = s.chunk, streams = s.streams;
   const H = c.hidden, d = c.inputSize, tokens = c.input === 'tokens';
-  const { L, K, G } = cellSizes(c);
+  const { L, slots, G } = cellSizes(c);
   const chunks = Math.ceil(T / C);
   const P = paramLayout(c);
   const plan: [BufferName, number][] = perStep(c, B, streams).map(([n, b]) => [n, b * (n.startsWith('hs') || n.startsWith('cs') ? C + 1 : C)]);
   for (let l = 0; l < L; l++) {
     plan.push([`whhT${l}`, H * G * H * 4]);
     for (let st = 0; st < streams; st++) {
-      plan.push([`dHc${st}.${l}`, K * B * H * 4]);
+      plan.push([`dHc${st}.${l}`, slots * B * H * 4]);
     }
   }
   plan.push(
     ['params', P.total * 4], ['grads', P.total * 4], ['start', tokens ? (d + 1) * 4 : 16], ['lengths', B * 4],
     ['partials', 64 * 4], ['stats', STATS.byteSize], ['hCarry', stateFloats(c, B) * 4],
-    ['checkpoints', (chunks + 1) * stateFloats(c, B) * 4], ['diag', (T * K + POWER_ITERS) * 4],
+    ['checkpoints', (chunks + 1) * stateFloats(c, B) * 4], ['diag', diagLayout(T, slots).floats * 4],
   );
   if (chunks > 1) {
     const R = T * B;
     plan.push(
-      ['inputAll', tokens ? R * 4 : R * d * 4], ['targetAll', c.loss === 'mse' ? R * c.outputSize * 4 : R * 4], ['xiAll', streams * (T + R) * 4],
+      ['inputAll', tokens ? R * 4 : R * d * 4], ['targetAll', c.loss === 'mse' ? R * c.outputSize * 4 : R * 4], ['xiAll', xiLayout(T, B).ones(streams) * 4],
       ['startAll', tokens ? chunks * (d + 1) * 4 : 16], ['orderAll', tokens ? R * 4 : 16], ['lossAll', R * 4],
       ['lengthsAll', chunks * B * 4], ['lossWAll', R * 4],
     );
   }
   const kept = s.forwardOnly ? plan.filter(([name]) => isForwardBuffer(name)) : plan;
-  return kept.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: S }));
+  return kept.map(([name, bytes]) => ({ name, bytes: Math.max(16, Math.ceil(bytes / 16) * 16), usage: USAGE }));
 }
 
 /** Bytes of GPU memory a shape needs (all buffers of planBuffers), chunked as checkShape would. */

@@ -11,6 +11,9 @@
 // cannot express; it runs S = ⌈k2 / k1⌉ streams (see tbptt()).
 import { BpttError, requireInt, show } from '../errors';
 import type { Rng } from '../util/rng';
+import { xiLayout, xiStride } from './layout';
+
+export { xiStride };
 
 /**
  * The multipliers of one window: per stream s, the loss mask (T) then ξ
@@ -25,25 +28,24 @@ export interface XiPlan {
   readonly data: Float32Array;
 }
 
-/** Floats per stream in XiPlan.data. */
-export const xiStride = (T: number, B: number) => T + T * B;
 
 /** ξ_{t,b} of stream s. */
 export function xiAt(p: XiPlan, s: number, t: number, b: number): number {
-  return p.data[s * xiStride(p.T, p.B) + p.T + t * p.B + b];
+  return p.data[xiLayout(p.T, p.B).xi(s, t, b)];
 }
 
 /** m_t of stream s. */
 export function maskAt(p: XiPlan, s: number, t: number): number {
-  return p.data[s * xiStride(p.T, p.B) + t];
+  return p.data[xiLayout(p.T, p.B).mask(s, t)];
 }
 
 /** One stream, every loss, ξ_t shared by the batch. */
 export function sharedPlan(xi: ArrayLike<number>, B: number): XiPlan {
   const T = xi.length;
-  const data = new Float32Array(xiStride(T, B));
-  data.fill(1, 0, T);
-  for (let t = 0; t < T; t++) data.fill(xi[t], T + t * B, T + (t + 1) * B);
+  const at = xiLayout(T, B);
+  const data = new Float32Array(at.stride);
+  data.fill(1, at.mask(0, 0), at.mask(0, T));
+  for (let t = 0; t < T; t++) data.fill(xi[t], at.xi(0, t), at.xi(0, t + 1));
   return { streams: 1, T, B, data };
 }
 
@@ -206,7 +208,8 @@ export function randomized(pi: number | readonly number[] | PiSchedule, options:
         return sharedPlan(xi, B);
       }
       const p = sharedPlan(new Float32Array(T), B);
-      for (let b = 0; b < B; b++) draw(T, rng, (t, v) => (p.data[T + t * B + b] = v));
+      const at = xiLayout(T, B);
+      for (let b = 0; b < B; b++) draw(T, rng, (t, v) => (p.data[at.xi(0, t, b)] = v));
       return p;
     },
     check,
@@ -234,7 +237,8 @@ export function explicit(xi: ArrayLike<number> | readonly ArrayLike<number>[]): 
     plan(T, B) {
       if (!twoD) return sharedPlan(rows[0].subarray(0, T), B);
       const p = sharedPlan(new Float32Array(T), B);
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p.data[T + t * B + b] = rows[b][t];
+      const at = xiLayout(T, B);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p.data[at.xi(0, t, b)] = rows[b][t];
       return p;
     },
     check(T, B) {
@@ -276,14 +280,14 @@ export function tbptt(k1: number, k2: number): Truncation {
     spec: { kind: 'tbptt', k1, k2 },
     streams,
     plan(T, B) {
-      const S = streams(T), stride = xiStride(T, B);
-      const data = new Float32Array(S * stride);
-      for (let s = 0; s < S; s++) data.fill(1, s * stride + T, (s + 1) * stride);
+      const S = streams(T), at = xiLayout(T, B);
+      const data = new Float32Array(at.ones(S));
+      for (let s = 0; s < S; s++) data.fill(1, at.xi(s, 0), at.xi(s, T));
       for (let m = 0; m < blocks(T); m++) {
-        const s = m % S, base = s * stride;
-        for (let t = m * k1; t < Math.min(T, (m + 1) * k1); t++) data[base + t] = 1;
+        const s = m % S;
+        for (let t = m * k1; t < Math.min(T, (m + 1) * k1); t++) data[at.mask(s, t)] = 1;
         const j = cut(m);
-        if (j > 0) data.fill(0, base + T + j * B, base + T + (j + 1) * B);
+        if (j > 0) data.fill(0, at.xi(s, j), at.xi(s, j + 1));
       }
       return { streams: S, T, B, data };
     },
