@@ -13,7 +13,11 @@ import { uniformStruct } from '../gpu/uniform';
 import { BpttError, show } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
 import { chosenVariant } from './matmul-choice';
+import { MATMUL_VARIANTS, MATMUL_FALLBACK, matmulBlockFits, parseMatmulVariant, type MatmulShader, type MatmulVariant } from './matmul-spec';
 
+export { MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from './matmul-spec';
+
+// The shader files are generated from matmul-spec.ts (scripts/gen-matmul.ts).
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl): scalar loads, 4×4 per thread. */
 export const MATMUL_WGSL = code;
 /** vec4 loads from array<vec4f>, 4×4 of C per thread. */
@@ -36,72 +40,33 @@ export const MATMUL_8X8_VEC4B_K4_WGSL = reg8x8bk4Code;
 export const MATMUL_4X8_WGSL = reg4x8Code;
 /** 4×8 per thread, B as vec4 along n, k one at a time. */
 export const MATMUL_4X8_VEC4B_WGSL = reg4x8bCode;
+
+/** Each shader's WGSL, by its name in the spec. */
+const CODE: Record<MatmulShader, string> = {
+  scalar: code,
+  vec4: vec4Code,
+  'vec4-4x8': vec4x8Code,
+  'vec4-8x8': vec8x8Code,
+  '8x8': reg8x8Code,
+  '8x8-vb': reg8x8bCode,
+  '8x8-vab': reg8x8abCode,
+  '8x8-k4': reg8x8k4Code,
+  '8x8-vb-k4': reg8x8bk4Code,
+  '4x8': reg4x8Code,
+  '4x8-vb': reg4x8bCode,
+};
+
 /**
- * Rows (and columns) of C one workgroup of the default scalar variant covers
- * (4 per thread × 8 threads); every variant covers at least this many or
- * falls back to the scalar one when its dispatch would not fit the device.
+ * Rows (and columns) of C one workgroup of the fallback variant
+ * (MATMUL_FALLBACK: scalar loads, 4 per thread × 8 threads) covers; every
+ * variant covers at least this many or falls back to it when its dispatch
+ * would not fit the device.
  */
 export const MATMUL_TILE = 32;
 
-/**
- * The shader files behind the variants: block of C per thread and what its
- * vec4 loads need. 'k4': vec4 tiles of 4 k (K, both offsets, M for Aᵀ and N
- * for B multiples of 4); 'b': B as vec4 along n (no Bᵀ, N and the B offset
- * multiples of 4); 'ab': that and Aᵀ as vec4 along m (Aᵀ only, M and the A
- * offset multiples of 4); 'k': K a multiple of 4 (k unrolled by 4); 'bk':
- * 'b' and 'k'; 'none': any shape.
- */
-const SHADERS = {
-  scalar: { code, name: 'matmul', tm: 4, tn: 4, needs: 'none' },
-  vec4: { code: vec4Code, name: 'matmul.vec4', tm: 4, tn: 4, needs: 'k4' },
-  'vec4-4x8': { code: vec4x8Code, name: 'matmul.vec4_4x8', tm: 4, tn: 8, needs: 'k4' },
-  'vec4-8x8': { code: vec8x8Code, name: 'matmul.vec4_8x8', tm: 8, tn: 8, needs: 'k4' },
-  '8x8': { code: reg8x8Code, name: 'matmul.8x8', tm: 8, tn: 8, needs: 'none' },
-  '8x8-vb': { code: reg8x8bCode, name: 'matmul.8x8_vec4b', tm: 8, tn: 8, needs: 'b' },
-  '8x8-vab': { code: reg8x8abCode, name: 'matmul.8x8_vec4ab', tm: 8, tn: 8, needs: 'ab' },
-  '8x8-k4': { code: reg8x8k4Code, name: 'matmul.8x8_k4', tm: 8, tn: 8, needs: 'k' },
-  '8x8-vb-k4': { code: reg8x8bk4Code, name: 'matmul.8x8_vec4b_k4', tm: 8, tn: 8, needs: 'bk' },
-  '4x8': { code: reg4x8Code, name: 'matmul.4x8', tm: 4, tn: 8, needs: 'none' },
-  '4x8-vb': { code: reg4x8bCode, name: 'matmul.4x8_vec4b', tm: 4, tn: 8, needs: 'b' },
-} as const;
-type ShaderName = keyof typeof SHADERS;
-
-/**
- * The matmul variants, named `shader@WG_XxWG_Y`: the shader (scalar or vec4
- * loads; 4×4, 4×8 or 8×8 of C per thread) and the workgroup size. 'vec4*'
- * step k by 4 on mat4x4f tiles; '8x8*' and '4x8*' keep vec4 accumulators
- * and step k by 1 (or by 4, unrolled, in '-k4'). All take
- * the same options, buffers and dims; the vec4 ones need aligned operands
- * (see matmulVariantFits) and are skipped where they do not fit.
- */
-export const MATMUL_VARIANTS = [
-  'scalar@8x8',
-  'vec4@8x8',
-  'vec4@16x4',
-  'vec4@16x16',
-  'vec4-4x8@8x8',
-  'vec4-8x8@4x4',
-  'vec4-8x8@8x8',
-  '8x8@4x4',
-  '8x8@8x8',
-  '8x8-vb@4x4',
-  '8x8-vb@8x8',
-  '8x8-vab@4x4',
-  '8x8-k4@4x4',
-  '8x8-vb-k4@4x4',
-  '4x8@8x8',
-  '4x8-vb@8x8',
-] as const;
-/** One of MATMUL_VARIANTS. */
-export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
-/** The variant that fits every shape and dispatch the engine can make. */
-export const MATMUL_FALLBACK: MatmulVariant = 'scalar@8x8';
-
-function parseVariant(v: string): { shader: ShaderName; wx: number; wy: number } {
+function parseVariant(v: string) {
   if (!(MATMUL_VARIANTS as readonly string[]).includes(v)) throw new BpttError('matmul.variant', show(v), `must be one of ${MATMUL_VARIANTS.join(', ')}`);
-  const [shader, wg] = v.split('@');
-  const [wx, wy] = wg.split('x').map(Number);
-  return { shader: shader as ShaderName, wx, wy };
+  return parseMatmulVariant(v as MatmulVariant);
 }
 
 const Params = uniformStruct({
@@ -164,38 +129,23 @@ export interface MatmulKernelHandle extends KernelHandle<MatmulBuffers, MatmulDi
 
 /** Workgroup counts of `variant` at dims d. */
 function workgroups(variant: MatmulVariant, d: MatmulDims): [number, number, number] {
-  const { shader, wx, wy } = parseVariant(variant);
-  const s = SHADERS[shader];
-  return [ceilDiv(d.N, s.tn * wx), ceilDiv(d.M, s.tm * wy), 1];
+  const { spec, wx, wy } = parseVariant(variant);
+  return [ceilDiv(d.N, spec.tn * wx), ceilDiv(d.M, spec.tm * wy), 1];
 }
 
 /**
- * Whether `variant` can run C = op(A)·op(B) at dims `d` on `device`: vec4
- * loads need K, both operand offsets, and the vectorised dimension of each
- * operand (M for Aᵀ, N for B) to be multiples of 4; every dispatch must fit
+ * Whether `variant` can run C = op(A)·op(B) at dims `d` on `device`: its
+ * shader's vec4 loads and k steps fit the shape (matmulBlockFits: K, the
+ * operand offsets and the vectorised dimension of each operand multiples of
+ * 4 where it reads vec4), and every dispatch fits
  * maxComputeWorkgroupsPerDimension and maxComputeInvocationsPerWorkgroup.
  */
 export function matmulVariantFits(device: GPUDevice, variant: MatmulVariant, o: MatmulOptions, d: MatmulDims): boolean {
-  const { shader, wx, wy } = parseVariant(variant);
+  const { spec, wx, wy } = parseVariant(variant);
   const lim = device.limits;
   if (wx * wy > lim.maxComputeInvocationsPerWorkgroup || wx > lim.maxComputeWorkgroupSizeX || wy > lim.maxComputeWorkgroupSizeY) return false;
   if (workgroups(variant, d).some((n) => n > lim.maxComputeWorkgroupsPerDimension)) return false;
-  const four = (n: number | undefined) => (n ?? 0) % 4 === 0;
-  const vecB = !o.transB && four(d.N) && four(d.bOffset);
-  switch (SHADERS[shader].needs) {
-    case 'none':
-      return true;
-    case 'k4':
-      return four(d.K) && four(d.aOffset) && four(d.bOffset) && (!o.transA || four(d.M)) && (o.transB || four(d.N));
-    case 'b':
-      return vecB;
-    case 'ab':
-      return vecB && !!o.transA && four(d.M) && four(d.aOffset);
-    case 'k':
-      return four(d.K);
-    case 'bk':
-      return vecB && four(d.K);
-  }
+  return matmulBlockFits(spec, o, d);
 }
 
 /** A device that runs WGSL on the CPU (SwiftShader, llvmpipe): few, fat threads win there. */
@@ -233,11 +183,10 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ma
   const kernel = (v: MatmulVariant) => {
     let k = kernels.get(v);
     if (!k) {
-      const { shader, wx, wy } = parseVariant(v);
-      const s = SHADERS[shader];
+      const { shader, spec, wx, wy } = parseVariant(v);
       k = new Kernel(
         device,
-        { name: s.name, code: s.code, entryPoints: ['main'], params: Params, bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] },
+        { name: spec.label, code: CODE[shader], entryPoints: ['main'], params: Params, bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] },
         { ...constants, WG_X: wx, WG_Y: wy },
       );
       kernels.set(v, k);
