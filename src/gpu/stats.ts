@@ -5,7 +5,7 @@
 // field (test/stats.test.ts checks), and every other user takes the slots
 // from STATS.
 
-/** The 12 four-byte slots of the block, in order (f32 unless noted). */
+/** The named four-byte slots of the block, in order (f32 unless noted); the block is 12 slots (byteSize), the last 3 free. */
 const SLOTS = ['loss', 'gradSumsq', 'gradNorm', 'clipScale', 'skipped', 'step', 'skippedTotal', 'clippedTotal', 'lr'] as const;
 /** One slot's name. */
 export type StatsSlot = (typeof SLOTS)[number];

@@ -7,12 +7,14 @@
 import type { RnnConfig } from '../model/config';
 import { GATES } from '../model/config';
 import { BufferArena } from '../gpu/buffers';
+import { timePass, type TimingMethod } from '../gpu/timing';
 import { describeAdapter } from '../gpu/device';
 import { BpttError, show } from '../errors';
 import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, type MatmulVariant } from './matmul';
 import { recordChoice, setPinned, shapeBucket, type GemmShape } from './matmul-choice';
 
 export { shapeBucket, tunedChoices, clearChoices, type GemmShape } from './matmul-choice';
+export { timePass } from '../gpu/timing';
 
 /** One GEMM of a training step: where it sits, its shape, how often it runs per step. */
 export interface StepGemm extends GemmShape {
@@ -70,60 +72,7 @@ export interface TuneResult {
   ms: Partial<Record<MatmulVariant, number>>;
   /** The fastest, now the device's choice for the bucket. */
   best: MatmulVariant;
-  method: 'timestamp-query' | 'wall-clock';
-}
-
-/**
- * Time `encode` (one dispatch's worth of work): a warm-up run, then `reps`
- * runs of `inner` back-to-back copies in one pass (enough for ~20 ms, so a
- * small kernel is not lost in submit overhead), with timestamp queries when
- * the device has them and they tick, else wall clock from submit to
- * onSubmittedWorkDone. Returns the fastest run's ms per copy (on a shared
- * machine the fastest run is the one least disturbed).
- */
-export async function timePass(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void, reps = 3): Promise<{ ms: number; method: TuneResult['method'] }> {
-  const arena = new BufferArena(device, 'timePass');
-  let qs: GPUQuerySet | undefined;
-  try {
-    let resolve: GPUBuffer | undefined, read: GPUBuffer | undefined;
-    if (device.features.has('timestamp-query')) {
-      qs = device.createQuerySet({ type: 'timestamp', count: 2 });
-      resolve = arena.create('resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-      read = arena.create('read', 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    }
-    const once = async (inner: number): Promise<[number, number]> => {
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass(qs ? { timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-      for (let i = 0; i < inner; i++) encode(pass);
-      pass.end();
-      if (qs) {
-        enc.resolveQuerySet(qs, 0, 2, resolve!, 0);
-        enc.copyBufferToBuffer(resolve!, 0, read!, 0, 16);
-      }
-      const t0 = performance.now();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      const wall = (performance.now() - t0) / inner;
-      if (!qs) return [NaN, wall];
-      await read!.mapAsync(GPUMapMode.READ);
-      const t = new BigInt64Array(read!.getMappedRange().slice(0));
-      read!.unmap();
-      return [Number(t[1] - t[0]) / 1e6 / inner, wall];
-    };
-    const [, first] = await once(1);
-    const inner = Math.max(1, Math.min(64, Math.ceil(20 / Math.max(first, 1e-3))));
-    const stamps: number[] = [], walls: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const [s, w] = await once(inner);
-      stamps.push(s);
-      walls.push(w);
-    }
-    const ms = Math.min(...stamps);
-    return Number.isFinite(ms) && ms > 0 ? { ms, method: 'timestamp-query' } : { ms: Math.min(...walls), method: 'wall-clock' };
-  } finally {
-    qs?.destroy();
-    arena.destroy();
-  }
+  method: TimingMethod;
 }
 
 /**
