@@ -33,7 +33,11 @@ export interface RnnConfig {
   hidden: number;
   /** Q. For a character language model Q = V. */
   outputSize: number;
-  /** φ of the 'rnn' cell (LSTM and GRU have their own nonlinearities; kept as given). */
+  /**
+   * φ of the 'rnn' cell. validateConfig takes it as optional (default
+   * 'tanh', as PyTorch's nn.RNN); LSTM and GRU have their own
+   * nonlinearities: there it is omitted or 'tanh', anything else is refused.
+   */
   activation: Activation;
   /** b_h and b_q on or off (the chapter's analysis: identity, no bias). */
   bias: boolean;
@@ -66,7 +70,10 @@ export function validateConfig(c: unknown, field = 'config'): ModelConfig {
   const inputSize = requireInt(`${field}.inputSize`, o.inputSize, 1, MAX_DIM);
   const hidden = requireInt(`${field}.hidden`, o.hidden, 1, MAX_DIM);
   const outputSize = requireInt(`${field}.outputSize`, o.outputSize, 1, MAX_DIM);
-  const activation = requireOneOf(`${field}.activation`, o.activation, ACTIVATIONS);
+  const activation = o.activation === undefined ? 'tanh' : requireOneOf(`${field}.activation`, o.activation, ACTIVATIONS);
+  if (cell !== 'rnn' && activation !== 'tanh') {
+    throw new BpttError(`${field}.activation`, show(o.activation), `is not used by the ${cell} cell (its nonlinearities are fixed, as in PyTorch): omit it or give "tanh"`);
+  }
   if (typeof o.bias !== 'boolean') throw new BpttError(`${field}.bias`, show(o.bias), 'must be true or false');
   const loss = requireOneOf(`${field}.loss`, o.loss, ['softmax-xent', 'mse'] as const);
   if (loss === 'softmax-xent' && outputSize < 2) throw new BpttError(`${field}.outputSize`, String(outputSize), 'softmax cross-entropy needs at least 2 classes');

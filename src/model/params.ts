@@ -98,10 +98,53 @@ export function paramLayout(c: RnnConfig): ParamLayout {
   return { slots, byName, total: offset };
 }
 
-/** Check that `w` has every tensor of the config with the right length and finite values. */
-export function checkWeights(c: RnnConfig, w: unknown, field = 'weights'): void {
+/**
+ * PyTorch's names of a one-layer nn.RNN's parameters and the chapter's name
+ * each one becomes: b_h = bias_ih_l0 + bias_hh_l0.
+ */
+export const PYTORCH_CHAPTER_NAMES = { weight_ih_l0: 'W_hx', weight_hh_l0: 'W_hh', bias_ih_l0: 'b_h', bias_hh_l0: 'b_h' } as const;
+
+/**
+ * The chapter's model's weights under the chapter's names, whichever names
+ * they came in: W_hx, W_hh, b_h as they are, or PyTorch's weight_ih_l0,
+ * weight_hh_l0, bias_ih_l0 and bias_hh_l0 (summed into b_h, in the biases'
+ * own precision), as nn.RNN's state_dict names them. Names are not mixed:
+ * a chapter name beside a PyTorch one is refused. Other models (and weights
+ * in the chapter's names) come back as they are.
+ */
+function chapterNamed(chapter: boolean, bias: boolean, o: Record<string, unknown>, field: string): Record<string, unknown> {
+  if (!chapter) return o;
+  const torch = Object.keys(PYTORCH_CHAPTER_NAMES).filter((k) => o[k] !== undefined);
+  if (!torch.length) return o;
+  const clash = ['W_hx', 'W_hh', 'b_h'].find((k) => o[k] !== undefined);
+  if (clash) throw new BpttError(`${field}.${clash}`, 'present', `must not be given beside PyTorch's ${torch[0]}: name the weights one way, W_hx, W_hh, b_h or weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0`);
+  const out: Record<string, unknown> = { ...o, W_hx: o.weight_ih_l0, W_hh: o.weight_hh_l0 };
+  for (const k of Object.keys(PYTORCH_CHAPTER_NAMES)) delete out[k];
+  if (bias) {
+    const bi = o.bias_ih_l0, bh = o.bias_hh_l0;
+    for (const [name, t] of [['bias_ih_l0', bi], ['bias_hh_l0', bh]] as const) {
+      if (!(t instanceof Float32Array || t instanceof Float64Array)) {
+        throw new BpttError(`${field}.${name}`, show(t), 'must be a Float32Array or Float64Array beside the other (b_h = bias_ih_l0 + bias_hh_l0)');
+      }
+    }
+    const x = bi as Tensor, y = bh as Tensor;
+    if (x.length !== y.length) throw new BpttError(`${field}.bias_hh_l0`, `length ${y.length}`, `must have the length of bias_ih_l0 (${x.length})`);
+    const sum = x instanceof Float64Array ? new Float64Array(x.length) : new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) sum[i] = x[i] + y[i];
+    out.b_h = sum;
+  }
+  return out;
+}
+
+/**
+ * Check that `w` has every tensor of the config with the right length and
+ * finite values, and return the weights under the layout's names (a
+ * one-layer rnn's may come in the chapter's names or PyTorch's; see
+ * PYTORCH_CHAPTER_NAMES). Tensors are not copied.
+ */
+export function checkWeights(c: RnnConfig, w: unknown, field = 'weights'): Weights<Tensor> {
   if (typeof w !== 'object' || w === null) throw new BpttError(field, show(w), 'must be an object');
-  const o = w as Record<string, unknown>;
+  const o = chapterNamed(isChapterModel(c), c.bias, w as Record<string, unknown>, field);
   for (const [name, rows, cols] of paramShapes(c)) {
     const t = o[name];
     if (!(t instanceof Float32Array || t instanceof Float64Array)) {
@@ -112,12 +155,14 @@ export function checkWeights(c: RnnConfig, w: unknown, field = 'weights'): void 
       if (!Number.isFinite(t[i])) throw new BpttError(`${field}.${name}[${i}]`, String(t[i]), 'must be finite');
     }
   }
+  return o as Weights<Tensor>;
 }
 
-/** Pack weights into the flat layout (f32). */
+/** Pack weights into the flat layout (f32); a one-layer rnn's may be under PyTorch's names (see checkWeights). */
 export function packWeights(layout: ParamLayout, w: Weights<Tensor>): Float32Array {
+  const named = chapterNamed(!!layout.byName.W_hx, !!layout.byName.b_h, w, 'weights') as Weights<Tensor>;
   const flat = new Float32Array(layout.total);
-  for (const s of layout.slots) flat.set(w[s.name], s.offset);
+  for (const s of layout.slots) flat.set(named[s.name], s.offset);
   return flat;
 }
 
