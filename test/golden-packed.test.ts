@@ -6,9 +6,11 @@
 // MSE case and one many-to-one case (the head on h_n, which the engine gets as
 // loss weight 1 at t = lengths[b] − 1). The engine's loss, every gradient, the
 // outputs at real steps and the final states (each sequence's state at its
-// last real step) must equal PyTorch's to 1e-5 relative; the files themselves
-// are first checked against the float64 reference run on each sequence alone,
-// and against the float64 reference of padded batches (lengths, lossWeights).
+// last real step) must equal PyTorch's to 1e-5 relative, in one window and
+// in a chunked one (chunk 4 of T = 6, sequences ending on both sides of the
+// chunk boundary). The files themselves are first checked against the
+// float64 reference run on each sequence alone, and against the float64
+// reference of padded batches (lengths, lossWeights).
 // Padded steps hold random inputs and targets in the files: PyTorch never
 // reads them, so any leak from them shows. No Python runs here.
 import { describe, it, expect } from 'vitest';
@@ -200,6 +202,39 @@ describe('variable-length batches against PyTorch pack_padded_sequence (test/gol
         eng.run();
         const unpadded = await eng.readLoss();
         expect(Math.abs(unpadded - g.loss) / Math.abs(g.loss)).toBeGreaterThan(1e-3);
+      } finally {
+        eng.destroy();
+      }
+    });
+  }
+
+  // A chunked window (C = 4 of T = 6): the backward pass recomputes each
+  // chunk from its checkpoint; sequences end in the first chunk (lengths 3, 1),
+  // in the second (4) and at T (6).
+  for (const name of CASES) {
+    it(`${name}: a chunked engine (chunk 4 of 6) gives PyTorch's loss, gradients and final states (1e-5)`, async () => {
+      const device = await gpu();
+      const g = load(name);
+      const config = validateConfig(g.config);
+      const eng = new BpttEngine(device, { config, batch: g.B, steps: g.T, chunk: 4 });
+      try {
+        expect(eng.chunks).toBe(2);
+        eng.writeWeights(weightsOf(config, g));
+        eng.writeBatch(batchOf(config, g));
+        eng.writeXi(new Float32Array(g.T).fill(1));
+        eng.writeH0();
+        eng.run();
+        const loss = await eng.readLoss();
+        const grads = await eng.readGradients();
+        const lossErr = Math.abs(loss - g.loss) / g.loss;
+        const gradErr = Math.max(...paramShapes(config).map(([p]) => relErr(grads[p], g.grads[torchOf(config, p)])));
+        const hErr = relErr(await eng.readLastState(), g.h_n.flat(2));
+        const cErr = config.cell === 'lstm' ? relErr(await eng.readLastCell(), g.c_n!.flat(2)) : 0;
+        console.log(`${name} chunked: loss rel ${lossErr.toExponential(1)}, grads ${gradErr.toExponential(1)}, h_n ${hErr.toExponential(1)}${g.c_n ? `, c_n ${cErr.toExponential(1)}` : ''}`);
+        expect(lossErr).toBeLessThan(1e-5);
+        expect(gradErr).toBeLessThan(1e-5);
+        expect(hErr).toBeLessThan(1e-5);
+        expect(cErr).toBeLessThan(1e-5);
       } finally {
         eng.destroy();
       }
