@@ -331,11 +331,6 @@ export class Trainer extends EventTarget {
     return { index: this.calls, xi, plan, stats, diagnostics };
   }
 
-  /** Record the fused clip + update alone into `pass` (for per-phase profiling). */
-  encodeUpdate(pass: GPUComputePassEncoder): void {
-    this.update.kernel.encode(pass, this.update.bound);
-  }
-
   /** Wait for every step in flight; returns the latest statistics. */
   async flush(): Promise<StepStats | null> {
     await Promise.all(this.ring.inFlight().map((p) => p.catch(() => null)));
