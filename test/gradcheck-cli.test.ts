@@ -1,8 +1,15 @@
-// `webgpu-bptt gradcheck` as a user runs it (the built CLI, a child process):
-// the GPU agrees with --reference within 1e-4 for every activation and
-// strategy, and malformed cases get a one-line error and exit code 2.
+// `webgpu-bptt gradcheck`: the GPU agrees with --reference within 1e-4 for
+// every activation and strategy, and malformed cases get a one-line error and
+// exit code 2. The CLI's code runs in this process (runCli: the JSON it
+// prints, its exit code), on the file's one device for the GPU side (its
+// runGradcheck, as the CLI calls it), so no case pays for a process and a
+// device of its own; one GPU case and one malformed case also run the built
+// CLI as a user does, a child process.
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { gpu, runCli } from './harness';
+import { parseCase, runGradcheck } from '../src/cli/gradcheck';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +31,14 @@ function makeCase(activation: string, bias: boolean, extra: Record<string, unkno
 function run(file: string, ...flags: string[]) {
   return spawnSync(process.execPath, [CLI, 'gradcheck', file, ...flags], { encoding: 'utf8' });
 }
+
+/** What gradcheck prints. */
+interface GradcheckJson {
+  loss: number;
+  grads: Record<string, unknown>;
+  h_last: number[][];
+}
+const device = gpu;
 
 function maxRelPerTensor(a: Record<string, unknown>, b: Record<string, unknown>) {
   const out: Record<string, number> = {};
@@ -49,11 +64,20 @@ describe('gradcheck CLI: GPU vs --reference', () => {
   for (const activation of ['tanh', 'identity', 'relu']) {
     for (const [sname, extra] of strategies) {
       const bias = activation !== 'identity';
-      it(`${activation} bias=${bias} ${sname}`, () => {
+      const child = activation === 'tanh' && sname === 'full'; // this one as a user runs it: the built CLI, child processes
+      it(`${activation} bias=${bias} ${sname}${child ? ' (the built CLI, child processes)' : ''}`, async () => {
         const file = join(dir, `${activation}-${sname}.json`);
         writeFileSync(file, JSON.stringify(makeCase(activation, bias, extra)));
-        const gpu = JSON.parse(execFileSync(process.execPath, [CLI, 'gradcheck', file], { encoding: 'utf8' }));
-        const ref = JSON.parse(execFileSync(process.execPath, [CLI, 'gradcheck', file, '--reference'], { encoding: 'utf8' }));
+        let gpu: GradcheckJson, ref: GradcheckJson;
+        if (child) {
+          gpu = JSON.parse(execFileSync(process.execPath, [CLI, 'gradcheck', file], { encoding: 'utf8' }));
+          ref = JSON.parse(execFileSync(process.execPath, [CLI, 'gradcheck', file, '--reference'], { encoding: 'utf8' }));
+        } else {
+          gpu = JSON.parse(JSON.stringify(await runGradcheck(parseCase(JSON.parse(readFileSync(file, 'utf8'))), await device())));
+          const r = await runCli('gradcheck', file, '--reference');
+          expect(r.status).toBe(0);
+          ref = JSON.parse(r.stdout);
+        }
         expect(Object.keys(gpu.grads).sort()).toEqual(bias ? ['W_hh', 'W_hx', 'W_qh', 'b_h', 'b_q'] : ['W_hh', 'W_hx', 'W_qh']);
         const errs = maxRelPerTensor(gpu.grads, ref.grads);
         const hErr = maxRelPerTensor({ h: gpu.h_last }, { h: ref.h_last }).h;
@@ -86,10 +110,11 @@ describe('gradcheck CLI: malformed cases', () => {
     ['unknown field', { ...good, extra: 1 }, /extra = present: is not a field/],
   ];
   for (const [name, content, msg] of bad) {
-    it(name, () => {
+    const child = name === 'not JSON'; // this one through the built CLI, a child process
+    it(`${name}${child ? ' (the built CLI, a child process)' : ''}`, async () => {
       const file = join(dir, `bad-${name.replace(/\W+/g, '-')}.json`);
       writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
-      const r = run(file);
+      const r = child ? run(file) : await runCli('gradcheck', file);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.trim().split('\n');

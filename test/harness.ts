@@ -1,0 +1,93 @@
+// The shared test harness: one device per test file (test/gpu.ts), buffers
+// for a kernel's operands with one owner per file, one dispatch and its
+// read-back, the error report every kernel test prints, the gradient
+// comparison of the reference tests, and the CLI run in-process.
+import { afterAll, expect, vi } from 'vitest';
+import { gpu } from './gpu';
+import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
+import { readFloats } from '../src/gpu/readback';
+import { paramShapes, type Weights } from '../src/model/params';
+import type { RnnConfig } from '../src/model/config';
+import type { Bound } from '../src/kernels/kernel';
+
+export { gpu, relErr, maxAbs } from './gpu';
+
+let arena: BufferArena | null = null;
+afterAll(() => {
+  arena?.destroy();
+  arena = null;
+});
+
+/** What a kernel test needs: the file's device, operand buffers, one dispatch, a read-back. */
+export interface KernelHarness {
+  device: GPUDevice;
+  /** A storage buffer holding `data` (4 bytes of zeros for an empty array). */
+  up(data: Float32Array | Uint32Array): GPUBuffer;
+  /** A zeroed storage buffer of n floats. */
+  zeros(n: number): GPUBuffer;
+  /** Encode one kernel binding in a pass, submit it, and free the binding. */
+  run(k: { encode(p: GPUComputePassEncoder, b: Bound): void }, b: Bound): void;
+  /** n floats of `buf` from element `off`. */
+  read(buf: GPUBuffer, n: number, off?: number): Promise<Float32Array>;
+}
+
+/** The file's device and helpers; buffers live until the file's tests end. */
+export async function kernelHarness(): Promise<KernelHarness> {
+  const device = await gpu();
+  arena ??= new BufferArena(device, 'test harness');
+  const a = arena;
+  return {
+    device,
+    up: (data) => a.createWith('t', data.length ? data : new Float32Array(4), STORAGE | COPY_DST | COPY_SRC),
+    zeros: (n) => a.create('z', Math.max(4, n * 4), STORAGE | COPY_DST | COPY_SRC),
+    run(k, b) {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      k.encode(pass, b);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      b.destroy();
+    },
+    read: (buf, n, off = 0) => readFloats(device, buf, off, n),
+  };
+}
+
+/** Print a case's max relative error beside its tolerance, and check it. */
+export function report(name: string, err: number, tol: number, width = 48): void {
+  console.log(`${name.padEnd(width)} max rel error ${err.toExponential(2)} (tolerance ${tol})`);
+  expect(err).toBeLessThan(tol);
+}
+
+/** max over the config's tensors of max|a − b| / max|b|. */
+export function gradDiff(c: RnnConfig, a: Weights<Float64Array>, b: Weights<Float64Array>): number {
+  let worst = 0;
+  for (const [name] of paramShapes(c)) {
+    let num = 0, den = 0;
+    for (let i = 0; i < b[name].length; i++) {
+      num = Math.max(num, Math.abs(a[name][i] - b[name][i]));
+      den = Math.max(den, Math.abs(b[name][i]));
+    }
+    worst = Math.max(worst, den > 0 ? num / den : num);
+  }
+  return worst;
+}
+
+/**
+ * `webgpu-bptt ...args` run in this process (src/cli/main.ts, the code the
+ * built CLI runs): its exit code and what it wrote to stdout and stderr.
+ */
+export async function runCli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { main } = await import('../src/cli/main');
+  let stdout = '', stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += a.join(' ') + '\n'));
+  const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += a.join(' ') + '\n'));
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
