@@ -117,12 +117,23 @@ describe('webgpu-bptt export', () => {
     expect((await cli('export', modelFile, out)).out[0]).toContain('output [T, B, 6]');
   });
 
+  it('--state adds the state in and out', async () => {
+    const r = await cli('export', checkpoint('state.safetensors'), join(dir, 'state.onnx'), '--state');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/input tokens int64 \[T, B\], h0 \[2, B, 5\], c0 \[2, B, 5\]; output \[T, B, 6\] .*; h_n, c_n \[2, B, 5\]$/);
+    const s = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, 'state.onnx'))));
+    expect([...s.inputNames]).toEqual(['tokens', 'h0', 'c0']);
+    expect([...s.outputNames]).toEqual(['output', 'logits', 'h_n', 'c_n']);
+    await s.release();
+  });
+
   it('--help lists the options', async () => {
     const r = await cli('export', '--help');
     expect(r.code).toBe(0);
     expect(r.out.join('\n').trim()).toBe(helpText(EXPORT));
     expect(r.out.join('\n')).toMatch(/--head every-step\|last-step/);
     expect(r.out.join('\n')).toMatch(/--lengths/);
+    expect(r.out.join('\n')).toMatch(/--state/);
   });
 
   it('bad command lines: exit 2, one line naming the argument, nothing written', async () => {

@@ -2,7 +2,8 @@
 // 1 and 3 layers × dense and token inputs × every-step and last-step heads ×
 // with and without sequence lengths) runs in ONNX Runtime (onnxruntime-web's
 // wasm backend in Node: ONNX Runtime's own CPU kernels) and gives our GPU
-// forward pass's predictions to 1e-5 relative. Also: the rnn cell's other φ
+// forward pass's predictions to 1e-5 relative. Also: the state in and out
+// (h0/c0 → h_n/c_n) against the float64 reference, the rnn cell's other φ
 // and models without biases against the float64 reference, the file's
 // declared opset and operators, and bad sources refused by name.
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -116,6 +117,41 @@ describe('against the float64 reference', () => {
       const err = relErr(await runOnnx(await exportOnnx({ config: c, weights: w, returnSequences: true }), c, inp), ref.o);
       console.log(`onnx ${name}: ${err.toExponential(1)}`);
       expect(err).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('the state in and out (options.state)', () => {
+  const cases: [string, ModelConfig][] = [
+    ['lstm × 2, tokens', config('lstm', 2, 'tokens')],
+    ['gru × 3, dense', config('gru', 3, 'dense')],
+    ['the chapter model (rnn × 1, relu), dense', config('rnn', 1, 'dense', { activation: 'relu' })],
+  ];
+  for (const [name, c] of cases) {
+    it(`${name}: h0/c0 in, h_n/c_n out, with lengths, against the float64 reference`, async () => {
+      const w = initWeights(c, createRng(8));
+      const inp = data(c), L = c.layers, Q = c.outputSize;
+      const rng = createRng(12);
+      const h0 = Array.from({ length: L }, () => Array.from({ length: B * H }, () => rng.normal() * 0.5));
+      const c0 = c.cell === 'lstm' ? Array.from({ length: L }, () => Array.from({ length: B * H }, () => rng.normal() * 0.5)) : undefined;
+      const ref = referenceCells(c, w, { B, T, ...inp, targets: new Uint32Array(T * B), y: new Float64Array(T * B * Q) }, { h0, c0, lengths: LENGTHS });
+      const session = await ort.InferenceSession.create(await exportOnnx({ config: c, weights: w, returnSequences: true }, { lengths: true, state: true }));
+      const feeds: Record<string, ort.Tensor> =
+        c.input === 'tokens' ? { tokens: new ort.Tensor('int64', BigInt64Array.from(inp.tokens!.map(BigInt)), [T, B]) } : { x: new ort.Tensor('float32', Float32Array.from(inp.x!), [T, B, D]) };
+      feeds.lengths = new ort.Tensor('int32', Int32Array.from(LENGTHS), [B]);
+      feeds.h0 = new ort.Tensor('float32', Float32Array.from(h0.flat()), [L, B, H]);
+      if (c0) feeds.c0 = new ort.Tensor('float32', Float32Array.from(c0.flat()), [L, B, H]);
+      const r = await session.run(feeds);
+      await session.release();
+      const o = (c.loss === 'softmax-xent' ? r.logits : r.output).data as Float32Array;
+      const errs = [
+        relErr(realRows(o, B, T, Q, LENGTHS), realRows(ref.o, B, T, Q, LENGTHS)),
+        relErr(r.h_n.data as Float32Array, Float64Array.from(ref.hLast.flatMap((h) => Array.from(h)))),
+        c0 ? relErr(r.c_n.data as Float32Array, Float64Array.from(ref.cLast!.flatMap((h) => Array.from(h)))) : 0,
+      ];
+      expect(r.h_n.dims).toEqual([L, B, H]);
+      console.log(`onnx state ${name}: outputs ${errs[0].toExponential(1)}, h_n ${errs[1].toExponential(1)}${c0 ? `, c_n ${errs[2].toExponential(1)}` : ''}`);
+      for (const e of errs) expect(e).toBeLessThan(1e-5);
     });
   }
 });

@@ -28,6 +28,7 @@ token inputs). Inputs: x float [T, B, d] or tokens int64 [T, B] (and lengths int
       help: "the output at every step or at each sequence's last (real) step;\ndefault: a Model file's spec (returnSequences), else every-step (train --save)",
     },
     lengths: { type: 'boolean', help: 'add an int32 input `lengths` [B] (sequence_lens of every layer)' },
+    state: { type: 'boolean', help: 'add inputs h0 (c0) [L, B, H] and outputs h_n (c_n): the state in and out' },
   },
 };
 
@@ -61,12 +62,12 @@ export function prepareExport(args: Args) {
   const ck = loadCheckpoint(readRegularFile('CHECKPOINT.safetensors', input, MAX_CHECKPOINT_BYTES, 'a checkpoint saved by train --save'), undefined, input);
   const head = args.flags.has('head') ? choice(args, 'head', ['every-step', 'last-step'] as const, 'every-step') : undefined;
   const returnSequences = head === undefined ? (savedHead(ck, input) ?? true) : head === 'every-step';
-  return { ck, output, returnSequences, lengths: args.flags.has('lengths') };
+  return { ck, output, returnSequences, lengths: args.flags.has('lengths'), state: args.flags.has('state') };
 }
 
 /** Write the ONNX file; returns the line to print. */
 export async function runExport(p: ReturnType<typeof prepareExport>): Promise<string> {
-  const bytes = await exportOnnx({ config: p.ck.config, weights: p.ck.weights, returnSequences: p.returnSequences }, { lengths: p.lengths });
+  const bytes = await exportOnnx({ config: p.ck.config, weights: p.ck.weights, returnSequences: p.returnSequences }, { lengths: p.lengths, state: p.state });
   try {
     writeFileSync(p.output, bytes);
   } catch (e) {
@@ -76,5 +77,7 @@ export async function runExport(p: ReturnType<typeof prepareExport>): Promise<st
   const input = c.input === 'tokens' ? 'tokens int64 [T, B]' : `x float [T, B, ${c.inputSize}]`;
   const out = p.returnSequences ? `[T, B, ${c.outputSize}]` : `[B, ${c.outputSize}]`;
   const what = c.loss === 'softmax-xent' ? ` (class probabilities; logits ${out} too)` : '';
-  return `wrote ${p.output} (${bytes.length} bytes, ONNX opset ${ONNX_OPSET}): ${c.cell} × ${c.layers}, H = ${c.hidden}; input ${input}${p.lengths ? ', lengths int32 [B]' : ''}; output ${out}${what}`;
+  const L = `[${c.layers}, B, ${c.hidden}]`, lstm = c.cell === 'lstm';
+  const stateIn = p.state ? `, h0 ${L}${lstm ? `, c0 ${L}` : ''}` : '', stateOut = p.state ? `; h_n${lstm ? ', c_n' : ''} ${L}` : '';
+  return `wrote ${p.output} (${bytes.length} bytes, ONNX opset ${ONNX_OPSET}): ${c.cell} × ${c.layers}, H = ${c.hidden}; input ${input}${p.lengths ? ', lengths int32 [B]' : ''}${stateIn}; output ${out}${what}${stateOut}`;
 }

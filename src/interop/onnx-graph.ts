@@ -9,6 +9,8 @@
 //            last step:  Squeeze(Y_h) [B, H] · W_qhᵀ + b_q → [B, Q] (with
 //            sequence_lens, Y_h is each sequence's state at its last real step)
 //            classes: `output` = Softmax(logits) (what Model.predict gives), `logits` too
+//   state (optional): inputs h0 (c0) [L, B, H] → Gather(layer l) → initial_h (initial_c);
+//            outputs h_n (c_n) = Concat of every layer's Y_h (Y_c), [L, B, H]
 //
 // Gate blocks are reordered from PyTorch's to ONNX's: LSTM i, f, g, o → i, o,
 // f, c; GRU r, z, n → z, r, h with linear_before_reset = 1 (PyTorch's
@@ -66,6 +68,8 @@ export interface GraphOptions {
   returnSequences: boolean;
   /** Add an int32 input `lengths` [B] fed to every layer as sequence_lens. */
   lengths: boolean;
+  /** Add inputs h0 (and c0 for LSTM) [L, B, H] and outputs h_n (c_n) [L, B, H]: the state in and out, for step-by-step inference. */
+  state: boolean;
 }
 
 /** ONNX's gate blocks in terms of PyTorch's: ONNX block k = PyTorch block ORDER[k]. */
@@ -110,6 +114,11 @@ export function onnxGraph(c: ModelConfig, w: Weights<Tensor>, o: GraphOptions): 
     x = 'x';
   }
   if (o.lengths) inputs.push({ name: 'lengths', type: 'int32', dims: ['batch'] });
+  const lstm = c.cell === 'lstm';
+  if (o.state) {
+    inputs.push({ name: 'h0', type: 'float', dims: [c.layers, 'batch', H] });
+    if (lstm) inputs.push({ name: 'c0', type: 'float', dims: [c.layers, 'batch', H] });
+  }
   const axes = (k: 0 | 1) => {
     const name = `axes_${k}`;
     if (!inits.some((t) => t.name === name)) inits.push({ name, type: 'int64', dims: [1], data: BigInt64Array.of(BigInt(k)) });
@@ -141,10 +150,19 @@ export function onnxGraph(c: ModelConfig, w: Weights<Tensor>, o: GraphOptions): 
     if (c.cell === 'gru') attrs.linear_before_reset = 1;
     const top = l === c.layers - 1;
     const needY = !top || o.returnSequences;
-    const Y = needY ? `Y_l${l}` : '', Yh = top && !o.returnSequences ? `Y_h_l${l}` : '';
-    const ins = [x, `W_l${l}`, `R_l${l}`, b, seqLens];
+    const Y = needY ? `Y_l${l}` : '', Yh = o.state || (top && !o.returnSequences) ? `Y_h_l${l}` : '', Yc = o.state && lstm ? `Y_c_l${l}` : '';
+    let h0 = '', c0 = '';
+    if (o.state) {
+      // layer l's initial states: h0[l:l+1] (and c0), [1, B, H]
+      inits.push({ name: `layer_${l}`, type: 'int64', dims: [1], data: BigInt64Array.of(BigInt(l)) });
+      nodes.push({ op: 'Gather', name: `h0_l${l}`, inputs: ['h0', `layer_${l}`], outputs: [(h0 = `h0_l${l}`)], attrs: { axis: 0 } });
+      if (lstm) nodes.push({ op: 'Gather', name: `c0_l${l}`, inputs: ['c0', `layer_${l}`], outputs: [(c0 = `c0_l${l}`)], attrs: { axis: 0 } });
+    }
+    const ins = [x, `W_l${l}`, `R_l${l}`, b, seqLens, h0, c0];
     while (ins[ins.length - 1] === '') ins.pop();
-    nodes.push({ op, name: `${c.cell}_l${l}`, inputs: ins, outputs: Yh ? [Y, Yh] : [Y], attrs });
+    const outs = [Y, Yh, Yc];
+    while (outs[outs.length - 1] === '') outs.pop();
+    nodes.push({ op, name: `${c.cell}_l${l}`, inputs: ins, outputs: outs, attrs });
     if (needY) {
       // Y: [T, num_directions = 1, B, H] → [T, B, H]
       nodes.push({ op: 'Squeeze', name: `squeeze_l${l}`, inputs: [Y, axes(1)], outputs: [`h_l${l}`], attrs: {} });
@@ -171,6 +189,16 @@ export function onnxGraph(c: ModelConfig, w: Weights<Tensor>, o: GraphOptions): 
   const outDims: Dim[] = o.returnSequences ? ['steps', 'batch', Q] : ['batch', Q];
   const outputs: OnnxValue[] = [{ name: 'output', type: 'float', dims: outDims }];
   if (classes) outputs.push({ name: 'logits', type: 'float', dims: outDims });
+  if (o.state) {
+    // every layer's final state (each sequence's last real step with lengths), [L, B, H]
+    const layers = Array.from({ length: c.layers }, (_, l) => l);
+    nodes.push({ op: 'Concat', name: 'h_n', inputs: layers.map((l) => `Y_h_l${l}`), outputs: ['h_n'], attrs: { axis: 0 } });
+    outputs.push({ name: 'h_n', type: 'float', dims: [c.layers, 'batch', H] });
+    if (lstm) {
+      nodes.push({ op: 'Concat', name: 'c_n', inputs: layers.map((l) => `Y_c_l${l}`), outputs: ['c_n'], attrs: { axis: 0 } });
+      outputs.push({ name: 'c_n', type: 'float', dims: [c.layers, 'batch', H] });
+    }
+  }
   return {
     name: `webgpu-bptt ${c.cell} ×${c.layers}`,
     inputs,

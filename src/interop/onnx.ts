@@ -42,6 +42,13 @@ export interface OnnxOptions {
    * Default false: every sequence runs all T steps.
    */
   lengths?: boolean;
+  /**
+   * Add float inputs `h0` (and `c0` for an LSTM) [L, B, H], every layer's
+   * initial state, and outputs `h_n` (`c_n`) [L, B, H], its final state (at
+   * each sequence's last real step): run a sequence piece by piece, feeding
+   * h_n back as h0. Default false: zero initial state, no state outputs.
+   */
+  state?: boolean;
 }
 
 /** The library's version written as producer_version. */
@@ -74,15 +81,18 @@ export function checkOnnxSource(source: unknown): { config: ModelConfig; weights
 /**
  * The ONNX file (bytes of a ModelProto, opset 17) of a model (a Model, or a
  * config or spec with weights): inputs `x` (float [T, B, d]) or `tokens`
- * (int64 [T, B]), time-major, and `lengths` (int32 [B]) when asked; output
+ * (int64 [T, B]), time-major, and `lengths` (int32 [B]) and the state
+ * (`h0`, `c0` in; `h_n`, `c_n` out) when asked; output
  * `output`: float [T, B, Q] (every step) or [B, Q] (last step) — class
  * probabilities (and a second output `logits`) for a classifier, as
  * Model.predict gives them; the regression values otherwise.
  */
 export async function exportOnnx(source: OnnxSource | ModelLike, options: OnnxOptions = {}): Promise<Uint8Array> {
   const { config, weights, returnSequences } = checkOnnxSource(isModelLike(source) ? { spec: source.spec, weights: await source.getWeights() } : source);
-  if (options.lengths !== undefined && typeof options.lengths !== 'boolean') throw new BpttError('options.lengths', show(options.lengths), 'must be true or false');
-  const graph = onnxGraph(config, weights, { returnSequences, lengths: options.lengths ?? false });
+  for (const k of ['lengths', 'state'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new BpttError(`options.${k}`, show(options[k]), 'must be true or false');
+  }
+  const graph = onnxGraph(config, weights, { returnSequences, lengths: options.lengths ?? false, state: options.state ?? false });
   const { encodeOnnx } = await import('./onnx-write');
   return encodeOnnx(graph, PRODUCER_VERSION);
 }
