@@ -3,7 +3,9 @@
 // computed here in float64 from the saved weights, is what `sample` prints and
 // what train printed from the GPU; sampling with a temperature is reproducible
 // by seed; and a run whose steps blow up says how many were skipped and what
-// to change.
+// to change. The first train and the greedy sample run the built CLI as a
+// user does (child processes); the other runs call the same CLI code in this
+// process (runCli), so they pay for no process start of their own.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,12 +14,14 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import { referenceCells } from '../src/reference/cells64';
 import { createRng } from '../src/util/rng';
+import { runCli } from './harness';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'webgpu-bptt.js');
 const dir = mkdtempSync(join(tmpdir(), 'cli-train-'));
 const corpusFile = join(dir, 'corpus.txt');
 const model = join(dir, 'model.safetensors');
-const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+const child = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+const cli = runCli;
 const TINY = ['--corpus', corpusFile, '--hidden', '12', '--batch', '4', '--steps', '8', '--quiet', '--driver', 'swiftshader'];
 
 // lower-case letters and spaces only, so d2l's preprocessing leaves it as is
@@ -57,10 +61,10 @@ function greedy64(w: Record<string, Float32Array>, vocab: string[], prefix: stri
   return out;
 }
 
-let trained: ReturnType<typeof cli>;
+let trained: ReturnType<typeof child>;
 beforeAll(() => {
   writeFileSync(corpusFile, text);
-  trained = cli('train', ...TINY, '--epochs', '3', '--lr', '0.02', '--save', model, '--prefix', 'time traveller');
+  trained = child('train', ...TINY, '--epochs', '3', '--lr', '0.02', '--save', model, '--prefix', 'time traveller');
 }, 300_000);
 
 describe('train --save, then sample', () => {
@@ -84,7 +88,7 @@ describe('train --save, then sample', () => {
   it('sample (greedy) prints the float64 greedy continuation of the saved weights, as train did on the GPU', () => {
     const ck = loadCheckpoint(new Uint8Array(readFileSync(model)));
     const want = greedy64(ck.weights as Record<string, Float32Array>, ck.vocab!, 'time traveller', 50);
-    const r = cli('sample', model, '--prefix', 'time traveller', '--length', '50');
+    const r = child('sample', model, '--prefix', 'time traveller', '--length', '50');
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(want + '\n');
@@ -92,9 +96,9 @@ describe('train --save, then sample', () => {
     console.log(`sample: ${JSON.stringify(want)}`);
   });
 
-  it('sample with a temperature: the same seed gives the same text, of the asked length, from the vocabulary', () => {
-    const a = cli('sample', model, '--prefix', 'the', '--length', '40', '--temperature', '1', '--seed', '3');
-    const b = cli('sample', model, '--prefix', 'the', '--length', '40', '--temperature', '1', '--seed', '3');
+  it('sample with a temperature: the same seed gives the same text, of the asked length, from the vocabulary', async () => {
+    const a = await cli('sample', model, '--prefix', 'the', '--length', '40', '--temperature', '1', '--seed', '3');
+    const b = await cli('sample', model, '--prefix', 'the', '--length', '40', '--temperature', '1', '--seed', '3');
     expect(a.status).toBe(0);
     expect(a.stdout).toBe(b.stdout);
     const out = a.stdout.replace(/\n$/, '');
@@ -107,8 +111,8 @@ describe('train --save, then sample', () => {
 
 describe('train with the truncations beyond the chapter', () => {
   for (const spec of ['tbptt:2:5', 'geometric:0.2:3:per-sequence']) {
-    it(`--truncation ${spec} trains and says which strategy ran`, () => {
-      const r = cli('train', ...TINY, '--epochs', '1', '--truncation', spec);
+    it(`--truncation ${spec} trains and says which strategy ran`, async () => {
+      const r = await cli('train', ...TINY, '--epochs', '1', '--truncation', spec);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(spec.startsWith('tbptt') ? /tbptt\(k1=2, k2=5\)/ : /randomized\(geometric p=0\.2, min 3\) per sequence/);
       const ppl = Number(/perplexity ([\d.]+)/.exec(r.stdout)![1]);
@@ -119,13 +123,13 @@ describe('train with the truncations beyond the chapter', () => {
 });
 
 describe('train --cell lstm --layers 2 --save, then sample', () => {
-  it('sample reads the cell and depth from the checkpoint; greedy is the float64 argmax chain of the cell reference', () => {
+  it('sample reads the cell and depth from the checkpoint; greedy is the float64 argmax chain of the cell reference', async () => {
     const lstm = join(dir, 'lstm.safetensors');
-    const t = cli('train', ...TINY, '--epochs', '2', '--lr', '0.02', '--cell', 'lstm', '--layers', '2', '--save', lstm);
+    const t = await cli('train', ...TINY, '--epochs', '2', '--lr', '0.02', '--cell', 'lstm', '--layers', '2', '--save', lstm);
     expect(t.status, t.stderr).toBe(0);
     const ck = loadCheckpoint(new Uint8Array(readFileSync(lstm)));
     expect([ck.config.cell, ck.config.layers]).toEqual(['lstm', 2]);
-    const r = cli('sample', lstm, '--prefix', 'the', '--length', '30', '--driver', 'swiftshader');
+    const r = await cli('sample', lstm, '--prefix', 'the', '--length', '30', '--driver', 'swiftshader');
     expect(r.status, r.stderr).toBe(0);
     // the reference's greedy chain: grow the sequence one argmax at a time
     const vocab = ck.vocab!;
@@ -142,8 +146,8 @@ describe('train --cell lstm --layers 2 --save, then sample', () => {
 });
 
 describe('non-finite steps', () => {
-  it('train --optimizer sgd --lr 1e30 ends with the count of skipped steps and what to change', () => {
-    const r = cli('train', ...TINY, '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e30');
+  it('train --optimizer sgd --lr 1e30 ends with the count of skipped steps and what to change', async () => {
+    const r = await cli('train', ...TINY, '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e30');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const last = lines[lines.length - 1];
@@ -158,9 +162,9 @@ describe('non-finite steps', () => {
     expect(steps).toBeLessThanOrEqual(Math.floor((text.length - 1) / 32));
   });
 
-  it('a run without skipped steps prints no warning; identity without clipping is told both fixes', () => {
+  it('a run without skipped steps prints no warning; identity without clipping is told both fixes', async () => {
     expect(trained.stdout).not.toContain('skipped');
-    const r = cli('train', ...TINY, '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e30', '--clip', 'off', '--activation', 'identity');
+    const r = await cli('train', ...TINY, '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e30', '--clip', 'off', '--activation', 'identity');
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n').pop()).toMatch(/To fix it: lower --lr \(now 1e\+30\), turn clipping on \(--clip 1\), use --activation tanh\.$/);
   });
