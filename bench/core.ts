@@ -9,13 +9,12 @@ import type * as tfType from '@tensorflow/tfjs-core';
 import type * as tflType from '@tensorflow/tfjs-layers';
 import { Trainer } from '../src/engine/trainer';
 import { full, regular, randomized, type Truncation } from '../src/engine/truncation';
-import { createMatmul } from '../src/kernels/matmul';
+import { createMatmul, type MatmulVariant } from '../src/kernels/matmul';
 import { tuneMatmul, tuneRecurrenceRows, stepGemmShapes, type TuneResult, type RowsResult } from '../src/kernels/tune';
 import { liveMemory } from '../src/gpu/buffers';
-import { describeAdapter } from '../src/gpu/device';
+import { describeAdapter, adapterIdentity, softwareAdapterReason, type AdapterIdentity } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
-import type { Phase, PassScope } from '../src/engine/bptt';
-import { timedPhases, onlyPhase } from '../src/engine/profile';
+import { profiledStep, phases, type PhaseTime } from './phases';
 import { stepFlops, workloadConfig, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
 import { createTfjsLstmStep } from './tfjs-lstm';
@@ -36,6 +35,10 @@ export interface BenchOptions {
   noSweep?: boolean;
   /** Run only these sweep variants (names as in the report; default: all of SWEEP). */
   sweepVariants?: string[];
+  /** Rounds when timing each GEMM of ours against the sweep's best (default 4; the fastest of each counts). */
+  ceilingRounds?: number;
+  /** The matmul variants the per-device choice times (default: every one of MATMUL_VARIANTS that fits). */
+  tuneVariants?: readonly MatmulVariant[];
   log?: (line: string) => void;
 }
 
@@ -101,14 +104,19 @@ export interface WorkloadResult {
   recurrence: { shape: SweepShape; ceilingGflops: number; ceilingVariant: string; ceilingMsPerDirection: number } | null;
   /** The step's GEMM FLOPs (recurrences included) at the sweep's best rates. */
   ceilingMs: number;
-  phases: { phase: string; ms: number; method: 'timestamp-query' | 'wall-clock' }[];
+  phases: PhaseTime[];
   ours: OurResult[];
   peers: PeerResult[];
 }
 
 export interface BenchReport {
   date: string;
+  /** describeAdapter: "vendor / architecture / device / description". */
   adapter: string;
+  /** The adapter's GPUAdapterInfo fields (null where the implementation has none). */
+  adapterInfo?: AdapterIdentity | null;
+  /** Why the adapter is a software one (it runs on the CPU), or null for a GPU. */
+  software?: string | null;
   environment: string;
   /** The commit the run was made from (set by bench/run.ts). */
   commit?: string;
@@ -165,58 +173,6 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
     name: g.name, phase: g.phase, count: g.count, shape: { M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB },
     variant: bound.variant, gflops: flop / (ours * 1e6), ceilingGflops: flop / (best.ms * 1e6), ceilingVariant: best.variant,
   };
-}
-
-/** Per-phase times of one step: timestamp queries where the device has them, else each phase alone by wall clock. */
-async function phases(device: GPUDevice, trainer: Trainer): Promise<WorkloadResult['phases']> {
-  const names: Phase[] = ['input', 'forward', 'output', 'backward', 'weight-grads', 'clip'];
-  // the fused clip + update belongs to the 'clip' phase
-  const update = (scope: PassScope) => trainer.encodeUpdate(scope.pass('clip'));
-  if (device.features.has('timestamp-query')) {
-    const n = 2 * 512;
-    const qs = device.createQuerySet({ type: 'timestamp', count: n });
-    const resolve = device.createBuffer({ size: n * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const read = device.createBuffer({ size: n * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const samples = new Map<Phase, number[]>(names.map((p) => [p, []]));
-    for (let rep = 0; rep < 3; rep++) {
-      const enc = device.createCommandEncoder();
-      const scope = timedPhases(enc, qs);
-      trainer.engine.encodeStep(enc, { passes: scope });
-      update(scope);
-      scope.end();
-      enc.resolveQuerySet(qs, 0, scope.spans.length * 2, resolve, 0);
-      enc.copyBufferToBuffer(resolve, 0, read, 0, scope.spans.length * 16);
-      device.queue.submit([enc.finish()]);
-      await read.mapAsync(GPUMapMode.READ);
-      const t = new BigInt64Array(read.getMappedRange().slice(0));
-      read.unmap();
-      const total = new Map<Phase, number>(names.map((p) => [p, 0]));
-      for (const sp of scope.spans) total.set(sp.phase, total.get(sp.phase)! + Number(t[sp.end] - t[sp.begin]) / 1e6);
-      for (const p of names) samples.get(p)!.push(total.get(p)!);
-    }
-    qs.destroy();
-    resolve.destroy();
-    read.destroy();
-    const out = names.map((phase) => ({ phase, ms: median(samples.get(phase)!), method: 'timestamp-query' as const }));
-    if (out.some((p) => p.ms > 0)) return out;
-  }
-  const out: WorkloadResult['phases'] = [];
-  for (const name of names) {
-    const times: number[] = [];
-    for (let rep = 0; rep < 3; rep++) {
-      const t0 = performance.now();
-      const enc = device.createCommandEncoder();
-      const scope = onlyPhase(enc, name);
-      trainer.engine.encodeStep(enc, { passes: scope });
-      update(scope);
-      scope.end();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      times.push(performance.now() - t0);
-    }
-    out.push({ phase: name, ms: median(times), method: 'wall-clock' });
-  }
-  return out;
 }
 
 async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rows: number | undefined, ceilingMs: number, flops: number): Promise<OurResult> {
@@ -342,7 +298,7 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
       log(`  our engine cannot run ${w.name}: ${result.unsupported}`);
     }
     if (!result.unsupported) {
-      result.tuning.matmul = await tuneMatmul(device, shapes, { reps: 4 });
+      result.tuning.matmul = await tuneMatmul(device, shapes, { reps: 4, candidates: o.tuneVariants });
       for (const t of result.tuning.matmul) log(`  tuned ${shapeLabel(t.shape)}: ${t.best} (${Object.entries(t.ms).map(([v, ms]) => `${v} ${ms!.toFixed(2)}`).join(', ')} ms)`);
       log(`  tuned rows: ${result.tuning.rows!.best} (${Object.entries(result.tuning.rows!.ms).map(([r, ms]) => `rows ${r}: ${ms.toFixed(1)} ms`).join(', ')})`);
     }
@@ -354,7 +310,7 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
       result.sweep = await runSweep(device, sweepShapes, log, o.sweepVariants ? SWEEP.filter((v) => o.sweepVariants!.includes(sweepName(v))) : SWEEP);
       if (!result.unsupported) {
         for (const [i, g] of shapes.entries()) {
-          const row = await gemmAgainstCeiling(device, g, result.sweep[i]);
+          const row = await gemmAgainstCeiling(device, g, result.sweep[i], o.ceilingRounds);
           result.gemms.push(row);
           log(`  ${row.name} ${shapeLabel(row.shape)}: ours (${row.variant}) ${row.gflops.toFixed(2)} GFLOP/s, ceiling (${row.ceilingVariant}) ${row.ceilingGflops.toFixed(2)}: ${((100 * row.gflops) / row.ceilingGflops).toFixed(0)}%`);
         }
@@ -375,11 +331,12 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
         result.ours.push(r);
         log(`  ours ${r.strategy}: ${r.ms.median.toFixed(1)} ms/step [${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)}] (pipelined ${r.msPerStepPipelined.toFixed(1)}), ${r.gflops.toFixed(2)} GFLOP/s${result.ceilingMs ? `, ${(100 * r.ceilingFraction).toFixed(0)}% of the GEMM ceiling` : ''}`);
       }
-      const tr = new Trainer(device, { config, batch: w.B, steps: w.T, rows, seed: 1 });
-      tr.engine.writeBatch(batchFor(w, 2));
-      tr.engine.writeXi(new Float32Array(w.T).fill(1));
-      result.phases = await phases(device, tr);
-      tr.destroy();
+      const profiled = profiledStep(device, { config, batch: w.B, steps: w.T, rows }, batchFor(w, 2));
+      try {
+        result.phases = await phases(device, profiled);
+      } finally {
+        profiled.destroy();
+      }
       log(`  phases (${result.phases[0]?.method}): ${result.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(', ')}`);
     }
     if (o.tfjs) {
@@ -390,5 +347,6 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
       }
     }
   }
-  return { date: new Date().toISOString(), adapter: describeAdapter(device), environment, results };
+  const info = adapterIdentity(device);
+  return { date: new Date().toISOString(), adapter: describeAdapter(device), adapterInfo: info, software: softwareAdapterReason(info), environment, results };
 }

@@ -1,10 +1,13 @@
 // bench/gpu.sh's helper. `specs S,M,LSTM`: the workloads as name:V:H:B:T:cell
-// for bench/torch_rnn.py. `table node.json torch.json`: one table of our
-// engine (bench/run.ts --env node) and PyTorch (cuDNN and an autograd loop)
-// from the same run, with each row's initial loss beside ln V as its check.
+// for bench/torch_rnn.py. `table node.json torch.json names nodeNote
+// browser.json browserNote`: one table of our engine (bench/run.ts --env node,
+// and --env browser where Chromium ran) and PyTorch (cuDNN and an autograd
+// loop) from the same run, each row's adapter named (a software one said so)
+// and its initial loss beside ln V as its check.
 import { readFileSync, existsSync } from 'node:fs';
 import { WORKLOADS, type Workload } from './workloads';
 import type { BenchReport, Spread } from './core';
+import { adapterName, softwareAdapterReason } from '../src/gpu/device';
 
 interface TorchReport {
   torch: string | null;
@@ -25,15 +28,31 @@ interface Row {
 
 const f = (x: number, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
 
-/** One Markdown table: a row per workload and implementation; ratios against PyTorch's cuDNN (or built-in) module. */
-export function gpuTable(node: BenchReport | null, torch: TorchReport | null, names: string[], nodeNote = ''): string {
+/** The adapter of a run of ours, "(software adapter)" after it when it runs on the CPU. */
+export function adapterCell(r: BenchReport): string {
+  const info = r.adapterInfo ?? { vendor: '', architecture: '', device: '', description: r.adapter };
+  return `${adapterName(info)}${softwareAdapterReason(info) ? ' (software adapter)' : ''}`;
+}
+
+/** Our rows of one workload from one run of ours (Node or Chromium). */
+function ourRow(w: Workload, impl: string, run: BenchReport | null, note: string): Row {
+  const r = run?.results.find((x) => x.workload.name === w.name);
+  const full = r?.ours.find((o) => o.strategy === 'full');
+  const device = run ? adapterCell(run) : '—';
+  return full ? { workload: w, impl, device, ms: full.ms, loss: full.initialLoss } : { workload: w, impl, device, ms: null, loss: null, note: r?.unsupported ?? (note || 'no result') };
+}
+
+/**
+ * One Markdown table: a row per workload and implementation; ratios against
+ * PyTorch's cuDNN (or built-in) module. `browser` undefined: no Chromium part
+ * (no row); null: it ran and left no result (a row with `browserNote`).
+ */
+export function gpuTable(node: BenchReport | null, torch: TorchReport | null, names: string[], nodeNote = '', browser?: BenchReport | null, browserNote = ''): string {
   const rows: Row[] = [];
   for (const name of names) {
     const w = WORKLOADS[name];
-    const r = node?.results.find((x) => x.workload.name === name);
-    const full = r?.ours.find((o) => o.strategy === 'full');
-    if (full) rows.push({ workload: w, impl: 'webgpu-bptt (full BPTT)', device: node!.adapter, ms: full.ms, loss: full.initialLoss });
-    else rows.push({ workload: w, impl: 'webgpu-bptt (full BPTT)', device: node?.adapter ?? '—', ms: null, loss: null, note: r?.unsupported ?? (nodeNote || 'no result') });
+    rows.push(ourRow(w, 'webgpu-bptt (full BPTT)', node, nodeNote));
+    if (browser !== undefined) rows.push(ourRow(w, 'webgpu-bptt in Chromium (full BPTT)', browser, browserNote));
     for (const t of torch?.rows.filter((x) => x.workload === name) ?? []) rows.push({ workload: w, impl: t.impl, device: `${torch!.device}, PyTorch ${torch!.torch}`, ms: t.ms, loss: t.initialLoss });
   }
   const out = ['| workload | implementation | device | ms/step median [min–max] | tokens/s | × PyTorch module | initial loss (ln V) |', '|---|---|---|---|---|---|---|'];
@@ -56,9 +75,11 @@ if (cmd === 'specs') {
   for (const n of names) if (!WORKLOADS[n]) throw new Error(`unknown workload ${n}; known: ${Object.keys(WORKLOADS).join(', ')}`);
   console.log(names.map((n) => { const w = WORKLOADS[n]; return `${n}:${w.V}:${w.H}:${w.B}:${w.T}:${w.cell ?? 'rnn'}`; }).join(','));
 } else if (cmd === 'table') {
-  const [nodeFile, torchFile, names, nodeNote] = rest;
+  const [nodeFile, torchFile, names, nodeNote, browserFile, browserNote] = rest;
   const read = <T>(p: string): T | null => (p && existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as T) : null);
   const node = read<BenchReport>(nodeFile);
-  console.log(node ? `Our engine: ${node.environment}, commit ${node.commit ?? '?'}, ${node.date}.` : '');
-  console.log(gpuTable(node, read<TorchReport>(torchFile), names.split(','), nodeNote));
+  // the Chromium part ran when it left a result or a note; else it was left out
+  const browser = read<BenchReport>(browserFile) ?? (browserNote ? null : undefined);
+  for (const run of [node, browser]) if (run) console.log(`Our engine: ${run.environment}, adapter ${adapterCell(run)}, commit ${run.commit ?? '?'}, ${run.date}.`);
+  console.log(gpuTable(node, read<TorchReport>(torchFile), names.split(','), nodeNote, browser, browserNote));
 }

@@ -6,8 +6,10 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { requestTrainingDevice } from '../src/gpu/device';
+import { requestTrainingDevice, adapterIdentity } from '../src/gpu/device';
+import { requireGpuRefusal } from './adapter';
 import { runBench, type PeerBackend, type StrategyName } from './core';
+import type { MatmulVariant } from '../src/kernels/matmul';
 import { WORKLOADS } from './workloads';
 
 declare global {
@@ -27,6 +29,13 @@ const log = (line: string) => {
 async function main() {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   const device = await requestTrainingDevice(navigator.gpu);
+  // bench/run.ts checked the adapter it was offered; this is the one the device came from
+  const refusal = q.get('requireGpu') === '1' ? requireGpuRefusal(adapterIdentity(device)) : null;
+  if (refusal) {
+    window.__bench = { failure: refusal, adapterInfo: adapterIdentity(device) };
+    device.destroy();
+    return;
+  }
   const peers = list('peers', 'webgpu,wasm') as PeerBackend[];
   const report = await runBench(
     device,
@@ -37,9 +46,10 @@ async function main() {
       steps: Number(q.get('steps') ?? 5),
       tfjs: peers.length ? { tf, layers, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
       noSweep: q.get('noSweep') === '1',
+      tuneVariants: q.get('tune') ? (list('tune', '') as MatmulVariant[]) : undefined,
       log,
     },
-    `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless), TF.js ${tf.version_core}`,
+    `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless${q.get('flags') ? `, ${q.get('flags')}` : ''}), TF.js ${tf.version_core}`,
   );
   window.__bench = report;
 }

@@ -1,6 +1,7 @@
 // The benchmark report as Markdown (for BENCHMARKS.md).
 import type { BenchReport, Spread, WorkloadResult } from './core';
 import { shapeLabel } from './gemm-sweep';
+import { adapterHeader } from './adapter';
 
 const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -53,9 +54,19 @@ function peerSection(w: WorkloadResult): string[] {
   return out;
 }
 
+/** The adapter as the header names it; a report saved before adapterInfo existed has only the joined string. */
+function adapterOf(r: BenchReport): string {
+  return adapterHeader(r.adapterInfo !== undefined ? r.adapterInfo : { vendor: '', architecture: '', device: '', description: r.adapter });
+}
+
+/** The report's first line: when, from which commit, on which adapter (a software one said so), in what environment. */
+export function headerLine(r: BenchReport): string {
+  return `Run ${r.date}${r.commit ? ` from commit \`${r.commit}\`` : ''} on ${adapterOf(r)}, ${r.environment}. Times: median [min–max] over the timed steps.`;
+}
+
 export function toMarkdown(r: BenchReport): string {
   const out: string[] = [];
-  out.push(`Run ${r.date}${r.commit ? ` from commit \`${r.commit}\`` : ''} on **${r.adapter}**, ${r.environment}. Times: median [min–max] over the timed steps.`, '');
+  out.push(headerLine(r), '');
   for (const w of r.results) {
     const { V, H, B, T, name } = w.workload;
     out.push(`### ${name} (V=${V}, H=${H}, B=${B}, T=${T}${w.workload.cell ? `, ${w.workload.cell}` : ''}): ${(w.flops / 1e6).toPrecision(3)} MFLOP per step`, '');

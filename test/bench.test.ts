@@ -1,27 +1,58 @@
 // The benchmark harness runs (tiny workload, TF.js wasm as the peer, the GEMM
-// sweep checked against float64) and the trainer allocates nothing per step.
+// sweep checked against float64), its report names the adapter and says
+// "software adapter" for a CPU one, --require-gpu refuses a software adapter
+// before any workload, and the trainer allocates nothing per step.
 // Speed is never asserted here: only that each number is there and sane.
 import { describe, it, expect } from 'vitest';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
 import { gpu } from './gpu';
 import { runBench } from '../bench/core';
 import { WORKLOADS } from '../bench/workloads';
-import { MATMUL_VARIANTS } from '../src/kernels/matmul';
-import { toMarkdown, spliceLatest } from '../bench/report';
+import { SWEEP, sweepName } from '../bench/gemm-sweep';
+import type { MatmulVariant } from '../src/kernels/matmul';
+import { toMarkdown, spliceLatest, headerLine } from '../bench/report';
+import { adapterHeader } from '../bench/adapter';
+import { detectGpu, CHROMIUM } from '../e2e/browser';
+import { existsSync } from 'node:fs';
 import { Trainer } from '../src/engine/trainer';
 import { charLmConfig } from '../src/model/config';
 import { liveMemory } from '../src/gpu/buffers';
 import { regular } from '../src/engine/truncation';
 import { createRng } from '../src/util/rng';
 
+type Info = GPUAdapterInfo & { isFallbackAdapter?: boolean };
+const infoOf = (device: GPUDevice) => (device as GPUDevice & { adapterInfo: Info }).adapterInfo;
+/** "vendor / architecture / device / description", the empty ones left out (the report's format). */
+const nameOf = (i: Info) => [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ');
+/** The test's own judgement: a fallback adapter, or a CPU rasterizer by name. */
+const isSoftware = (i: Info) => i.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(nameOf(i));
+
+/** `npm run bench -- ARGS`, its exit code and everything it printed. */
+const bench = (args: string[], env: Record<string, string> = {}) =>
+  new Promise<{ code: number; out: string }>((resolve) => {
+    execFile(process.execPath, ['--import', './scripts/register.mjs', 'bench/run.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+
 describe('benchmark harness', () => {
   it('runs on a tiny workload: tuning, the GEMM sweep, each GEMM against its ceiling, every strategy, the TF.js wasm peer', async () => {
     const device = await gpu();
     const tf = createRequire(import.meta.url)('@tensorflow/tfjs');
     createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm');
-    // a few sweep variants of each kind, to keep the test short: naive, register-blocked scalar and vec4, tiled
-    const sweepVariants = ['naive@8x8', 'reg4x4@8x8', 'reg8x8@4x4', 'reg8x8-vB@4x4', 'reg8x8-vA-vB@4x4', 'tiled64-4x4@16x16'];
-    const r = await runBench(device, { workloads: [WORKLOADS.tiny], strategies: ['full', 'regular', 'randomized'], warmup: 1, steps: 3, sweepVariants, tfjs: { tf, backends: ['wasm'], maxSeconds: 5 } }, 'test');
+    // a few sweep variants, to keep the test short: naive, register-blocked scalar, vec4 B, vec4 A and B
+    // (bench-lstm.test.ts checks a register-blocked 8×8 scalar and the tiled one against float64)
+    const picked = [
+      SWEEP.find((v) => v.kind === 'naive')!,
+      SWEEP.find((v) => v.kind === 'reg' && v.tm === 4 && !v.aVec && !v.bVec)!,
+      SWEEP.find((v) => v.kind === 'reg' && !v.aVec && v.bVec && !v.unroll)!,
+      SWEEP.find((v) => v.kind === 'reg' && v.aVec && v.bVec)!,
+    ];
+    const sweepVariants = picked.map(sweepName);
+    // three matmul variants for the per-device choice (compiling all of them is most of the time on SwiftShader)
+    const tuneVariants: MatmulVariant[] = ['scalar@8x8', 'vec4@8x8', '8x8@4x4'];
+    const r = await runBench(device, { workloads: [WORKLOADS.tiny], strategies: ['full', 'regular', 'randomized'], warmup: 1, steps: 3, sweepVariants, tuneVariants, ceilingRounds: 1, tfjs: { tf, backends: ['wasm'], maxSeconds: 5 } }, 'test');
     const w = r.results[0];
     expect(w.unsupported).toBeUndefined();
     expect(w.ours.map((o) => o.strategy)).toEqual(['full', 'regular(τ=1)', 'randomized(π=0.2)']);
@@ -37,13 +68,17 @@ describe('benchmark harness', () => {
     // the per-device choice was made: rows of the recurrences, a matmul variant per tuned shape
     expect([1, 2]).toContain(w.tuning.rows!.best); // B = 2: rows 4 does not apply
     expect(Object.keys(w.tuning.rows!.ms).map(Number).sort()).toEqual([1, 2]);
-    for (const t of w.tuning.matmul) expect(MATMUL_VARIANTS).toContain(t.best);
+    expect(w.tuning.matmul.length).toBeGreaterThan(0);
+    for (const t of w.tuning.matmul) {
+      expect(tuneVariants).toContain(t.best);
+      expect(Object.keys(t.ms).every((v) => tuneVariants.includes(v as MatmulVariant))).toBe(true);
+    }
     // the sweep: the step's four GEMM shapes and the recurrence's (B×H)·(H×H), every variant within 1e-4 of float64
     const tiny = WORKLOADS.tiny, R = tiny.B * tiny.T;
     expect(w.sweep.map((s) => [s.shape.M, s.shape.N, s.shape.K])).toEqual([[16, 16, R], [R, 8, 16], [8, 16, R], [R, 16, 8], [2, 16, 16]]);
     for (const s of w.sweep) {
-      // the vec4 ones only where the layout has them: vB without Bᵀ, vA with Aᵀ
-      const want = sweepVariants.filter((v) => (!v.includes('-vB') || !s.shape.transB) && (!v.includes('-vA') || !!s.shape.transA));
+      // the vec4 ones only where the layout has them: vec4 B without Bᵀ, vec4 A with Aᵀ
+      const want = picked.filter((v) => (!v.bVec || !s.shape.transB) && (!v.aVec || !!s.shape.transA)).map(sweepName);
       expect(s.entries.map((e) => e.variant).sort()).toEqual(want.sort());
       for (const e of s.entries) expect(e.error).toBeLessThan(1e-4);
       expect(s.best.gflops).toBe(Math.max(...s.entries.map((e) => e.gflops)));
@@ -51,7 +86,7 @@ describe('benchmark harness', () => {
     // each GEMM of the step against the ceiling at its own shape
     expect(w.gemms.map((g) => g.name)).toEqual(['dW_hh (layer 0)', 'O = H W_qhᵀ', 'dW_qh = dOᵀ H', 'dH = dO W_qh']);
     for (const g of w.gemms) {
-      expect(MATMUL_VARIANTS).toContain(g.variant);
+      expect(tuneVariants).toContain(g.variant); // bind() takes the tuned choice
       expect(g.gflops).toBeGreaterThan(0);
       expect(g.ceilingGflops).toBeGreaterThan(0);
     }
@@ -63,6 +98,12 @@ describe('benchmark harness', () => {
     r.commit = 'abc123';
     const md = toMarkdown(r);
     expect(md).toContain('from commit `abc123`');
+    // the header names the adapter the device came from, and says "software adapter" for a CPU one
+    const info = infoOf(device);
+    expect(r.adapterInfo).toMatchObject({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description });
+    expect(md.split('\n')[0]).toBe(headerLine(r));
+    expect(headerLine(r)).toContain(`on **${nameOf(info)}**`);
+    expect(headerLine(r).includes('software adapter')).toBe(isSoftware(info));
     expect(md).toMatch(/\| webgpu-bptt full \| [\d.]+ \[[\d.]+–[\d.]+\] \|/); // median [min–max]
     expect(md).toMatch(/\| TF\.js wasm full/);
     expect(md).toMatch(/\| dW_hh \(layer 0\) \(weight-grads\) \| 16×16×8 Aᵀ \| ×1 \|/);
@@ -72,16 +113,54 @@ describe('benchmark harness', () => {
     expect(spliceLatest(spliceLatest('# B\n', 'one'), 'two')).not.toContain('one');
   });
 
-  it('an LSTM workload runs, or is reported as not supported by the engine', async () => {
-    const device = await gpu();
-    const r = await runBench(device, { workloads: [{ ...WORKLOADS.tiny, name: 'tiny-lstm', cell: 'lstm' }], strategies: ['full'], warmup: 0, steps: 1, noSweep: true }, 'test');
-    const w = r.results[0];
-    if (w.unsupported) {
-      expect(w.ours).toEqual([]);
-      expect(toMarkdown(r)).toContain('Our engine does not run this workload');
+  it('the report header names the adapter; a software one (this device, llvmpipe, a fallback adapter) is called one, a GPU is not', async () => {
+    const info = infoOf(await gpu());
+    const here = adapterHeader(info);
+    expect(here.startsWith(`**${nameOf(info)}**`)).toBe(true);
+    expect(here.includes('software adapter')).toBe(isSoftware(info));
+    if (/swiftshader/i.test(nameOf(info))) expect(here).toContain('software adapter: SwiftShader');
+    // adapter info as Chromium reports it for Mesa's llvmpipe, for an NVIDIA GPU, and for an unnamed fallback adapter
+    expect(adapterHeader({ vendor: 'mesa', architecture: '', device: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toMatch(/^\*\*mesa \/ llvmpipe \(LLVM 15\.0\.6, 256 bits\)\*\* \(software adapter: llvmpipe /);
+    expect(adapterHeader({ vendor: 'nvidia', architecture: 'hopper', device: '', description: '' })).toBe('**nvidia / hopper**');
+    expect(adapterHeader({ vendor: 'acme', architecture: '', device: '', description: '', isFallbackAdapter: true })).toContain('software adapter: a fallback adapter');
+  });
+
+  it('--require-gpu stops before any workload, exit 3, naming a software adapter (Node and Chromium alike)', async () => {
+    const info = infoOf(await gpu());
+    const tinyRun = ['--require-gpu', '--workloads', 'tiny', '--strategies', 'full', '--peers', 'none', '--steps', '1', '--warmup', '0', '--no-sweep', '--no-write', '--matmul-variants', 'scalar@8x8'];
+    const withChromium = existsSync(CHROMIUM);
+    // Chromium as detected here, and with the GPU flags forced (BPTT_GPU=1): where no GPU answers them, its adapter is still a software one
+    const [node, browser, forced] = await Promise.all([
+      bench(['--env', 'node', ...tinyRun]),
+      withChromium ? bench(['--env', 'browser', ...tinyRun]) : null,
+      withChromium && !detectGpu().gpu ? bench(['--env', 'browser', ...tinyRun], { BPTT_GPU: '1' }) : null,
+    ]);
+    // in Node, Dawn gives the adapter this test's device came from
+    expect(node.out).toContain(`adapter: ${nameOf(info)}`);
+    if (isSoftware(info)) {
+      expect(node.code, node.out).toBe(3);
+      expect(node.out).toContain(`bench --require-gpu: the adapter is a software adapter, ${nameOf(info)} (`);
+      expect(node.out).toContain('no workload was run');
+      expect(node.out).not.toContain('workload tiny');
     } else {
-      expect(w.ours[0].ms.median).toBeGreaterThan(0);
-      expect(Number.isFinite(w.ours[0].finalLoss)).toBe(true);
+      expect(node.code, node.out).toBe(0);
+      expect(node.out).toContain('workload tiny');
+    }
+    if (!browser) return expect(withChromium).toBe(false);
+    expect(browser.out).toMatch(/^Chromium flags: (GPU|SwiftShader)/m);
+    expect(browser.out).toMatch(/^adapter: \S/m);
+    // without a GPU, Chromium's flags are SwiftShader's, and its adapter is SwiftShader
+    if (!detectGpu().gpu) {
+      expect(browser.code, browser.out).toBe(3);
+      expect(browser.out).toMatch(/bench --require-gpu: the adapter is a software adapter, \S.* \(SwiftShader \(/);
+    }
+    if (browser.code === 3) expect(browser.out).not.toContain('workload tiny');
+    else expect(browser.code, browser.out).toBe(0);
+    if (forced) {
+      expect(forced.out).toContain('Chromium flags: GPU (Vulkan through ANGLE), because BPTT_GPU=1');
+      expect(forced.code, forced.out).toBe(3);
+      expect(forced.out).toMatch(/bench --require-gpu: the adapter is a software adapter, \S.* \(SwiftShader \(/);
+      expect(forced.out).not.toContain('workload tiny');
     }
   });
 

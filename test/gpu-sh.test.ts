@@ -1,15 +1,18 @@
-// bench/gpu.sh as far as this machine allows: the Node half on whatever
-// device Dawn finds (SwiftShader here) with the tiny workload, the PyTorch half
-// on the CPU where PyTorch is installed. Where it is not (CI), the script must
-// say so in its own words, and that message is what is asserted; a Python
-// whose `import torch` fails checks that path everywhere. Times are never
-// asserted: only the table's shape and that its numbers agree with each other.
+// bench/gpu.sh as far as this machine allows: our engine in Node on whatever
+// device Dawn finds (SwiftShader here) and in headless Chromium where it is
+// installed, with the tiny workload, the PyTorch half on the CPU where
+// PyTorch is installed. Where it is not (CI), the script must say so in its
+// own words, and that message is what is asserted; a Python whose `import
+// torch` fails checks that path everywhere. Times are never asserted: only
+// the table's shape, that each row names its adapter, and that its numbers
+// agree with each other.
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKLOADS } from '../bench/workloads';
+import { CHROMIUM } from '../e2e/browser';
 
 const run = (args: string[], env: Record<string, string> = {}) =>
   new Promise<{ code: number; out: string }>((resolve) => {
@@ -57,46 +60,69 @@ function checkTimed(cells: string[]) {
 /** A Python that has PyTorch, if this machine has one (Debian's python3-torch lives in /usr/bin/python3). */
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
-describe('bench/gpu.sh --tiny', () => {
-  it('prints one table: our engine, and PyTorch beside it or the script’s own “not installed” line', async () => {
+/** The script bounds its own parts (Node, Chromium, PyTorch: 290 s in all); the two runs share the machine. */
+const LIMIT = 300_000;
+const OURS = 'webgpu-bptt (full BPTT)', IN_CHROMIUM = 'webgpu-bptt in Chromium (full BPTT)';
+/** The adapter cell of our rows: SwiftShader here, called a software adapter; a GPU named as it is. */
+function checkDevice(cells: string[]) {
+  expect(cells[2]).toMatch(/\S/);
+  if (/swiftshader/i.test(cells[2])) expect(cells[2]).toMatch(/ \(software adapter\)$/);
+}
+
+describe.concurrent('bench/gpu.sh --tiny', () => {
+  it('prints one table: our engine in Node and in Chromium, and PyTorch beside it or the script’s own “not installed” line', async () => {
     const { code, out } = await run(['--tiny', '--python', python]);
-    expect(code).toBe(0);
+    expect(code, out).toBe(0);
     const r = rows(out);
-    const ours = r.get('webgpu-bptt (full BPTT)')!;
+    const ours = r.get(OURS)!;
     expect(ours).toBeDefined();
     checkTimed(ours);
+    checkDevice(ours);
+    // the Chromium part where Chromium is installed, else the script's own line
+    const withChromium = existsSync(CHROMIUM);
+    const mine = withChromium ? [OURS, IN_CHROMIUM] : [OURS];
+    if (withChromium) {
+      expect(out).toMatch(/^Chromium flags: (GPU|SwiftShader)/m);
+      expect(out).toMatch(/^adapter: \S/m);
+      checkTimed(r.get(IN_CHROMIUM)!);
+      checkDevice(r.get(IN_CHROMIUM)!);
+      expect(out).toMatch(/^Our engine: Chromium [\d.]+ \(headless, (GPU|SwiftShader) flags\), .*, adapter \S/m);
+    } else {
+      expect(out).toContain(`Chromium: not installed (${CHROMIUM} not found); the browser row is left out.`);
+    }
     if (out.includes('PyTorch: not installed (')) {
-      // no PyTorch on this machine: the table has our row alone
-      expect([...r.keys()]).toEqual(['webgpu-bptt (full BPTT)']);
+      // no PyTorch on this machine: the table has our rows alone
+      expect([...r.keys()]).toEqual(mine);
       expect(out).toContain('its rows are left out');
     } else {
-      expect([...r.keys()]).toEqual(['webgpu-bptt (full BPTT)', 'PyTorch nn.RNN', 'PyTorch autograd loop']);
+      expect([...r.keys()]).toEqual([...mine, 'PyTorch nn.RNN', 'PyTorch autograd loop']);
       for (const k of ['PyTorch nn.RNN', 'PyTorch autograd loop']) checkTimed(r.get(k)!);
       expect(r.get('PyTorch nn.RNN')![5]).toBe('1.00×');
       expect(out).toMatch(/PyTorch [\d.]+\S* on (CPU|.+), /);
     }
-  });
+  }, LIMIT);
 
   it('a Python whose import torch fails: the script says PyTorch is not installed and still prints our row', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'no-torch-'));
     writeFileSync(join(dir, 'torch.py'), "raise ImportError('No module named torch (test stand-in)')\n");
     try {
-      const { code, out } = await run(['--tiny', '--python', python], { PYTHONPATH: dir });
-      expect(code).toBe(0);
+      // the Chromium part is the other test's: --no-browser leaves it out, and says nothing of it
+      const { code, out } = await run(['--tiny', '--no-browser', '--python', python], { PYTHONPATH: dir });
+      expect(code, out).toBe(0);
       expect(out).toContain('PyTorch: not installed (import torch failed: ImportError: No module named torch (test stand-in)); the PyTorch rows are left out.');
+      expect(out).not.toContain('Chromium');
       const r = rows(out);
-      expect([...r.keys()]).toEqual(['webgpu-bptt (full BPTT)']);
-      checkTimed(r.get('webgpu-bptt (full BPTT)')!);
+      expect([...r.keys()]).toEqual([OURS]);
+      checkTimed(r.get(OURS)!);
     } finally {
       rmSync(dir, { recursive: true });
     }
-  });
+  }, LIMIT);
 
   it('refuses an unknown argument or workload before running anything', async () => {
-    const flag = await run(['--fast']);
+    const [flag, bad] = await Promise.all([run(['--fast']), run(['--workloads', 'XL'])]);
     expect(flag.code).toBe(2);
     expect(flag.out).toContain('bench/gpu.sh: unknown argument --fast');
-    const bad = await run(['--workloads', 'XL']);
     expect(bad.code).toBe(2);
     expect(bad.out).toContain('unknown workload XL');
   });
