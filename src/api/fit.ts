@@ -51,7 +51,7 @@ export interface FitOptions {
   callbacks?: Callbacks;
   /** Aborting stops fit after the batch in flight; fit resolves with the history so far (`aborted: true`). */
   signal?: AbortSignal;
-  /** Seed of the shuffling and of randomized truncation (default 0). */
+  /** Seed of the shuffling and of a new Trainer's randomized truncation (default: from the steps taken so far). */
   seed?: number;
 }
 
@@ -78,6 +78,8 @@ export interface TrainerRequest {
 
 /** What fit needs of a model beyond predict's. */
 export interface TrainCore extends ModelCore {
+  /** Training steps taken so far. */
+  readonly steps: number;
   /** The model's Trainer for these settings (built or reused; it holds the current weights). */
   trainer(req: TrainerRequest): Promise<Trainer>;
 }
@@ -110,7 +112,7 @@ function checkFit(o: FitOptions, N: number) {
   if (typeof o !== 'object' || o === null) throw new BpttError('options', show(o), 'must be an object');
   const epochs = requireInt('epochs', o.epochs ?? 1, 1, 1 << 30);
   const batchSize = requireInt('batchSize', o.batchSize ?? 32, 1, 1 << 20);
-  const seed = requireInt('seed', o.seed ?? 0, 0, 0xffffffff);
+  const seed = o.seed === undefined ? undefined : requireInt('seed', o.seed, 0, 0xffffffff);
   if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new BpttError('shuffle', show(o.shuffle), 'must be true or false');
   for (const k of ['onBatchEnd', 'onEpochEnd'] as const) {
     const f = o.callbacks?.[k];
@@ -124,7 +126,10 @@ export async function fitModel(core: TrainCore, x: unknown, y: unknown, o: FitOp
   const inputs = parseInputs(core.spec, x, o.lengths);
   const targets = parseTargets(core.spec, y, inputs);
   const { train, val } = validation(core, o, inputs, targets);
-  const { epochs, B, seed, shuffle } = checkFit(o, train[0].N);
+  const checked = checkFit(o, train[0].N);
+  const { epochs, B, shuffle } = checked;
+  // default: a seed from the steps taken, so that each fit call shuffles anew, reproducibly
+  const seed = checked.seed ?? (core.steps * 0x9e3779b1) >>> 0;
   const [ti, tt] = train;
   const T = ti.T, classes = 'classes' in core.spec.output;
   const Q = 'regression' in core.spec.output ? core.spec.output.regression : core.spec.output.classes;

@@ -2,7 +2,7 @@
 // with `forwardOnly: true` (no gradient, loss or ξ buffers) for one shape
 // (B sequences × T steps), its weights copied on the GPU from the training
 // engine or uploaded from the model's copy.
-import { BpttEngine, type BpttShape } from '../engine/bptt';
+import { BpttEngine } from '../engine/bptt';
 import type { ModelConfig } from '../model/config';
 import { packWeights, type Weights } from '../model/params';
 import { upload } from '../gpu/buffers';
@@ -11,20 +11,12 @@ import type { TimeMajorBatch } from './batches';
 /** Where a forward pass takes its weights from. */
 export type ParamSource = { buffer: GPUBuffer } | { weights: Weights };
 
-/** The forward-only engine API (src/engine's contract: writeInputs, encodeKeepState). */
-type ForwardEngine = BpttEngine & {
-  writeInputs?(b: { tokens?: ArrayLike<number>; x?: ArrayLike<number>; lengths?: ArrayLike<number> }): void;
-  encodeKeepState?(encoder: GPUCommandEncoder): void;
-};
-
 /** One forward-only engine of shape (B, T) and the passes it runs. */
 export class ForwardRunner {
-  readonly engine: ForwardEngine;
+  readonly engine: BpttEngine;
 
   constructor(readonly device: GPUDevice, readonly config: ModelConfig, readonly B: number, readonly T: number) {
-    // forwardOnly comes with writeInputs (the engine's contract); an engine without them allocates everything
-    const forwardOnly = typeof (BpttEngine.prototype as ForwardEngine).writeInputs === 'function';
-    this.engine = new BpttEngine(device, { config, batch: B, steps: T, ...(forwardOnly ? { forwardOnly } : {}) } as BpttShape) as ForwardEngine;
+    this.engine = new BpttEngine(device, { config, batch: B, steps: T, forwardOnly: true });
   }
 
   /** Put the weights on this engine: a GPU copy of a parameter buffer (same layout), or an upload. */
@@ -36,18 +28,6 @@ export class ForwardRunner {
     } else upload(this.device, this.engine.buf.params, packWeights(this.engine.layout, src.weights));
   }
 
-  /** Upload one batch's inputs and lengths. */
-  private write(batch: TimeMajorBatch): void {
-    const e = this.engine;
-    const inputs = batch.tokens ? { tokens: batch.tokens } : { x: batch.x };
-    if (e.writeInputs) e.writeInputs({ ...inputs, lengths: batch.lengths });
-    else {
-      // before the forward-only engine: dummy targets (fixed-length batches only)
-      const Q = this.config.outputSize;
-      e.writeBatch({ ...inputs, ...(this.config.loss === 'mse' ? { y: new Float32Array(this.T * this.B * Q) } : { targets: new Uint32Array(this.T * this.B) }) });
-    }
-  }
-
   /**
    * Outputs O (T, B, Q), time-major, of one batch. `keep`: start from the
    * state the last call left (streaming) and keep this call's final state
@@ -55,14 +35,11 @@ export class ForwardRunner {
    */
   async run(batch: TimeMajorBatch, keep = false): Promise<Float32Array> {
     const e = this.engine;
-    this.write(batch);
+    e.writeInputs({ ...(batch.tokens ? { tokens: batch.tokens } : { x: batch.x }), lengths: batch.lengths });
     if (!keep) e.writeH0();
     const enc = this.device.createCommandEncoder({ label: 'api.forward' });
     e.encodeForwardOnly(enc);
-    if (keep) {
-      if (e.encodeKeepState) e.encodeKeepState(enc);
-      else e.encodeCarryState(enc);
-    }
+    if (keep) e.encodeKeepState(enc);
     this.device.queue.submit([enc.finish()]);
     return e.readOutputs();
   }

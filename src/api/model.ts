@@ -85,7 +85,7 @@ export class Model implements TrainCore {
     let r = this.runners.get(key);
     if (r) this.runners.delete(key);
     else {
-      r = new ForwardRunner(this.device, this.config, B, T);
+      r = this.newRunner(B, T);
       if (this.runners.size >= MAX_RUNNERS) {
         const [oldKey, old] = this.runners.entries().next().value!;
         old.destroy();
@@ -95,6 +95,18 @@ export class Model implements TrainCore {
     this.runners.set(key, r); // most recent last
     r.setParams(this.params());
     return r;
+  }
+
+  /** A forward-only runner for (B, T), or for fewer sequences per pass when B·T does not fit unchunked. */
+  private newRunner(B: number, T: number): ForwardRunner {
+    for (;;) {
+      try {
+        return new ForwardRunner(this.device, this.config, B, T);
+      } catch (e) {
+        if (!(e instanceof BpttError && e.field === 'steps' && B > 1)) throw e;
+        B = Math.ceil(B / 2);
+      }
+    }
   }
 
   /** Read the Trainer's weights and optimizer state back into the model, and drop the Trainer. */
@@ -113,7 +125,7 @@ export class Model implements TrainCore {
   async trainer(req: TrainerRequest): Promise<Trainer> {
     this.live();
     const truncation = req.truncation ?? this.defaultTruncation;
-    const key = JSON.stringify([req.B, req.T, req.optimizer, req.clip, req.lrSchedule ?? null, req.seed]);
+    const key = JSON.stringify([req.B, req.T, req.optimizer, req.clip, req.lrSchedule ?? null]); // (the seed of a reused Trainer's randomized truncation goes on)
     if (this.current && this.current.key === key && this.current.truncation === truncation) return this.current.trainer;
     await this.retire();
     const trainer = new Trainer(this.device, { config: this.config, batch: req.B, steps: req.T, optimizer: req.optimizer, clip: req.clip, truncation, lrSchedule: req.lrSchedule, seed: req.seed, weights: this.weights });

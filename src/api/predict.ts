@@ -17,7 +17,7 @@ export interface ModelCore {
   readonly device: GPUDevice;
   readonly spec: CheckedSpec;
   readonly config: ModelConfig;
-  /** A forward-only runner for (B, T) with the model's current weights on it. */
+  /** A forward-only runner for (B, T) (or fewer sequences per pass if need be) with the model's current weights on it. */
   forward(B: number, T: number): ForwardRunner;
 }
 
@@ -48,8 +48,9 @@ const outputsPer = (spec: CheckedSpec) => ('regression' in spec.output ? spec.ou
 
 /** Run every batch of `inputs` forward; `visit` gets each batch's O (T, B, Q) and its sequence indices. */
 async function eachBatch(core: ModelCore, inputs: Inputs, targets: Targets | undefined, batchSize: number, visit: (o: Float32Array, first: number, count: number, B: number) => void) {
-  const B = Math.min(batchSize, inputs.N), T = inputs.T;
-  const runner = core.forward(B, T);
+  const T = inputs.T;
+  const runner = core.forward(Math.min(batchSize, inputs.N), T);
+  const B = runner.B; // fewer when the window does not fit unchunked
   const Q = outputsPer(core.spec);
   for (let first = 0; first < inputs.N; first += B) {
     const count = Math.min(B, inputs.N - first);
