@@ -5,8 +5,8 @@
 //   dO[r, c]     = scale · w_r · 2 (O[r, c] − Y[r, c]) / Q
 //
 // With w = 1 and scale = 1 / (B·T), Σ_r loss_rows = L, the mean over all
-// positions; the engine passes scale 1 and w_r = 1 / (the counted
-// positions), 0 on padded and uncounted rows. Rows of weight 0 (and rows
+// positions; the engine passes scale 1 and w_r = lossWeight_r / Σ w over the
+// counted positions, 0 on padded and uncounted rows. Rows of weight 0 (and rows
 // before r0) get loss 0 and gradient 0 without reading O.
 // O, Y, dO: (R, Q) row-major. One thread per row.
 // Dispatch: (min(ceil(R / WG), 65535), ceil(R / (65535 · WG)), 1).
@@ -27,8 +27,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> Y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dO: array<f32>;
 @group(0) @binding(4) var<storage, read_write> loss_rows: array<f32>;
-// Per-row weights w_r ≥ 0, times scale (the engine: w_r = 1 / Σ w over the
-// counted positions, 0 on padded and uncounted ones).
+// Per-row weights w_r ≥ 0, times scale (the engine: lossWeight_r / Σ w over
+// the counted positions, 0 on padded and uncounted ones).
 @group(0) @binding(5) var<storage, read> weights: array<f32>;
 
 @compute @workgroup_size(WG)

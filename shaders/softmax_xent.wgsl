@@ -4,8 +4,8 @@
 //   dO[r, c]     = scale · w_r · (softmax(O[r, :])_c − [c = y_r])
 //
 // With w = 1 and scale = 1 / (B·T), Σ_r loss_rows = L, the chapter's mean
-// loss; the engine passes scale 1 and w_r = 1 / (the counted positions),
-// 0 on padded and uncounted rows (a weighted mean over the real positions).
+// loss; the engine passes scale 1 and w_r = lossWeight_r / Σ w over the
+// counted positions, 0 on padded and uncounted rows (a weighted mean).
 // Rows of weight 0 (and rows before r0) get loss 0 and gradient 0 without
 // reading O, so whatever a padded row holds cannot leak in.
 // O, dO: (R, Q) row-major; targets: (R) u32 (checked < Q before upload).
@@ -29,8 +29,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> targets: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dO: array<f32>;
 @group(0) @binding(4) var<storage, read_write> loss_rows: array<f32>;
-// Per-row weights w_r ≥ 0, times scale (the engine: w_r = 1 / Σ w over the
-// counted positions, 0 on padded and uncounted ones).
+// Per-row weights w_r ≥ 0, times scale (the engine: lossWeight_r / Σ w over
+// the counted positions, 0 on padded and uncounted ones).
 @group(0) @binding(5) var<storage, read> weights: array<f32>;
 
 @compute @workgroup_size(WG)

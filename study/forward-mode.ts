@@ -5,7 +5,7 @@
 // (the chapter's regular truncation "after τ steps" is TBPTT(1, τ + 1)).
 import { forwardVsReverse } from '../src/reference/rtrl64';
 import { BpttEngine } from '../src/engine/bptt';
-import { explicit, full, tbptt, randomized, type Truncation } from '../src/engine/truncation';
+import { explicit, full, tbptt, randomized, xiAt, type Truncation } from '../src/engine/truncation';
 import { charLmConfig, type ModelConfig } from '../src/model/config';
 import { initWeights, paramShapes, type Weights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
@@ -85,7 +85,7 @@ export async function forwardMode(device: GPUDevice, o: StudyOptions, ids: Uint3
   const perSeq = randomized(pi, { perSequence: true });
   const draw2d = () => {
     const p = perSeq.plan(T, B, rng);
-    return Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => p.data[T + t * B + b]));
+    return Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => xiAt(p, 0, t, b)));
   };
   let xi2d = draw2d();
   for (let i = 0; i < 100 && !(xi2d.every(mixed) && xi2d[0].join() !== xi2d[1].join()); i++) xi2d = draw2d();

@@ -288,3 +288,70 @@ describe('bad lengths and weights are refused before any GPU work', () => {
     }
   });
 });
+
+describe('what padded batches cannot do, refused by name (review findings)', () => {
+  it('streaming TBPTT, carryFrom without carry, a forward-only Trainer, writeInputs on a training engine', async () => {
+    const { StreamingTbptt } = await import('../src/engine/streaming');
+    const { Trainer } = await import('../src/engine/trainer');
+    const device = await gpu();
+    const c = tokenConfig('rnn', 1);
+    const field = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as BpttError).field;
+      }
+      return 'no error';
+    };
+    const afield = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+      } catch (e) {
+        return (e as BpttError).field;
+      }
+      return 'no error';
+    };
+    const stream = new StreamingTbptt(device, { config: c, batch: 2, k1: 1, k2: 2 });
+    try {
+      const b = batchOf(c, 2, 2, 14);
+      expect(await afield(() => stream.step({ tokens: b.tokens, targets: b.targets, lengths: [2, 1] }))).toBe('lengths');
+      expect(await afield(() => stream.step({ tokens: b.tokens, targets: b.targets, lossWeights: [1, 1, 1, 1] }))).toBe('lossWeights');
+    } finally {
+      stream.destroy();
+    }
+    expect(field(() => new Trainer(device, { config: c, batch: 2, steps: 2, forwardOnly: true } as never))).toBe('forwardOnly');
+    const tr = new Trainer(device, { config: c, batch: 2, steps: 2 });
+    try {
+      const b = batchOf(c, 2, 2, 15);
+      expect(await afield(() => tr.step({ tokens: b.tokens, targets: b.targets, carryFrom: 1 }))).toBe('carryFrom');
+      expect(field(() => tr.engine.writeInputs({ tokens: b.tokens }))).toBe('writeInputs');
+    } finally {
+      tr.destroy();
+    }
+  });
+
+  it('a forward-only window is sized by the forward buffers alone', async () => {
+    const { chooseChunk } = await import('../src/engine/plan');
+    const c = validateConfig({ cell: 'gru', input: 'dense', inputSize: 4, hidden: 64, outputSize: 2, activation: 'tanh', bias: true, loss: 'mse' });
+    const limits = { maxBufferSize: 1 << 20, maxStorageBufferBindingSize: 1 << 20, maxComputeWorkgroupsPerDimension: 65535 };
+    // the largest per-step forward buffer is gates (B·4H floats = 16 KiB at B = 16): 64 steps in 1 MiB;
+    // training also holds dG with GRU's dGh (B·3H·2 floats = 24 KiB): 42 steps
+    expect(chooseChunk(c, 16, 200, limits, 1, true)).toBe(64);
+    expect(chooseChunk(c, 16, 200, limits)).toBe(42);
+  });
+
+  it('the reference reads no padded target (NaN there is harmless), and a length-0 sequence adds nothing', () => {
+    const c = denseConfig('gru', 1);
+    const w = weightsOf(c, 16);
+    const batch = batchOf(c, 2, 3, 17);
+    const y = Array.from(batch.y!);
+    y[(2 * 2 + 1) * 2] = NaN; // t = 2, b = 1 is padding
+    const a = referenceCells(c, w, { ...batch, y }, { lengths: [3, 2] });
+    const b = referenceCells(c, w, batch, { lengths: [3, 2] });
+    expect(a.loss).toBe(b.loss);
+    const zero = referenceCells(c, w, batch, { lengths: [3, 0] });
+    const first = referenceCells(c, w, alone(c, batch, 0, 3));
+    expect(Math.abs(zero.loss - first.loss) / first.loss).toBeLessThan(1e-14);
+    expect(() => referenceCells(c, w, batch, { lengths: [0, 0] })).toThrow(/must carry loss weight/);
+  });
+});

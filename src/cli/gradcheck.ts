@@ -49,7 +49,7 @@ export interface GradcheckCase {
   seed: number;
   /** Steps per chunk on the GPU (default: the whole window). */
   chunk?: number;
-  /** (B) sequence lengths in [1, T] (default T). */
+  /** (B) sequence lengths in [0, T] (default T). */
   lengths?: Uint32Array;
 }
 
@@ -167,7 +167,7 @@ export function parseCase(json: unknown): GradcheckCase {
   let lengths: Uint32Array | undefined;
   if (o.lengths !== undefined) {
     if (!Array.isArray(o.lengths) || o.lengths.length !== B) throw new BpttError('lengths', show(o.lengths), `must be an array of B = ${B} sequence lengths`);
-    lengths = Uint32Array.from(o.lengths.map((v, b) => requireInt(`lengths[${b}]`, v, 1, T)));
+    lengths = Uint32Array.from(o.lengths.map((v, b) => requireInt(`lengths[${b}]`, v, 0, T)));
   }
   return { config, weights, B, T, tokens: tokens.data, targets: targets.data, h0, c0, truncation, seed, chunk, lengths };
 }

@@ -110,9 +110,9 @@ export function checkBatch(c: RnnConfig, B: number, T: number, batch: BatchInput
   const raw = new Float64Array(R);
   let sum = 0;
   for (let r = 0; r < R; r++) {
+    if (!counted(r)) continue; // padding (and steps before lossFrom) may hold anything
     const w = given ? given[r] : 1;
     if (given && (typeof w !== 'number' || !Number.isFinite(w) || w < 0)) throw new BpttError(`lossWeights[${r}]`, show(w), 'must be a finite number ≥ 0');
-    if (!counted(r)) continue;
     raw[r] = w;
     sum += w;
   }

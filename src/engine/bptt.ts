@@ -162,7 +162,8 @@ export class BpttEngine {
       upload(device, buf.lengthsAll, chunkLengths(new Uint32Array(this.B).fill(this.T), this.C, this.chunks));
       // the loss mask of the layers below the top: all ones, after the streams' multipliers
       if (!this.forwardOnly) upload(device, buf.xi, new Float32Array(this.C).fill(1), this.onesOffset * 4);
-      if (this.config.input === 'tokens') {
+      if (this.config.input === 'tokens' && !this.forwardOnly) {
+        // the embedding gradient's token buckets (the forward gather needs none)
         this.csr = { start: new Uint32Array(this.chunks * (this.config.inputSize + 1)), order: new Uint32Array(this.B * this.T) };
       }
       const ctx: ChunkContext = { device, config: this.config, buf, layout: this.layout, B: this.B, T: this.T, C: this.C, chunks: this.chunks, L: this.L, streams: this.streams, own: (d) => this.own(d) };
@@ -283,9 +284,11 @@ export class BpttEngine {
     this.uploadInputs(input, lengths);
   }
 
-  /** Check and upload the inputs and sequence lengths alone (forward only: no targets). */
+  /** Check and upload the inputs and sequence lengths alone (forward-only engines: no targets). */
   writeInputs(batch: Pick<BatchInput, 'tokens' | 'x' | 'lengths'>): void {
     this.live();
+    // a training engine's loss weights follow its lengths: they come together through writeBatch
+    if (!this.forwardOnly) throw new BpttError('writeInputs', 'training engine', 'is for forward-only engines; a training engine takes inputs, targets and lengths together through writeBatch');
     const { input, lengths } = checkInputs(this.config, this.B, this.T, batch);
     this.uploadInputs(input, lengths);
   }
@@ -298,7 +301,9 @@ export class BpttEngine {
       for (let k = 0; k < this.chunks; k++) {
         const len = this.chunkLength(k);
         const tokens = (input as Uint32Array).subarray(k * rowsPer, k * rowsPer + len * this.B);
-        bucketByToken(tokens, V, this.csr.start.subarray(k * (V + 1), (k + 1) * (V + 1)), this.csr.order.subarray(k * rowsPer, k * rowsPer + tokens.length));
+        // padded rows (gradient 0) stay out of the buckets
+        const real = (r: number) => k * this.C + Math.floor(r / this.B) < lengths[r % this.B];
+        bucketByToken(tokens, V, this.csr.start.subarray(k * (V + 1), (k + 1) * (V + 1)), this.csr.order.subarray(k * rowsPer, k * rowsPer + tokens.length), real);
       }
       upload(this.device, this.buf.startAll, this.csr.start);
       upload(this.device, this.buf.orderAll, this.csr.order);
@@ -359,7 +364,7 @@ export class BpttEngine {
    */
   encodeCarryState(encoder: GPUCommandEncoder, from = this.T): void {
     this.training('encodeCarryState');
-    if (from === this.T) encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
+    if (from === this.T) encoder.copyBufferToBuffer(this.buf.checkpoints, this.states.at(0, 0, this.chunks) * 4, this.buf.hCarry, 0, this.stateBytes);
     else {
       if (this.chunks > 1 || !(Number.isInteger(from) && from >= 0 && from < this.T)) throw new BpttError('from', show(from), `must be a step in [0, ${this.T}] of an unchunked window`);
       const n = this.B * this.config.hidden * 4;
@@ -530,7 +535,7 @@ export class BpttEngine {
   encodeKeepState(encoder: GPUCommandEncoder): void {
     this.live();
     // (a buffer cannot be copied onto itself: through hCarry)
-    encoder.copyBufferToBuffer(this.buf.checkpoints, this.chunks * this.stateBytes, this.buf.hCarry, 0, this.stateBytes);
+    encoder.copyBufferToBuffer(this.buf.checkpoints, this.states.at(0, 0, this.chunks) * 4, this.buf.hCarry, 0, this.stateBytes);
     encoder.copyBufferToBuffer(this.buf.hCarry, 0, this.buf.checkpoints, 0, this.stateBytes);
   }
 
@@ -561,7 +566,7 @@ export class BpttEngine {
 
   /** One forward + backward, submitted (no update); with diagnostics when asked. */
   run(opts: { diagnostics?: boolean } = {}): void {
-    this.live();
+    this.training('run');
     const enc = this.device.createCommandEncoder({ label: 'bptt.forwardBackward' });
     this.encodeStep(enc, opts);
     this.device.queue.submit([enc.finish()]);

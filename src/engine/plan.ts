@@ -121,7 +121,7 @@ export function stateFloats(c: RnnConfig, B: number): number {
 }
 
 /** The buffers of a forward-only engine (BpttShape.forwardOnly): the forward pass, the outputs, the states. */
-export const FORWARD_BUFFERS: readonly string[] = ['zx', 'hs', 'cs', 'gates', 'whhT', 'o', 'input', 'order', 'start', 'lengths', 'params', 'checkpoints', 'hCarry'];
+export const FORWARD_BUFFERS: readonly string[] = ['zx', 'hs', 'cs', 'gates', 'whhT', 'o', 'input', 'lengths', 'params', 'checkpoints', 'hCarry'];
 
 /** True when buffer `name` (e.g. hs0, whhT1) is one a forward-only engine keeps. */
 export function isForwardBuffer(name: BufferName): boolean {
@@ -177,11 +177,11 @@ export interface ChunkLimits {
  * The most steps per chunk (≤ T) whose buffers fit `limits`; throws when not
  * even one step fits or the whole-sequence buffers do not, naming what to reduce.
  */
-export function chooseChunk(config: RnnConfig, B: number, T: number, limits: ChunkLimits, streams = 1): number {
+export function chooseChunk(config: RnnConfig, B: number, T: number, limits: ChunkLimits, streams = 1, forwardOnly = false): number {
   const limit = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   let C = T;
   for (const [name, bytes] of perStep(config, B, streams)) {
-    if (bytes === 0) continue;
+    if (bytes === 0 || (forwardOnly && !isForwardBuffer(name))) continue;
     const fit = Math.floor(limit / bytes) - (name.startsWith('hs') || name.startsWith('cs') ? 1 : 0);
     if (fit < 1) {
       throw new BpttError(`buffer ${name}`, `${bytes} bytes per step`, `exceeds this device's limit of ${limit} bytes even for one step (batch=${B}, hidden=${config.hidden}): reduce batch or hidden`);
@@ -190,7 +190,7 @@ export function chooseChunk(config: RnnConfig, B: number, T: number, limits: Chu
   }
   C = Math.min(C, Math.floor((limits.maxComputeWorkgroupsPerDimension * MATMUL_TILE) / B));
   if (C < 1) throw new BpttError('batch', String(B), `GEMM grid exceeds maxComputeWorkgroupsPerDimension = ${limits.maxComputeWorkgroupsPerDimension}: reduce batch`);
-  for (const p of planBuffers({ config: validateConfig(config), batch: B, steps: T, chunk: C, streams })) {
+  for (const p of planBuffers({ config: validateConfig(config), batch: B, steps: T, chunk: C, streams, forwardOnly })) {
     if (p.bytes > limit) {
       throw new BpttError(`buffer ${p.name}`, `${p.bytes} bytes`, `exceeds this device's limit of ${limit} bytes (min of maxBufferSize, maxStorageBufferBindingSize) for batch=${B}, steps=${T}: reduce steps or batch`);
     }
@@ -221,7 +221,7 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   }
   const forwardOnly = shape.forwardOnly ?? false;
   if (typeof forwardOnly !== 'boolean') throw new BpttError('forwardOnly', show(shape.forwardOnly), 'must be true or false');
-  const fit = chooseChunk(config, batch, steps, lim, streams);
+  const fit = chooseChunk(config, batch, steps, lim, streams, forwardOnly);
   const chunk = shape.chunk === undefined ? fit : requireInt('chunk', shape.chunk, 1, fit);
   const chunks = Math.ceil(steps / chunk);
   if (forwardOnly && chunks > 1) throw new BpttError('steps', String(steps), `a forward-only window must fit unchunked on this device (at most ${fit} steps for batch=${batch}): reduce steps or batch`);

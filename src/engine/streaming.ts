@@ -58,6 +58,10 @@ export class StreamingTbptt {
   /** Train on the next steps of the stream (time-major, B sequences): k2 steps the first time, then k1. */
   async step(input: BatchInput): Promise<StepHandle> {
     const c = this.trainer.engine.config;
+    // one unbroken stream per sequence: a padded step followed by real ones (the next call's) has no exact gradient in the reverse kernels
+    for (const k of ['lengths', 'lossWeights'] as const) {
+      if (input[k] !== undefined) throw new BpttError(k, 'given', 'streaming TBPTT trains unbroken streams: every step of every sequence is real (use Trainer.step for padded batches)');
+    }
     const first = this.kept === null;
     const n = first ? this.k2 : this.k1;
     const [wi, wt] = this.widths();

@@ -35,7 +35,7 @@ export interface OptimizerSpec {
  * Everything a Trainer is made from; all of it is checked before any GPU
  * work. (The gradient streams come from the truncation, not from BpttShape.)
  */
-export interface TrainerOptions extends Omit<BpttShape, 'streams'> {
+export interface TrainerOptions extends Omit<BpttShape, 'streams' | 'forwardOnly'> {
   /** Default: full BPTT over each window. */
   truncation?: Truncation;
   /** Default: SGD with lr = 1 (d2l). */
@@ -155,6 +155,7 @@ export class Trainer extends EventTarget {
 
   constructor(readonly device: GPUDevice, options: TrainerOptions) {
     super();
+    if ((options as { forwardOnly?: unknown }).forwardOnly !== undefined) throw new BpttError('forwardOnly', show((options as { forwardOnly?: unknown }).forwardOnly), 'a Trainer needs the training buffers: use a BpttEngine with forwardOnly for inference');
     const truncation = options.truncation ?? full();
     const optimizer = checkOptimizer(options.optimizer ?? { kind: 'sgd', lr: 1 });
     const lrSchedule = lrScheduleFrom(options.lrSchedule ?? { kind: 'constant' });
@@ -284,6 +285,7 @@ export class Trainer extends EventTarget {
     const state = input.state ?? 'reset';
     if (state !== 'carry' && state !== 'reset') throw new BpttError('state', show(state), 'must be "carry" or "reset"');
     const e = this.engine;
+    if (input.carryFrom !== undefined && state !== 'carry') throw new BpttError('carryFrom', show(input.carryFrom), "applies to state: 'carry' only (this step starts from zero state)");
     const carryFrom = input.carryFrom === undefined ? e.T : requireInt('carryFrom', input.carryFrom, 0, e.T);
     if (carryFrom !== e.T && e.chunks > 1) throw new BpttError('carryFrom', String(carryFrom), `needs an unchunked window (this one runs in ${e.chunks} chunks)`);
     e.writeBatch(input);

@@ -69,14 +69,15 @@ export function createEmbedGrad(device: GPUDevice): KernelHandle<{ dZ: GPUBuffer
 
 /**
  * Group row indices by token (a counting sort): rows with token v are
- * order[start[v] .. start[v + 1]), in increasing row order.
- * tokens: (R) ids < V. Returns start: (V + 1), order: (R).
+ * order[start[v] .. start[v + 1]), in increasing row order; rows that `keep`
+ * rejects (padding, whose gradient is 0) are left out.
+ * tokens: (R) ids < V. Returns start: (V + 1), order: (R; start[V] of them used).
  */
-export function bucketByToken(tokens: Uint32Array, V: number, start: Uint32Array = new Uint32Array(V + 1), order: Uint32Array = new Uint32Array(tokens.length)) {
+export function bucketByToken(tokens: Uint32Array, V: number, start: Uint32Array = new Uint32Array(V + 1), order: Uint32Array = new Uint32Array(tokens.length), keep: (r: number) => boolean = () => true) {
   start.fill(0);
-  for (let r = 0; r < tokens.length; r++) start[tokens[r] + 1]++;
+  for (let r = 0; r < tokens.length; r++) if (keep(r)) start[tokens[r] + 1]++;
   for (let v = 0; v < V; v++) start[v + 1] += start[v];
   const next = start.slice(0, V);
-  for (let r = 0; r < tokens.length; r++) order[next[tokens[r]]++] = r;
+  for (let r = 0; r < tokens.length; r++) if (keep(r)) order[next[tokens[r]]++] = r;
   return { start, order };
 }

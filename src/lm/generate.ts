@@ -1,8 +1,9 @@
 // Generation on the GPU for every cell and depth (d2l's predict): warm the
 // states up on the prefix in one forward pass, then feed back one character
 // at a time — greedy (argmax) or sampled from softmax(o / temperature). The
-// forward math is the training engine's own (BpttEngine.encodeForwardOnly);
-// only the V logits of each step come back to pick the next character.
+// forward math is the training engine's own, on forward-only engines
+// (BpttEngine.encodeForwardOnly: no loss or gradient buffers); only the V
+// logits of each step come back to pick the next character.
 import { BpttEngine } from '../engine/bptt';
 import type { RnnConfig } from '../model/config';
 import type { Weights, Tensor } from '../model/params';
@@ -43,10 +44,10 @@ export async function generateIds(device: GPUDevice, config: RnnConfig, weights:
   if (prefix.length < 1) throw new BpttError('prefix', 'empty', 'needs at least one token to start from');
   if (weights instanceof BpttEngine && !weights.alive) throw new BpttError('weights', 'a destroyed engine', 'generate from a live engine (its trainer was destroyed or replaced)');
   if (config.input !== 'tokens' || config.loss !== 'softmax-xent') throw new BpttError('config', `${config.input} → ${config.loss}`, 'generation needs a token model (input "tokens", loss "softmax-xent")');
-  const warm = new BpttEngine(device, { config, batch: 1, steps: prefix.length, rows: 1 });
+  const warm = new BpttEngine(device, { config, batch: 1, steps: prefix.length, rows: 1, forwardOnly: true });
   let step: BpttEngine | undefined;
   try {
-    step = new BpttEngine(device, { config, batch: 1, steps: 1, rows: 1 });
+    step = new BpttEngine(device, { config, batch: 1, steps: 1, rows: 1, forwardOnly: true });
     const enc = device.createCommandEncoder({ label: 'generate.warmup' });
     if (weights instanceof BpttEngine) {
       if (weights.layout.total !== warm.layout.total) throw new BpttError('weights', 'engine', 'was built for another model than `config`');
@@ -57,7 +58,7 @@ export async function generateIds(device: GPUDevice, config: RnnConfig, weights:
       step.writeWeights(weights);
     }
     warm.writeH0();
-    warm.writeBatch({ tokens: prefix, targets: new Uint32Array(prefix.length) });
+    warm.writeInputs({ tokens: prefix });
     warm.encodeForwardOnly(enc);
     // the warmed-up states become the step engine's initial ones
     const bytes = warm.stateBytes;
@@ -70,9 +71,9 @@ export async function generateIds(device: GPUDevice, config: RnnConfig, weights:
       const x = pickToken(logits, temperature, rng);
       out.push(x);
       if (i === count - 1) break;
-      step.writeBatch({ tokens: [x], targets: [0] });
+      step.writeInputs({ tokens: [x] });
       const e = device.createCommandEncoder({ label: 'generate.step' });
-      if (i > 0) step.encodeCarryState(e);
+      if (i > 0) step.encodeKeepState(e);
       step.encodeForwardOnly(e);
       device.queue.submit([e.finish()]);
       logits = await step.readOutputs();

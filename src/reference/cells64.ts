@@ -170,6 +170,7 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
     weight[r] = real(Math.floor(r / B), r % B) ? (opts.lossWeights ? opts.lossWeights[r] : 1) : 0;
     sum += weight[r];
   }
+  if (!(sum > 0) && opts.scale === undefined) throw new BpttError('lossWeights', 'all 0 on the real steps', 'at least one real step must carry loss weight');
   const scale = opts.scale ?? 1 / sum;
   const names = Array.from({ length: L }, (_, l) => layerNames(c, l));
   const inSize = (l: number) => (l === 0 ? d : H);
@@ -252,7 +253,8 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
   // ---- loss and ∂L/∂o_t (T, B, Q)
   // (padded rows' targets are not read: any value stands there)
   const targets = c.loss === 'softmax-xent' ? Array.from({ length: T * B }, (_, r) => (weight[r] > 0 ? batch.targets![r] : 0)) : undefined;
-  const { dO, lossRows } = c.loss === 'softmax-xent' ? softmaxXent64(o, targets!, T * B, Q, 1) : mse64(o, batch.y!, T * B, Q, 1);
+  const y = c.loss === 'mse' ? Array.from({ length: T * B * Q }, (_, i) => (weight[Math.floor(i / Q)] > 0 ? batch.y![i] : 0)) : undefined;
+  const { dO, lossRows } = c.loss === 'softmax-xent' ? softmaxXent64(o, targets!, T * B, Q, 1) : mse64(o, y!, T * B, Q, 1);
   let loss = 0;
   for (let r = 0; r < T * B; r++) {
     const k = scale * weight[r];
