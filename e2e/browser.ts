@@ -6,6 +6,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { AdapterIdentity } from '../src/gpu/device';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -110,6 +111,8 @@ export async function startSession(mode: 'development' | 'demo' = 'development',
     mode,
     server: { host: '127.0.0.1', port: 0, strictPort: false },
     logLevel: 'error',
+    // a pre-bundled-deps cache per mode: one shared by differently configured servers is rebuilt at every start
+    cacheDir: resolve(import.meta.dirname, '..', 'node_modules', '.vite', `session-${mode}`),
     ...(mode === 'demo' ? {} : { optimizeDeps: { entries: SCAN_ENTRIES } }),
   });
   await server.listen();

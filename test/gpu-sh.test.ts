@@ -86,7 +86,7 @@ describe.concurrent('bench/gpu.sh --tiny', () => {
       expect(out).toMatch(/^adapter: \S/m);
       checkTimed(r.get(IN_CHROMIUM)!);
       checkDevice(r.get(IN_CHROMIUM)!);
-      expect(out).toMatch(/^Our engine: Chromium [\d.]+ \(headless, (GPU|SwiftShader) flags\), .*, adapter \S/m);
+      expect(out).toMatch(/^Our engine: Chromium [\d.]+ \(headless, (GPU|SwiftShader) flags\)(, TF\.js [\d.]+)?, adapter \S/m);
     } else {
       expect(out).toContain(`Chromium: not installed (${CHROMIUM} not found); the browser row is left out.`);
     }
