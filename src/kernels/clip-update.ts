@@ -2,7 +2,7 @@ import code from '../../shaders/clip_update.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { STATS } from '../gpu/stats';
 import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
-import { lrScheduleFrom, type LrScheduleSpec } from '../engine/schedule';
+import { lrScheduleFrom, type LrScheduleSpec } from '../util/schedule';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const CLIP_UPDATE_WGSL = code;
