@@ -3,11 +3,13 @@
 // skipped step: a non-finite step must not poison the next ones through the
 // carried state, so h0 is zero then, and any non-finite entry is zeroed.
 //
-//   Hs[i] = (stats.skipped == 0 && is_finite(last[i])) ? last[i] : 0,  i < B·H
+//   Hs[i] = (stats.skipped == 0 && is_finite(last[i])) ? last[i] : 0,  i < n
 //
-// last: (B, H) the previous final state; stats: the step statistics block
-// (src/gpu/stats.ts; u32 word SKIPPED = the skip flag); Hs: (T + 1, B, H),
-// entry 0 written.
+// last: the previous window's final states, n = layers · slots · B · H floats
+// laid out [layer][slot][B][H] (slot 0 h, slot 1 c for LSTM); stats: the step
+// statistics block (src/gpu/stats.ts; u32 word SKIPPED = the skip flag); Hs:
+// the state sets [set][layer][slot][B][H] (src/engine/layout.ts), set 0 (the
+// window's initial states, the first n floats) written.
 // Dispatch: (ceil(n / WG), 1, 1).
 
 override WG: u32 = 64u;

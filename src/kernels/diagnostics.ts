@@ -32,12 +32,23 @@ export function createSegmentNorms(device: GPUDevice): KernelHandle<{ x: GPUBuff
 }
 
 /**
- * Power iteration on W_hh ((H, H) row-major at wOffset of `params`):
- * growth[i] = ‖W v_i‖ for unit v_i, i < iters. spectralRadius(growth) turns
- * it into ρ(W_hh). H ≤ maxComputeWorkgroupStorageSize / 8.
+ * The largest H the power iteration takes on `device`: its two vectors of H
+ * floats (v and W v) and 64 floats of partial sums in workgroup memory.
+ */
+export function powerIterationMaxHidden(device: GPUDevice): number {
+  return Math.floor((device.limits.maxComputeWorkgroupStorageSize - 64 * F32) / (2 * F32));
+}
+
+/**
+ * Power iteration on W_hh ((H, H) row-major at wOffset of `params`): from a
+ * fixed unit v_0, y_i = W v_i, growth[i] = ‖y_i‖, v_{i+1} = y_i / ‖y_i‖, for
+ * i < iters. spectralRadius(growth) turns it into ρ(W_hh): the product of
+ * growth[0..k) is ‖W^k v_0‖, whose k-th root tends to ρ (Gelfand), also when
+ * the dominant eigenvalues are a complex pair and v never settles.
+ * H ≤ powerIterationMaxHidden(device).
  */
 export function createPowerIteration(device: GPUDevice, hidden: number): KernelHandle<{ params: GPUBuffer; growth: GPUBuffer }, { wOffset: number; iters: number; outOffset?: number }> {
-  const limit = Math.floor((device.limits.maxComputeWorkgroupStorageSize - 64 * F32) / (2 * F32));
+  const limit = powerIterationMaxHidden(device);
   if (!Number.isInteger(hidden) || hidden < 1 || hidden > limit) throw new BpttError('hidden', String(hidden), `must be an integer in [1, ${limit}] for power iteration`);
   const k = new Kernel(device, { name: 'power_iteration', code: powerCode, entryPoints: ['main'], params: PowerParams, bindings: [['params', 'read'], ['growth', 'rw']] }, { WG: 64, H_MAX: hidden });
   return {
