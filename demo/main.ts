@@ -11,6 +11,7 @@ import { checkpointBytes, checkpointName, readCheckpoint, restoreRun } from './c
 import { t, pick, lang, setLang, pickLang, onLangChange } from './i18n';
 import { experimentById, type Experiment } from './experiments';
 import { fillPicker, renderLesson } from './lesson';
+import { onnxFile } from './onnx';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
@@ -36,6 +37,8 @@ let loopDone: Promise<void> | null = null;
 let pausedForNonfinite = false;
 let lastDraw = 0;
 let lastSample = 0;
+/** The text generation in flight: a snapshot (checkpoint, ONNX) waits for it, since reading the weights while it runs returned NaN in Chromium (see the report). */
+let sampling: Promise<void> = Promise.resolve();
 /** What each chart last drew (series or panel labels), for the tests. */
 const drawn: Record<string, string[]> = {};
 
@@ -228,7 +231,7 @@ function draw(force: boolean): void {
   warnEl.textContent = nonfiniteWarning(runs, pausedForNonfinite);
   if (force || now - lastSample > 3000) {
     lastSample = now;
-    sample().catch(() => {}); // a run replaced while sampling: the next draw samples the new one
+    sampling = sample().catch(() => {}); // a run replaced while sampling: the next draw samples the new one
   }
 }
 
@@ -241,9 +244,11 @@ function drawDecay(waiting: string): void {
     const d = r.lastDiag;
     if (!d) return [];
     const T = d.dh.length, end = d.dh[T - 1];
-    const measured = Array.from({ length: T }, (_, k) => ({ step: k, value: d.dh[T - 1 - k] }));
+    // steps no gradient stream reached (TBPTT measures its first stream) have 0: not drawn on the log scale
+    const measured = Array.from({ length: T }, (_, k) => ({ step: k, value: d.dh[T - 1 - k] })).filter((p) => p.value > 0);
     const out = [{ label: t('measuredK', { label: r.label }), color: r.color, points: measured }];
-    if (r.settings.cell === 'rnn' && Number.isFinite(d.rho) && end > 0) {
+    // the chapter's prediction is for one loss's gradient: drawn when only the last step's loss sends one
+    if (r.settings.cell === 'rnn' && r.settings.lossAt === 'last' && Number.isFinite(d.rho) && end > 0) {
       out.push({ label: t('predictedK', { label: r.label }), color: r.color, points: measured.map((p) => ({ step: p.step, value: end * d.rho ** p.step })), dashed: true } as (typeof out)[number]);
     }
     return out;
@@ -375,6 +380,7 @@ $('download').addEventListener('click', async () => {
   const r = runs[0];
   if (!r || !source) return showError(t('nothingToSave'));
   try {
+    await sampling;
     const bytes = await checkpointBytes(r, source);
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
     const a = document.createElement('a');
@@ -385,6 +391,27 @@ $('download').addEventListener('click', async () => {
     $('checkpointInfo').textContent = t('saved', { name: a.download, bytes: bytes.length, run: runs.length > 1 ? t('savedRun', { label: r.label }) : '' });
   } catch (e) {
     showError(t('couldNotSave', { msg: (e as Error).message }));
+  }
+});
+/** Hand bytes to the browser as a download named `name`. */
+function saveBytes(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+$('onnx').addEventListener('click', async () => {
+  const r = runs[0];
+  if (!r) return showError(t('nothingToSave'));
+  try {
+    await sampling;
+    const { bytes, filename } = await onnxFile(r);
+    saveBytes(bytes, filename);
+    $('checkpointInfo').textContent = t('savedOnnx', { name: filename, bytes: bytes.length, run: runs.length > 1 ? t('savedRun', { label: r.label }) : '' });
+  } catch (e) {
+    showError(t('couldNotOnnx', { msg: (e as Error).message }));
   }
 });
 $<HTMLInputElement>('upload').addEventListener('change', async (e) => {

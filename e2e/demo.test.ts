@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { startSession, openPage, CHROMIUM, CHROMIUM_ARGS, type Session } from './browser';
+import * as ort from 'onnxruntime-web';
 import { encodeSafetensors, decodeSafetensors, createRng, type NamedTensor } from '../src/index';
 
 const ART = join(import.meta.dirname, 'artifacts');
@@ -219,6 +220,32 @@ describe('demo page', () => {
     // a file that is not a checkpoint gets a message naming it, and the page keeps working
     await page.locator('#upload').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint at all') });
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/notes\.safetensors/);
+    expect(errors).toEqual([]);
+  });
+
+  it('Download ONNX: the current model as an ONNX file (opset 17) that ONNX Runtime loads and runs: tokens in, every step\'s probabilities out', async () => {
+    const { page, errors } = await ready(`/?${SMALL}`);
+    await page.getByRole('button', { name: 'Step' }).click();
+    await page.waitForFunction(() => (window as unknown as { __demo: Demo }).__demo.measured()[0] === 1);
+    const [onnx] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download ONNX' }).click()]);
+    expect(onnx.suggestedFilename()).toBe('webgpu-bptt-rnn-1x32-step1.onnx');
+    expect(await page.locator('#checkpointInfo').textContent()).toMatch(/Saved webgpu-bptt-rnn-1x32-step1\.onnx \(\d+ bytes\): an ONNX model \(opset 17\)/);
+    ort.env.wasm.numThreads = 1;
+    ort.env.logLevel = 'error';
+    const session = await ort.InferenceSession.create(readFileSync((await onnx.path())!));
+    try {
+      expect(session.inputNames).toEqual(['tokens']);
+      expect(session.outputNames).toEqual(['output', 'logits']);
+      const B = 2, T = 5, V = 28, rng = createRng(5);
+      const tokens = Array.from({ length: T * B }, () => rng.int(V));
+      const out = await session.run({ tokens: new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [T, B]) });
+      expect(out.output.dims).toEqual([T, B, V]);
+      // The values are not compared here: in Chromium, Trainer.snapshot() (what both downloads read) can return NaN
+      // in weight_ih_l0 / weight_hh_l0 on this page (seen at 5282b95 too; reported), so ONNX Runtime's loss
+      // against the float64 reference from the checkpoint's weights waits for that fix.
+    } finally {
+      await session.release();
+    }
     expect(errors).toEqual([]);
   });
 
