@@ -5,44 +5,19 @@
 // t0 > 0 in the middle of the tensors; ROWS = 1, 2, 4. Prints the max
 // relative error of each case. The float64 backward functions are checked
 // first against centred finite differences of the float64 forward functions.
-import { describe, it, expect, afterAll } from 'vitest';
-import { gpu, relErr } from './gpu';
-import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
-import { readFloats } from '../src/gpu/readback';
+import { describe, it, expect } from 'vitest';
+import { relErr, kernelHarness, report as reportError } from './harness';
 import { createRng } from '../src/util/rng';
 import { BpttError } from '../src/errors';
 import { createLstmForward, createLstmBackward, maxHiddenLstm, autoRowsLstm } from '../src/kernels/lstm';
 import { createGruForward, createGruBackward, maxHiddenGru, autoRowsGru } from '../src/kernels/gru';
-import type { Bound } from '../src/kernels/kernel';
 import { lstmForward64, lstmBackward64, gruForward64, gruBackward64 } from '../src/reference/cells-kernels64';
 
 const rng = createRng(909);
 const randn = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
 const randn64 = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
-let arena: BufferArena | null = null;
-
-async function setup() {
-  const device = await gpu();
-  arena ??= new BufferArena(device, 'cell-kernels.test');
-  const up = (data: Float32Array) => arena!.createWith('t', data.length ? data : new Float32Array(4), STORAGE | COPY_DST | COPY_SRC);
-  const run = (k: { encode(p: GPUComputePassEncoder, b: Bound): void }, b: Bound) => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    k.encode(pass, b);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    b.destroy();
-  };
-  const read = (buf: GPUBuffer, n: number, off = 0) => readFloats(device, buf, off, n);
-  return { device, up, run, read };
-}
-
-afterAll(() => arena?.destroy());
-
-function report(name: string, err: number, tol: number) {
-  console.log(`${name.padEnd(52)} max rel error ${err.toExponential(2)} (tolerance ${tol})`);
-  expect(err).toBeLessThan(tol);
-}
+const setup = kernelHarness;
+const report = (name: string, err: number, tol: number) => reportError(name, err, tol, 52);
 
 /** W (G·H, H) row-major → Wᵀ (H, G·H) row-major, as createTranspose makes it. */
 function transpose(W: Float32Array, rows: number, cols: number): Float32Array {

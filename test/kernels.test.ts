@@ -6,10 +6,8 @@
 // embed_grad, colsum, rnn_forward, rnn_backward, softmax_xent, mse_loss,
 // reduce_sum, clip_update, transpose, segment_norms, power_iteration,
 // carry_state.
-import { describe, it, expect, afterAll } from 'vitest';
-import { gpu, relErr } from './gpu';
-import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
-import { readFloats } from '../src/gpu/readback';
+import { describe, it, expect } from 'vitest';
+import { relErr, kernelHarness, report } from './harness';
 import { createRng } from '../src/util/rng';
 import { createMatmul } from '../src/kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../src/kernels/embed';
@@ -22,37 +20,12 @@ import { createClipUpdate, STATS } from '../src/kernels/clip-update';
 import { createTranspose } from '../src/kernels/transpose';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../src/kernels/diagnostics';
 import { createCarryState } from '../src/kernels/carry';
-import type { Bound } from '../src/kernels/kernel';
 import * as ref from '../src/reference/kernels64';
 
 const rng = createRng(2024);
 const randn = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
 const randi = (n: number, hi: number) => Uint32Array.from({ length: n }, () => rng.int(hi));
-let arena: BufferArena | null = null;
-
-async function setup() {
-  const device = await gpu();
-  arena ??= new BufferArena(device, 'kernels.test');
-  const up = (data: Float32Array | Uint32Array) => arena!.createWith('t', data.length ? data : new Float32Array(4), STORAGE | COPY_DST | COPY_SRC);
-  const zeros = (n: number) => arena!.create('z', Math.max(4, n * 4), STORAGE | COPY_DST | COPY_SRC);
-  const run = (k: { encode(p: GPUComputePassEncoder, b: Bound): void }, b: Bound) => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    k.encode(pass, b);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    b.destroy();
-  };
-  const read = (buf: GPUBuffer, n: number, off = 0) => readFloats(device, buf, off, n);
-  return { device, up, zeros, run, read };
-}
-
-afterAll(() => arena?.destroy());
-
-function report(name: string, err: number, tol: number) {
-  console.log(`${name.padEnd(48)} max rel error ${err.toExponential(2)} (tolerance ${tol})`);
-  expect(err).toBeLessThan(tol);
-}
+const setup = kernelHarness;
 
 describe('matmul.wgsl', () => {
   const shapes: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [65, 33, 130], [130, 70, 200]];

@@ -165,7 +165,7 @@ describe('device loss', () => {
     const lostSteps = 10 - detail.snapshot!.calls;
     console.log(`device lost after 10 steps; snapshot at step ${detail.snapshot!.calls}: ${lostSteps} steps lost (snapshotEvery = ${every})`);
     expect(lostSteps).toBeLessThanOrEqual(every);
-    const d2 = await createNodeDevice({ quiet: true });
+    const d2 = await gpu(); // the file's device: another device than the lost one, its pipelines already built
     const tr2 = Trainer.resume(d2, opts, detail.snapshot!);
     const back = await tr2.snapshot();
     expect(same(back.weights, detail.snapshot!.weights)).toBe(true);
@@ -176,27 +176,27 @@ describe('device loss', () => {
     expect(s!.step).toBe(detail.snapshot!.optimizer.step + 3);
     tr2.destroy();
     tr.destroy();
-    d2.destroy();
   });
 });
 
 describe('resources', () => {
-  it('soak: 3,000 steps with diagnostics and snapshots, live buffers and bytes flat', async () => {
+  it('soak: 600 steps with diagnostics and snapshots, live buffers and bytes flat', async () => {
     const device = await gpu();
     const c = makeConfig({ hidden: 4, inputSize: 5, outputSize: 5 });
     const before = liveMemory(device);
-    const tr = new Trainer(device, { config: c, batch: 2, steps: 2, truncation: randomized(0.5), snapshotEvery: 500 });
+    const tr = new Trainer(device, { config: c, batch: 2, steps: 2, truncation: randomized(0.5), snapshotEvery: 100 });
     const snapshots = awaitSnapshots(tr);
     const held = liveMemory(device);
     let maxBytes = 0;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 600; i++) {
       await tr.step({ ...makeBatch(c, 2, 2, i % 50), diagnostics: i % 10 === 0 });
-      if (i % 100 === 0) maxBytes = Math.max(maxBytes, liveMemory(device).bytes);
+      if (i % 20 === 0) maxBytes = Math.max(maxBytes, liveMemory(device).bytes);
     }
     await tr.flush();
+    // (a leak of one buffer per step, per diagnostics run or per snapshot shows as inequality below after any number of them)
     // every snapshot's staging buffer is released once its promise settles
-    expect(await snapshots.settled()).toEqual([500, 1000, 1500, 2000, 2500, 3000]);
-    console.log(`soak: 3000 steps, live buffers ${held.buffers} → ${liveMemory(device).buffers}, bytes ${held.bytes} → ${liveMemory(device).bytes}`);
+    expect(await snapshots.settled()).toEqual([100, 200, 300, 400, 500, 600]);
+    console.log(`soak: 600 steps, live buffers ${held.buffers} → ${liveMemory(device).buffers}, bytes ${held.bytes} → ${liveMemory(device).bytes}`);
     expect(liveMemory(device)).toEqual(held);
     tr.destroy();
     expect(liveMemory(device)).toEqual(before);

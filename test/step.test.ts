@@ -63,6 +63,16 @@ describe('whole forward + backward: every strategy × activation vs float64', ()
       }
     }
   }
+  it('tanh bias=true full, h0 omitted (zeros), B = 3, T = 5, H = 13', async () => {
+    // (was test/engine.test.ts)
+    const c = makeConfig({ hidden: 13 });
+    const w = initWeights(c, createRng(1));
+    const batch = makeBatch(c, 3, 5, 2);
+    const got = await gpuGrads(c, w, batch, new Float32Array(5).fill(1));
+    const ref = referenceForwardBackward(c, w, batch);
+    compare('tanh bias=true full h0 = 0 (B=3 T=5 H=13)', c, got.grads, ref.grads);
+    expect(Math.abs(got.loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
+  });
   it('dense input, mse loss, H = 130 (above 128)', async () => {
     const c = makeConfig({ input: 'dense', inputSize: 5, hidden: 130, outputSize: 3, loss: 'mse' });
     const w = initWeights(c, createRng(5));
