@@ -1,6 +1,11 @@
 // The benchmark in the browser: our engine and TF.js on navigator.gpu.
 // Options come from the URL; bench/run.ts drives this page through Playwright.
-// TF.js loads only when a peer runs (--peers none: the page loads our engine alone).
+import * as tf from '@tensorflow/tfjs-core';
+import * as layers from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { requestTrainingDevice, adapterIdentity } from '../src/gpu/device';
 import { requireGpuRefusal } from './adapter';
 import { runBench, type PeerBackend, type StrategyName } from './core';
@@ -21,21 +26,8 @@ const log = (line: string) => {
   console.log(line);
 };
 
-/** TF.js core, its layers API, gradients and the cpu, webgpu and wasm backends. */
-async function loadTfjs() {
-  const [tf, layers, , , , wasm] = await Promise.all([
-    import('@tensorflow/tfjs-core'),
-    import('@tensorflow/tfjs-layers'),
-    import('@tensorflow/tfjs-core/dist/register_all_gradients'),
-    import('@tensorflow/tfjs-backend-cpu'),
-    import('@tensorflow/tfjs-backend-webgpu'),
-    import('@tensorflow/tfjs-backend-wasm'),
-  ]);
-  wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  return { tf, layers };
-}
-
 async function main() {
+  setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   const device = await requestTrainingDevice(navigator.gpu);
   // bench/run.ts checked the adapter it was offered; this is the one the device came from
   const refusal = q.get('requireGpu') === '1' ? requireGpuRefusal(adapterIdentity(device)) : null;
@@ -45,7 +37,6 @@ async function main() {
     return;
   }
   const peers = list('peers', 'webgpu,wasm') as PeerBackend[];
-  const tfjs = peers.length ? await loadTfjs() : null;
   const report = await runBench(
     device,
     {
@@ -53,12 +44,12 @@ async function main() {
       strategies: list('strategies', 'full,regular,randomized') as StrategyName[],
       warmup: Number(q.get('warmup') ?? 2),
       steps: Number(q.get('steps') ?? 5),
-      tfjs: tfjs ? { ...tfjs, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
+      tfjs: peers.length ? { tf, layers, backends: peers, maxSeconds: Number(q.get('maxPeerSeconds') ?? 60) } : undefined,
       noSweep: q.get('noSweep') === '1',
       tuneVariants: q.get('tune') ? (list('tune', '') as MatmulVariant[]) : undefined,
       log,
     },
-    `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless${q.get('flags') ? `, ${q.get('flags')}` : ''})${tfjs ? `, TF.js ${tfjs.tf.version_core}` : ''}`,
+    `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless${q.get('flags') ? `, ${q.get('flags')}` : ''}), TF.js ${tf.version_core}`,
   );
   window.__bench = report;
 }
