@@ -3,13 +3,12 @@
 // bias, relu and tanh, beta 0, 1 and 0.5, operands at element offsets. Then
 // the choice at bind(): fallback where a variant does not fit, a pinned
 // variant, and tuneMatmul's fastest per bucket. Prints each case's error.
-import { describe, it, expect, afterAll } from 'vitest';
-import { gpu, relErr } from './gpu';
-import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
-import { readFloats } from '../src/gpu/readback';
+import { describe, it, expect } from 'vitest';
+import { gpu, relErr, kernelHarness } from './harness';
 import { createRng } from '../src/util/rng';
 import { createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from '../src/kernels/matmul';
-import { tuneMatmul, pinMatmulVariant, stepGemmShapes, shapeBucket, tunedChoices, clearChoices, tuneRecurrenceRows, tunedRows } from '../src/kernels/tune';
+import { tuneMatmul, pinMatmulVariant, shapeBucket, tunedChoices, clearChoices } from '../src/kernels/tune';
+import { stepGemmShapes, tuneRecurrenceRows } from '../src/engine/tune-step';
 import { charLmConfig } from '../src/model/config';
 import { createNodeDevice } from '../src/node/device';
 import { persistKey, chosenVariant } from '../src/kernels/matmul-choice';
@@ -19,8 +18,6 @@ import * as ref from '../src/reference/kernels64';
 
 const rng = createRng(77);
 const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
-let arena: BufferArena | null = null;
-afterAll(() => arena?.destroy());
 
 interface Case {
   M: number; N: number; K: number;
@@ -42,14 +39,14 @@ const CASES: Case[] = [
 ];
 
 async function runCase(device: GPUDevice, cs: Case, variant: MatmulVariant | undefined) {
-  arena ??= new BufferArena(device, 'matmul-variants.test');
+  const h = await kernelHarness();
   const [ao, bo, co, biaso] = cs.off ?? [0, 0, 0, 0];
   const { M, N, K } = cs;
   const A = randn(M * K), B = randn(K * N), C0 = randn(M * N), bias = randn(N);
   const put = (off: number, x: Float32Array) => {
     const full = new Float32Array(off + x.length).fill(99); // junk before the operand
     full.set(x, off);
-    return arena!.createWith('t', full, STORAGE | COPY_DST | COPY_SRC);
+    return h.up(full);
   };
   const mm = createMatmul(device, { transA: cs.transA, transB: cs.transB, bias: cs.bias, activation: cs.activation, variant });
   const c = put(co, C0);
@@ -57,13 +54,8 @@ async function runCase(device: GPUDevice, cs: Case, variant: MatmulVariant | und
     { a: put(ao, A), b: put(bo, B), c, bias: put(biaso, bias) },
     { M, N, K, aOffset: ao, bOffset: bo, cOffset: co, biasOffset: biaso, beta: cs.beta },
   );
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  mm.encode(pass, bound);
-  pass.end();
-  device.queue.submit([enc.finish()]);
-  bound.destroy();
-  const got = await readFloats(device, c, co, M * N);
+  h.run(mm, bound);
+  const got = await h.read(c, M * N, co);
   const want = ref.matmul64(A, B, M, N, K, { transA: cs.transA, transB: cs.transB, bias: cs.bias ? bias : undefined, activation: cs.activation, C: C0, beta: cs.beta });
   return { err: relErr(got, want), used: bound.variant };
 }
@@ -199,13 +191,14 @@ describe('choosing a variant at bind()', () => {
     ]);
   });
 
-  it('tuneRecurrenceRows times rows 1, 2 and 4 and remembers the fastest per (H, B)', async () => {
+  it('tuneRecurrenceRows times rows 1, 2 and 4 and returns the fastest, which an engine takes as its rows', async () => {
     const device = await gpu();
     const config = charLmConfig(6, 8);
     const r = await tuneRecurrenceRows(device, config, 4, 3, 1);
     expect(Object.keys(r.ms).map(Number).sort()).toEqual([1, 2, 4]);
     expect(r.ms[r.best]).toBe(Math.min(...Object.values(r.ms)));
-    expect(tunedRows(device, config, 4)).toBe(r.best);
-    expect(tunedRows(device, config, 5)).toBeUndefined();
+    for (const t of Object.values(r.ms)) expect(t).toBeGreaterThan(0);
+    // B = 2: rows 4 does not fit the batch and is not timed
+    expect(Object.keys((await tuneRecurrenceRows(device, config, 2, 3, 1)).ms).map(Number).sort()).toEqual([1, 2]);
   });
 });
