@@ -122,6 +122,7 @@ describe('training in a Web Worker (Chromium)', () => {
     expect(r.deleted).toEqual([true, true, false]);
     expect(r.listedAfter).toEqual([]);
     expect(r.missing).toContain('is not a stored model');
+    expect(r.tooLong).toMatch(/^BpttError: name = .*: must URI-encode to at most 243 characters \(a file name in OPFS\); this one takes 600$/);
     expect(errors).toEqual([]);
   });
 });

@@ -173,6 +173,7 @@ const api = {
       deleted: [await deleteStoredModel('delay gru/1'), await deleteStoredModel('delay-gru-idb', { backend: 'indexeddb' }), await deleteStoredModel('delay gru/1')],
       listedAfter: [...(await listStoredModels()), ...(await listStoredModels({ backend: 'indexeddb' }))],
       missing: await loadModelFromStorage('delay gru/1').then(() => null, (e: Error) => e.message),
+      tooLong: await saveModelToStorage('é'.repeat(100), fromOpfs).then(() => null, (e: Error) => `${e.name}: ${e.message}`),
     };
     return out;
   },

@@ -26,9 +26,15 @@ const DB = 'webgpu-bptt';
 const STORE = 'models';
 const MAX_NAME = 200;
 
+const MAX_FILE = 255; // a file name in OPFS (and most file systems)
+
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME) {
     throw new BpttError('name', show(name), `must be a non-empty string of at most ${MAX_NAME} characters`);
+  }
+  // the same names in both stores: each must also make a file name in OPFS
+  if (fileName(name).length > MAX_FILE) {
+    throw new BpttError('name', show(name), `must URI-encode to at most ${MAX_FILE - EXT.length} characters (a file name in OPFS); this one takes ${encodeURIComponent(name).length}`);
   }
   return name;
 }

@@ -219,6 +219,7 @@ export class ModelWorker {
 
   /** The worker's state: the running job, its batches, and the live GPU memory on its device. */
   state(): Promise<WorkerState> {
+    if (this.terminated) return Promise.reject(new BpttError('worker', 'terminated', 'this ModelWorker was terminated'));
     const id = this.next++;
     return new Promise((resolve) => {
       this.pings.set(id, resolve);
