@@ -6,7 +6,11 @@
 // kernel — over several workgroup sizes. Each variant is checked against a
 // float64 product (a small awkward shape in full, then sampled entries at the
 // timed shape) before it is timed; the best correct variant at a shape is the
-// ceiling there.
+// ceiling there. Only the names (matmul-spec.ts's scheme) and the timer
+// (src/gpu/timing.ts) are shared with the engine.
+
+import { matmulBlockName } from '../src/kernels/matmul-spec';
+import { timePass } from '../src/gpu/timing';
 
 /** One GEMM layout and size: C (M×N) = op(A) (M×K) · op(B) (K×N), row-major. */
 export interface SweepShape {
@@ -29,10 +33,15 @@ export interface Spec {
   wg: [number, number];
 }
 
-/** A variant's name in the report, e.g. `reg8x8-vB@4x4`. */
+/**
+ * A variant's name in the report, in the engine's naming scheme
+ * (matmulBlockName: `8x8-vb-k4@4x4` is the same block and workgroup as the
+ * engine's variant of that name); the sweep's own kinds are `naive@…` and
+ * `tiled64-4x4@…`.
+ */
 export const sweepName = (s: Spec) =>
   s.kind === 'naive' ? `naive@${s.wg.join('x')}` : s.kind === 'tiled' ? `tiled64-4x4@${s.wg.join('x')}` :
-  `reg${s.tm}x${s.tn}${s.aVec ? '-vA' : ''}${s.bVec ? '-vB' : ''}${s.unroll ? '-k4' : ''}@${s.wg.join('x')}`;
+  `${matmulBlockName({ kind: 'reg', tm: s.tm as 4 | 8, tn: s.tn as 4 | 8, aVec: s.aVec, bVec: s.bVec, unroll: s.unroll })}@${s.wg.join('x')}`;
 
 const reg = (tm: number, tn: number, aVec: boolean, bVec: boolean, unroll: boolean, wg: [number, number]): Spec => ({ kind: 'reg', tm, tn, aVec, bVec, unroll, wg });
 
@@ -240,46 +249,12 @@ function setup(device: GPUDevice, sh: SweepShape) {
 }
 
 /**
- * Time `encode` (one dispatch): once to warm up and size the run, then `reps`
- * runs of `inner` back-to-back dispatches in one pass (enough for ~30 ms, so a
- * small GEMM is not lost in submit overhead); the fastest run's ms per
- * dispatch (the machine is shared: the minimum is the run least disturbed).
- * Timestamp queries where they tick, else wall clock to onSubmittedWorkDone.
+ * Time `encode` (one dispatch) with the library's timer (src/gpu/timing.ts,
+ * the tuner's too): a discarded warm-up, a sizing run, then `reps` runs of
+ * back-to-back dispatches (~30 ms each); the fastest run's ms per dispatch.
  */
 export async function timeOnce(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void, reps = 5): Promise<number> {
-  const qs = device.features.has('timestamp-query') ? device.createQuerySet({ type: 'timestamp', count: 2 }) : null;
-  const res = qs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : null;
-  const rd = qs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : null;
-  const run = async (inner: number) => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass(qs ? { timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-    for (let i = 0; i < inner; i++) encode(pass);
-    pass.end();
-    if (qs) {
-      enc.resolveQuerySet(qs, 0, 2, res!, 0);
-      enc.copyBufferToBuffer(res!, 0, rd!, 0, 16);
-    }
-    const t0 = performance.now();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    const wall = performance.now() - t0;
-    if (!qs) return wall / inner;
-    await rd!.mapAsync(GPUMapMode.READ);
-    const t = new BigInt64Array(rd!.getMappedRange().slice(0));
-    rd!.unmap();
-    const ts = Number(t[1] - t[0]) / 1e6;
-    return (ts > 0 ? ts : wall) / inner;
-  };
-  await run(1);
-  const first = await run(1);
-  const inner = Math.max(1, Math.min(64, Math.ceil(30 / Math.max(first, 1e-3))));
-  const n = first > 1500 ? 1 : reps; // a slow variant at a big shape: one more run is enough to rank it
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) times.push(await run(inner));
-  qs?.destroy();
-  res?.destroy();
-  rd?.destroy();
-  return Math.min(...times);
+  return (await timePass(device, encode, reps, { targetMs: 30, warmup: true })).ms;
 }
 
 /** Check one variant in full at a small awkward shape of the same layout; the max relative error. */
