@@ -27,8 +27,8 @@ export interface FitHooks {
   onBatchEnd(batch: number, logs: Logs): void | Promise<void>;
   onEpochEnd(epoch: number, logs: Logs): void | Promise<void>;
   signal: AbortSignal;
-  /** Awaited before each training step is submitted (a pause waits here). */
-  beforeStep(): Promise<void>;
+  /** Awaited before each training step is submitted (a pause waits here); `trainer` is the one the step goes to. */
+  beforeStep(trainer: Trainer): Promise<void>;
 }
 
 /** The model for a job (checked before any GPU work). */
@@ -42,10 +42,10 @@ export function modelFrom(device: GPUDevice, src: ModelSource): Model {
 }
 
 /** A Trainer whose step() waits for `before` first; everything else is the Trainer's. */
-function paced(t: Trainer, before: () => Promise<void>): Trainer {
+function paced(t: Trainer, before: (t: Trainer) => Promise<void>): Trainer {
   return new Proxy(t, {
     get(target, prop) {
-      if (prop === 'step') return async (input: Parameters<Trainer['step']>[0]) => (await before(), target.step(input));
+      if (prop === 'step') return async (input: Parameters<Trainer['step']>[0]) => (await before(target), target.step(input));
       const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? v.bind(target) : v;
     },

@@ -12,6 +12,7 @@ import { liveMemory } from '../gpu/buffers';
 import { BpttError } from '../errors';
 import { modelFrom, fitPaced } from './backend';
 import type { Model } from '../api/model';
+import type { Trainer } from '../engine/trainer';
 import { transferables, type FromWorker, type ToWorker } from './protocol';
 
 interface WorkerScope {
@@ -29,10 +30,6 @@ interface Job {
   wake: (() => void) | null;
   /** Batches whose loss has arrived (onBatchEnd). */
   step: number;
-  /** Steps submitted to the GPU. */
-  submitted: number;
-  /** Resolves once every submitted step has reported (set while a pause waits for them). */
-  drained: (() => void) | null;
 }
 
 let device: Promise<GPUDevice> | null = null;
@@ -54,22 +51,27 @@ async function memory() {
 }
 
 /**
- * Before each step is submitted: while the job is paused, let the steps in
- * flight report, say 'paused', and wait for resume (or abort).
+ * Before each step is submitted. While the job is paused: let the steps in
+ * flight finish and report (trainer.flush: their onBatchEnd has run when it
+ * resolves), say 'paused', and wait for resume or abort. After an abort: the
+ * same flush, so that no step is in flight when the model is destroyed, then
+ * an AbortError.
  */
-async function gate(job: Job) {
-  if (!job.paused || job.controller.signal.aborted) return;
-  if (job.step < job.submitted) await new Promise<void>((resolve) => (job.drained = resolve));
-  job.drained = null;
-  if (!job.paused || job.controller.signal.aborted) return;
-  post({ type: 'paused', job: job.id, step: job.step });
-  await new Promise<void>((resolve) => (job.wake = resolve));
-  job.wake = null;
-  if (!job.controller.signal.aborted) post({ type: 'resumed', job: job.id, step: job.step });
+async function gate(job: Job, trainer: Trainer) {
+  const signal = job.controller.signal;
+  if (job.paused || signal.aborted) await trainer.flush();
+  if (job.paused && !signal.aborted) {
+    post({ type: 'paused', job: job.id, step: job.step });
+    await new Promise<void>((resolve) => (job.wake = resolve));
+    job.wake = null;
+    if (!signal.aborted) post({ type: 'resumed', job: job.id, step: job.step });
+  }
+  if (signal.aborted) await trainer.flush();
+  signal.throwIfAborted();
 }
 
 async function train(m: Extract<ToWorker, { type: 'train' }>) {
-  const job: Job = { id: m.job, controller: new AbortController(), paused: false, wake: null, step: 0, submitted: 0, drained: null };
+  const job: Job = { id: m.job, controller: new AbortController(), paused: false, wake: null, step: 0 };
   current = job;
   const signal = job.controller.signal;
   let model: Model | null = null;
@@ -81,15 +83,10 @@ async function train(m: Extract<ToWorker, { type: 'train' }>) {
     let epoch = 0;
     const history = await fitPaced(model, m.x, m.y, m.fitOptions, {
       signal,
-      beforeStep: async () => {
-        await gate(job);
-        signal.throwIfAborted();
-        job.submitted += 1;
-      },
+      beforeStep: (trainer) => gate(job, trainer),
       onBatchEnd: (batch, logs) => {
         job.step += 1;
         post({ type: 'batch', job: job.id, epoch, batch, step: job.step, logs });
-        if (job.step >= job.submitted) job.drained?.();
       },
       onEpochEnd: (e, logs) => {
         post({ type: 'epoch', job: job.id, epoch: e, logs });
@@ -143,7 +140,6 @@ scope.addEventListener('message', (e) => {
       if (current?.id === m.job) {
         current.controller.abort();
         current.wake?.();
-        current.drained?.();
       }
       break;
     case 'ping':
