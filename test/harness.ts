@@ -31,6 +31,16 @@ export interface KernelHarness {
   read(buf: GPUBuffer, n: number, off?: number): Promise<Float32Array>;
 }
 
+/** Encode one kernel binding in a compute pass on `device`, submit it, and free the binding. */
+export function runKernel(device: GPUDevice, k: { encode(p: GPUComputePassEncoder, b: Bound): void }, b: Bound): void {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  k.encode(pass, b);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  b.destroy();
+}
+
 /** The file's device and helpers; buffers live until the file's tests end. */
 export async function kernelHarness(): Promise<KernelHarness> {
   const device = await gpu();
@@ -40,14 +50,7 @@ export async function kernelHarness(): Promise<KernelHarness> {
     device,
     up: (data) => a.createWith('t', data.length ? data : new Float32Array(4), STORAGE | COPY_DST | COPY_SRC),
     zeros: (n) => a.create('z', Math.max(4, n * 4), STORAGE | COPY_DST | COPY_SRC),
-    run(k, b) {
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      k.encode(pass, b);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      b.destroy();
-    },
+    run: (k, b) => runKernel(device, k, b),
     read: (buf, n, off = 0) => readFloats(device, buf, off, n),
   };
 }
