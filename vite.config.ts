@@ -8,6 +8,11 @@ export default defineConfig(({ mode }) => {
   const demo = mode === 'demo';
   return {
     plugins: [wgsl()],
+    // the training worker (src/worker/train-worker.ts) is bundled on its own: it needs the WGSL plugin too,
+    // and a fixed file name so package.json can export it
+    worker: { format: 'es', plugins: () => [wgsl()], rollupOptions: { output: { entryFileNames: 'assets/[name].js' } } },
+    // the library's worker URL relative to the module that starts it (not the site's root)
+    base: demo ? '/' : './',
     root: demo ? resolve(import.meta.dirname, 'demo') : import.meta.dirname,
     server: { host: '127.0.0.1', port: 5173 },
     preview: { host: '127.0.0.1', port: 4173 },

@@ -1,56 +1,41 @@
 // A small Vite plugin: `import src from './x.wgsl'` gives the file's text.
-// In `vite build` every shader is also compiled by Dawn (the npm `webgpu`
-// package) and the build fails with file:line:column when one has an error.
-// Where no WebGPU adapter exists the build warns that shaders went unchecked.
+// In `vite build` every shader in shaders/ is also compiled by Dawn, once,
+// in a child process (scripts/validate-wgsl.ts: Dawn loaded in the Vite
+// process crashes it while Vite bundles the training worker), and the build
+// fails with file:line:column when one has an error. Where no WebGPU
+// adapter exists the build warns that shaders went unchecked.
 import type { Plugin } from 'vite';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chooseDriverOrNull } from '../src/node/driver.ts';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 
-async function dawnDevice(): Promise<GPUDevice | null> {
-  if (chooseDriverOrNull('auto') === null) return null;
-  process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'xdg-')); // SwiftShader wants one
-  const webgpu = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: Record<string, unknown> };
-  Object.assign(globalThis, webgpu.globals);
-  const adapter = await webgpu.create([]).requestAdapter();
-  return adapter ? adapter.requestDevice() : null;
-}
+let validated = false; // once per process (the worker's bundle shares it)
 
+/** `import src from './x.wgsl'` as text; in `vite build`, every shader compiled by Dawn first. */
 export function wgsl(): Plugin {
   let validate = false;
-  let device: Promise<GPUDevice | null> | null = null;
-  // Made lazily: only `vite build` needs a device.
-  const getDevice = () =>
-    (device ??= dawnDevice().catch(() => null));
   return {
     name: 'webgpu-bptt:wgsl',
     enforce: 'pre',
     configResolved(config) {
       validate = config.command === 'build';
     },
-    async transform(code, id) {
-      const file = id.split('?')[0];
-      if (!file.endsWith('.wgsl')) return null;
-      if (validate) {
-        const dev = await getDevice();
-        if (!dev) {
-          this.warn(`${file}: not validated (no WebGPU adapter in this build)`);
-        } else {
-          const module = dev.createShaderModule({ code, label: file });
-          const info = await module.getCompilationInfo();
-          for (const m of info.messages) {
-            const where = `${file}:${m.lineNum}:${m.linePos}`;
-            if (m.type === 'error') this.error(`${where}: ${m.message}`);
-            else this.warn(`${where}: ${m.type}: ${m.message}`);
-          }
-        }
+    buildStart() {
+      if (!validate || validated) return;
+      validated = true;
+      const root = resolve(import.meta.dirname, '..');
+      const r = spawnSync(process.execPath, ['--import', './scripts/register.mjs', 'scripts/validate-wgsl.ts'], { cwd: root, encoding: 'utf8' });
+      if (r.status === 2) return this.warn('shaders not validated (no WebGPU adapter in this build)');
+      if (r.status !== 0) this.error(`shader validation failed to run (exit ${r.status ?? r.signal}): ${r.stderr}`);
+      for (const line of r.stdout.split('\n').filter((l) => l.startsWith('WGSL '))) {
+        const m = JSON.parse(line.slice(5)) as { file: string; line: number; col: number; type: string; message: string };
+        const where = `${m.file}:${m.line}:${m.col}`;
+        if (m.type === 'error') this.error(`${where}: ${m.message}`);
+        else this.warn(`${where}: ${m.type}: ${m.message}`);
       }
-      return { code: `export default ${JSON.stringify(code)};`, map: null };
     },
-    async closeBundle() {
-      const dev = await device;
-      dev?.destroy();
+    transform(code, id) {
+      if (!id.split('?')[0].endsWith('.wgsl')) return null;
+      return { code: `export default ${JSON.stringify(code)};`, map: null };
     },
   };
 }

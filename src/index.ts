@@ -1,7 +1,7 @@
 // webgpu-bptt: train recurrent neural networks with backpropagation through
 // time on WebGPU. Browser-safe entry point (Node helpers: 'webgpu-bptt/node').
 export { BpttError } from './errors';
-export { requestTrainingDevice, describeAdapter, type DeviceOptions } from './gpu/device';
+export { requestTrainingDevice, describeAdapter, adapterIdentity, softwareAdapterReason, adapterName, type DeviceOptions, type AdapterIdentity } from './gpu/device';
 export { liveMemory, BufferArena, type MemoryTally } from './gpu/buffers';
 export { readBuffer, readFloats } from './gpu/readback';
 export { validateConfig, charLmConfig, isChapterModel, ACTIVATIONS, CELLS, GATES, MAX_LAYERS, type RnnConfig, type ModelConfig, type CellKind, type Activation, type LossKind } from './model/config';
@@ -30,3 +30,7 @@ export type { FitOptions, History, Callbacks, Logs, ValidationData } from './api
 export type { Outputs } from './api/predict';
 export type { Stream } from './api/stream';
 export type { Shaped, ArrayData } from './api/arrays';
+export { trainInWorker, ModelWorker, TrainingJob, createTrainingWorker, type TrainJobOptions, type TrainResult, type BatchEventDetail, type WorkerFitOptions, type WorkerState } from './worker/model-worker';
+export { saveModelToStorage, loadModelFromStorage, listStoredModels, deleteStoredModel, type StorageBackend, type StorageOptions, type StoredModel } from './storage/model-store';
+export { exportOnnx, onnxDownload, checkOnnxSource, ONNX_OPSET, ONNX_IR_VERSION, GATE_ORDER, type OnnxSource, type OnnxOptions, type ModelLike } from './interop/onnx';
+export { importTfjs, tfjsWeightFiles, parseModelJson, checkWeightPath, MAX_IMPORT_DIM, MAX_IMPORT_FLOATS, MAX_MODEL_JSON_BYTES, type TfjsFiles, type ImportedModel } from './interop/tfjs';
