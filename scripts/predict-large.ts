@@ -19,7 +19,7 @@ const out = await model.predict(x, { batchSize });
 const ms = performance.now() - t0;
 const runner = model.forward(Math.min(batchSize, N), T);
 const during = liveMemory(device);
-const names = Object.keys(runner.engine.buf).sort();
+const names = Object.keys(runner.engine.buf).filter((n) => runner.engine.buf[n] !== undefined).sort(); // (unchunked aliases of absent buffers are undefined)
 const trainingNames = ['grads', 'dO', 'dH', 'target', 'xi', 'lossRows', 'lossW', 'diag', 'partials'].filter((n) => names.includes(n) || names.some((k) => k.startsWith('dHc')));
 const trainBytes = planBuffers({ config: model.config, batch: runner.B, steps: T, chunk: T, streams: 1 }).reduce((s, p) => s + p.bytes, 0);
 console.log(`predict N=${N} T=${T} d=${d} LSTM H=${H}: outputs [${out.shape.join('][')}] in ${(ms / 1000).toFixed(1)} s (batches of ${runner.B})`);
