@@ -175,7 +175,7 @@ export class Model implements TrainCore {
   /** A stateful step-by-step predictor for `batch` sequences with the current weights (see Stream). */
   stream(options: { batch?: number } = {}): Stream {
     this.live();
-    const s = new Stream(this, requireInt('batch', options.batch ?? 1, 1, 1 << 16), this.params());
+    const s = new Stream(this, requireInt('batch', options.batch ?? 1, 1, 1 << 16), this.params(), () => this.streams.delete(s));
     this.streams.add(s);
     return s;
   }
@@ -190,8 +190,13 @@ export class Model implements TrainCore {
   async save(options: SaveOptions = {}): Promise<Uint8Array> {
     this.live();
     if (options.optimizer !== undefined && typeof options.optimizer !== 'boolean') throw new BpttError('options.optimizer', show(options.optimizer), 'must be true or false');
-    await this.retire();
-    return encodeModel({ spec: this.spec, weights: this.weights, optimizer: options.optimizer === false ? null : this.opt, step: this.stepCount });
+    let state: Omit<ModelState, 'spec'> = { weights: this.weights, optimizer: this.opt, step: this.stepCount };
+    if (this.current) {
+      // read the Trainer's state back, and keep training on it afterwards
+      const snap = await this.current.trainer.snapshot();
+      state = { weights: snap.weights, optimizer: { spec: this.current.optimizer, state: snap.optimizer }, step: snap.calls };
+    }
+    return encodeModel({ spec: this.spec, ...state, optimizer: options.optimizer === false ? null : state.optimizer });
   }
 
   /** Free every GPU buffer the model (and its streams) hold. */
@@ -202,8 +207,7 @@ export class Model implements TrainCore {
     this.current = null;
     for (const r of this.runners.values()) r.destroy();
     this.runners.clear();
-    for (const s of this.streams) s.destroy();
-    this.streams.clear();
+    for (const s of [...this.streams]) s.destroy();
   }
 }
 

@@ -18,7 +18,7 @@ export class Stream {
   private runner: ForwardRunner | null;
   private readonly Q: number;
 
-  constructor(private readonly core: ModelCore, readonly batch: number, params: ParamSource) {
+  constructor(private readonly core: ModelCore, readonly batch: number, params: ParamSource, private readonly onDestroy: () => void = () => {}) {
     // one step per pass: the final state of each pass is the next one's initial state
     this.runner = new ForwardRunner(core.device, core.config, batch, 1);
     this.runner.setParams(params);
@@ -59,8 +59,10 @@ export class Stream {
 
   /** Free the stream's GPU buffers. */
   destroy(): void {
-    this.runner?.destroy();
+    if (!this.runner) return;
+    this.runner.destroy();
     this.runner = null;
+    this.onDestroy();
   }
 }
 
