@@ -9,6 +9,7 @@ import { referenceCells } from '../src/reference/cells64';
 import { liveMemory } from '../src/gpu/buffers';
 import { createRng } from '../src/util/rng';
 import { BpttError } from '../src/errors';
+import { tbptt } from '../src/engine/truncation';
 
 function data(N: number, T: number, d: number, seed: number) {
   const rng = createRng(seed);
@@ -40,6 +41,27 @@ describe('Model.fit', () => {
     expect(Math.abs(losses[0] - ref.loss) / ref.loss).toBeLessThan(1e-5);
     expect(h.history.loss).toEqual([losses[0]]);
     expect(model.steps).toBe(1);
+    model.destroy();
+  });
+
+  it("truncation passes through: one SGD step under TBPTT(2, 3) is the reference's TBPTT gradient", async () => {
+    const device = await gpu();
+    const spec: ModelSpec = { cell: 'gru', layers: 2, hidden: 3, input: { features: 2 }, output: { regression: 1 }, returnSequences: true };
+    const model = createModel(device, spec, { seed: 6 });
+    const w0 = await model.getWeights();
+    const { x, y } = data(2, 6, 2, 8);
+    await model.fit(x, y, { batchSize: 2, shuffle: false, optimizer: { kind: 'sgd', lr: 0.5 }, truncation: tbptt(2, 3) });
+    const ref = referenceCells(modelConfig(checkSpec(spec)), w0, { B: 2, T: 6, x: timeMajor(x), y: timeMajor(y) }, { tbptt: { k1: 2, k2: 3 } });
+    const full = referenceCells(modelConfig(checkSpec(spec)), w0, { B: 2, T: 6, x: timeMajor(x), y: timeMajor(y) });
+    const w1 = await model.getWeights();
+    let worst = 0, fromFull = 0;
+    for (const k of Object.keys(w0)) {
+      worst = Math.max(worst, relErr(w1[k], Array.from(w0[k], (v, i) => v - 0.5 * ref.grads[k][i])));
+      fromFull = Math.max(fromFull, relErr(w1[k], Array.from(w0[k], (v, i) => v - 0.5 * full.grads[k][i])));
+    }
+    console.log('fit with TBPTT(2, 3): worst relative error per tensor', worst, '(against full BPTT:', fromFull, ')');
+    expect(worst).toBeLessThan(1e-5);
+    expect(fromFull).toBeGreaterThan(1e-4); // the truncation made a difference
     model.destroy();
   });
 
