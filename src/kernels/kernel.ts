@@ -7,6 +7,7 @@ import { cached } from '../gpu/cache';
 import type { UniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
 import { createTracked, destroyTracked } from '../gpu/buffers';
+import type { Activation } from '../util/activation';
 
 export type Access = 'read' | 'rw';
 
@@ -170,6 +171,6 @@ export class Kernel<B extends string, P extends string> {
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 export const F32 = 4;
 
-/** φ, the hidden-state activation. 'identity' without biases is the chapter's linear model. */
-export type Activation = 'identity' | 'tanh' | 'relu';
+/** φ, the hidden-state activation ('identity' without biases is the chapter's linear model), and its code in the WGSL. */
+export type { Activation } from '../util/activation';
 export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, tanh: 1, relu: 2 };
