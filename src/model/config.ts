@@ -3,7 +3,7 @@
 // The chapter's model is cell 'rnn' with one layer:
 //   h_t = φ(W_hx x_t + W_hh h_{t-1} + b_h).
 import { requireInt, requireOneOf, BpttError, show } from '../errors';
-import type { Activation } from '../kernels/kernel';
+import type { Activation } from '../util/activation';
 import type { LossKind } from '../kernels/loss';
 
 export type { Activation, LossKind };
