@@ -70,7 +70,7 @@ export class Model implements TrainCore {
 
   /** Training steps taken (over every fit, and before the model was saved). */
   get steps(): number {
-    return this.current ? this.current.trainer.steps : this.stepCount;
+    return this.current ? this.current.trainer.calls : this.stepCount;
   }
 
   /** The current weights' source: the Trainer's parameter buffer, or the model's copy. */

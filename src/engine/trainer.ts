@@ -143,7 +143,7 @@ export class Trainer extends EventTarget {
   private readonly update: { kernel: ReturnType<typeof createClipUpdate>; bound: Bound };
   private readonly ring: StagingRing;
   private readonly rng: Rng;
-  private calls = 0;
+  private submitted = 0;
   private destroyed = false;
   private readonly snapshotEvery: number;
   private readonly s1: GPUBuffer;
@@ -211,7 +211,7 @@ export class Trainer extends EventTarget {
    */
   async snapshot(): Promise<TrainerSnapshot> {
     if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed');
-    const n = this.engine.layout.total, calls = this.calls;
+    const n = this.engine.layout.total, calls = this.submitted;
     const k = this.optimizer.kind;
     const parts = 1 + (k === 'sgd' ? 0 : 1) + (k === 'adam' ? 1 : 0);
     const bytes = parts * n * 4 + STATS.byteSize;
@@ -255,7 +255,7 @@ export class Trainer extends EventTarget {
     if (snap.optimizer.s1 && this.optimizer.kind !== 'sgd') upload(this.device, this.s1, packWeights(L, snap.optimizer.s1));
     if (snap.optimizer.s2 && this.optimizer.kind === 'adam') upload(this.device, this.s2, packWeights(L, snap.optimizer.s2));
     upload(this.device, this.engine.buf.stats, new Uint32Array([snap.optimizer.step]), STATS.step * 4);
-    this.calls = snap.calls;
+    this.submitted = snap.calls;
   }
 
   /** A new trainer on `device` that continues from `snap` (e.g. after a lost device). */
@@ -270,9 +270,9 @@ export class Trainer extends EventTarget {
     return t;
   }
 
-  /** Steps submitted so far. */
-  get steps(): number {
-    return this.calls;
+  /** Calls of step() submitted so far (not T, the window's steps: that is `options.steps`). */
+  get calls(): number {
+    return this.submitted;
   }
 
   /**
@@ -291,7 +291,7 @@ export class Trainer extends EventTarget {
     e.writeBatch(input);
     const plan = this.truncation.plan(e.T, e.B, this.rng);
     const xi = Float32Array.from({ length: e.T }, (_, t) => xiAt(plan, 0, t, 0));
-    const slot = await this.ring.acquire(this.calls); // back-pressure: at most `inflight` steps in flight
+    const slot = await this.ring.acquire(this.submitted); // back-pressure: at most `inflight` steps in flight
     if (this.destroyed) throw new BpttError('trainer', 'destroyed', 'this Trainer was destroyed during the step');
     e.writeXi(plan);
     const enc = this.device.createCommandEncoder({ label: 'trainer.step' });
@@ -304,7 +304,7 @@ export class Trainer extends EventTarget {
     enc.copyBufferToBuffer(e.buf.stats, 0, slot.stats, 0, STATS.byteSize);
     if (input.diagnostics) enc.copyBufferToBuffer(e.buf.diag, 0, slot.diag, 0, slot.diag.size);
     this.device.queue.submit([enc.finish()]);
-    this.calls += 1;
+    this.submitted += 1;
     const stats = slot.stats.mapAsync(GPUMapMode.READ).then(() => {
       const s = STATS.decode(slot.stats.getMappedRange().slice(0));
       slot.stats.unmap();
@@ -324,13 +324,13 @@ export class Trainer extends EventTarget {
       diagnostics.catch(() => {});
     }
     this.ring.track(slot, Promise.all([stats, diagnostics]));
-    if (this.snapshotEvery && this.calls % this.snapshotEvery === 0) {
+    if (this.snapshotEvery && this.submitted % this.snapshotEvery === 0) {
       this.snapshot().then(
         (snap) => (this.lastSnapshot = snap),
         () => {}, // a device lost mid-snapshot keeps the previous one
       );
     }
-    return { index: this.calls, xi, plan, stats, diagnostics };
+    return { index: this.submitted, xi, plan, stats, diagnostics };
   }
 
   /** Wait for every step in flight; returns the latest statistics. */
