@@ -51,8 +51,8 @@ export const EXPERIMENTS: Experiment[] = [
     settings: { data: 'builtin', cell: 'rnn', layers: 1, activation: 'identity', bias: false, hidden: 16, steps: 48, batch: 4, lr: 0.3, optimizer: 'sgd', clip: 1, strategy: 'full', lossAt: 'all', gain: 1.6 },
     variants: [v('no clipping (θ = 10⁶)', '클리핑 없음 (θ = 10⁶)', { clip: 1e6 }), v('clipping θ = 1', '클리핑 θ = 1', { clip: 1 })],
     watch: {
-      en: 'The gradient-norm chart and the warning: without clipping the first update is so large that the next gradient overflows, and from then on every update is skipped as non-finite (the page pauses after 20 in a row). With θ = 1 the gradient norm is still in the thousands, but no step is skipped and the loss falls.',
-      ko: '기울기 노름 차트와 경고를 보세요. 클리핑이 없으면 첫 갱신이 너무 커서 다음 기울기가 넘치고, 그 뒤로는 모든 갱신이 유한하지 않아 건너뛰어집니다 (20번 연속이면 페이지가 멈춥니다). θ = 1이면 기울기 노름은 여전히 수천이지만 건너뛰는 단계가 없고 손실이 줄어듭니다.',
+      en: 'The gradient-norm chart and the warning: without clipping the first update is so large that the next gradient overflows, and from then on every update is skipped as non-finite (the page pauses after 20 in a row). With θ = 1 the first gradients are in the thousands too, but each update is cut to length lr·θ: no step is skipped and the loss falls.',
+      ko: '기울기 노름 차트와 경고를 보세요. 클리핑이 없으면 첫 갱신이 너무 커서 다음 기울기가 넘치고, 그 뒤로는 모든 갱신이 유한하지 않아 건너뛰어집니다 (20번 연속이면 페이지가 멈춥니다). θ = 1이면 처음 기울기도 수천이지만 갱신마다 길이가 lr·θ로 잘려, 건너뛰는 단계가 없고 손실이 줄어듭니다.',
     },
     chapter: {
       en: 'With ρ(W_hh) > 1 the gradient grows like ρ^T: here W_hh starts scaled by 1.6 (ρ ≈ 1.2, and 1.2^48 ≈ 6000). Clipping, g ← min(1, θ/‖g‖) g, bounds the length of each update to lr·θ; its direction stays the gradient\'s.',

@@ -197,7 +197,8 @@ function draw(force: boolean): void {
   drawn.lossChart = drawLines($('lossChart'), runs.map((r) => ({ label: t('lossLabel', { label: r.label }), color: r.color, points: r.loss.points() })), {
     title: t('lossTitle'), ref: source ? Math.log(source.vocabSize) : undefined, x, y: t('lossAxis'), waiting,
   });
-  drawn.gradChart = drawLines($('gradChart'), runs.map((r) => ({ label: r.label, color: r.color, points: r.gradNorm.points() })), {
+  // NaN/∞ norms cannot be drawn: the legend counts them
+  drawn.gradChart = drawLines($('gradChart'), runs.map((r) => ({ label: r.gradNorm.nonFinite ? t('gradNonFinite', { label: r.label, n: r.gradNorm.nonFinite }) : r.label, color: r.color, points: r.gradNorm.points() })), {
     title: t('gradTitle', { clip: runs.map((r) => r.settings.clip).filter((c, i, a) => a.indexOf(c) === i).join(', ') }), log: true, ref: runs[0]?.settings.clip, x, y: t('gradAxis'), waiting,
   });
   const r0 = runs[0];

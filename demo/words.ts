@@ -122,6 +122,7 @@ const W = {
   lossLabel: ['{label} loss', '{label} 손실'],
   gradTitle: ['gradient norm before clipping (log; dashed: θ = {clip})', '클리핑 전 기울기 노름 (로그; 점선: θ = {clip})'],
   gradAxis: ['‖g‖ (log10)', '‖g‖ (log10)'],
+  gradNonFinite: ['{label} ({n} steps NaN/∞, not drawn)', '{label} ({n}단계 NaN/∞, 그리지 않음)'],
   decayTitle: ['‖∂L/∂h_(T−1−k)‖ at the latest measured step, against k (log)', '최근 측정 단계의 ‖∂L/∂h_(T−1−k)‖, k에 따라 (로그)'],
   decayAxis: ['‖∂L/∂h‖ (log10)', '‖∂L/∂h‖ (log10)'],
   measuredK: ['measured {label}', '측정 {label}'],

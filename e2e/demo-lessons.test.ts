@@ -119,6 +119,10 @@ describe('demo experiments: each lesson, asserted', () => {
     expect(losses[1].every(Number.isFinite)).toBe(true);
     expect(mean(losses[1].slice(-3))).toBeLessThan(mean(losses[1].slice(0, 3)));
     expect(warning).toMatch(/exploding-gradient lesson/);
+    // the gradient-norm chart cannot draw ∞: its legend counts the steps it leaves out
+    const legend = await demo(page, (d) => d.drawn('gradChart'));
+    expect(legend[0]).toMatch(/^no clipping \(θ = 10⁶\) \((\d+) steps NaN\/∞, not drawn\)$/);
+    expect(legend[1]).toBe('clipping θ = 1');
     expect(warning).toMatch(/no clipping \(θ = 10⁶\): \d+ of \d+ steps skipped/);
     expect(warning).toMatch(/Training was paused because every recent step was skipped/);
     expect(warning).toMatch(/clip the gradient norm at θ = 1 \(it is 1000000\), lower the learning rate \(it is 0\.3\)/);
