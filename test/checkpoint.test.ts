@@ -306,3 +306,21 @@ describe('a stacked model resumes from its checkpoint on the GPU', () => {
     tr2.destroy();
   });
 });
+
+describe('bytes from anywhere: a Node Buffer, non-ASCII metadata', () => {
+  it('a checkpoint read from a Buffer (a view, not a copy) with a non-ASCII header gives back exactly the saved weights', () => {
+    const c = validateConfig({ input: 'tokens', inputSize: 5, hidden: 3, outputSize: 5, activation: 'tanh', bias: true, loss: 'softmax-xent' });
+    const weights = initWeights(c, createRng(3));
+    // 'ch. I–II' (an en dash: 3 bytes in UTF-8, 1 in UTF-16) once put the data at byte 2 mod 4 and,
+    // read through a Buffer, every tensor at byte 0 of the file (the demo's NaN in a downloaded file)
+    const bytes = saveCheckpoint({ config: c, weights, step: 1, extra: { data: 'ch. I–II', note: '시간 여행자' } });
+    const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+    expect((8 + headerLength) % 8).toBe(0);
+    const inside = Buffer.concat([Buffer.from('padding!'), Buffer.from(bytes)]).subarray(8); // a Buffer at an offset in a larger pool
+    for (const from of [Buffer.from(bytes), inside]) {
+      const back = loadCheckpoint(from, c);
+      for (const [name, t] of Object.entries(weights)) expect(Array.from(back.weights[name])).toEqual(Array.from(t));
+      expect(back.extra?.data).toBe('ch. I–II');
+    }
+  });
+});

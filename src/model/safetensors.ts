@@ -35,9 +35,11 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // align the data to 8 bytes
-  const head = new TextEncoder().encode(json);
+  // the header's UTF-8 bytes padded with spaces so the data starts on 8 bytes
+  // (padding by the string's UTF-16 length misaligned headers holding non-ASCII text)
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(Math.ceil(text.length / 8) * 8).fill(0x20);
+  head.set(text);
   const out = new Uint8Array(8 + head.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
   out.set(head, 8);
@@ -95,8 +97,10 @@ export function decodeSafetensors(bytes: Uint8Array, field = 'checkpoint'): Deco
     const count = (t.shape as number[]).reduce((a, b) => a * b, 1);
     if (offs[1] - offs[0] !== count * 4) throw new BpttError(`${field}: ${name}.data_offsets`, JSON.stringify(offs), `must span ${count * 4} bytes for shape ${JSON.stringify(t.shape)}`);
     if (offs[1] > dataLen) throw new BpttError(`${field}: ${name}`, `ends at byte ${offs[1]}`, `beyond the ${dataLen} data bytes: the file is truncated`);
-    const copy = bytes.slice(dataStart + offs[0], dataStart + offs[1]);
-    tensors[name] = { shape: t.shape as number[], data: new Float32Array(copy.buffer, 0, count) };
+    // a copy of the tensor's bytes (subarray + set: Node's Buffer.slice is a view, not a copy)
+    const data = new Float32Array(count);
+    new Uint8Array(data.buffer).set(bytes.subarray(dataStart + offs[0], dataStart + offs[1]));
+    tensors[name] = { shape: t.shape as number[], data };
   }
   return { tensors, metadata };
 }
