@@ -37,7 +37,7 @@ let loopDone: Promise<void> | null = null;
 let pausedForNonfinite = false;
 let lastDraw = 0;
 let lastSample = 0;
-/** The text generation in flight: a snapshot (checkpoint, ONNX) waits for it, since reading the weights while it runs returned NaN in Chromium (see the report). */
+/** The text generation in flight: a snapshot (checkpoint, ONNX) waits for it, so the file holds the weights the page shows. */
 let sampling: Promise<void> = Promise.resolve();
 /** What each chart last drew (series or panel labels), for the tests. */
 const drawn: Record<string, string[]> = {};

@@ -143,7 +143,7 @@ describe('demo experiments: each lesson, asserted', () => {
     console.log(`demo strategies: loss first 3 → last 5 of 24 steps: ${losses.map((_, i) => `${heads[i].toFixed(3)} → ${tails[i].toFixed(3)}`).join(', ')} (full, regular τ=6, randomized π=0.5)`);
     for (let i = 0; i < 3; i++) expect(tails[i]).toBeLessThan(heads[i] - 0.3);
     expect(Math.max(...tails) - Math.min(...tails)).toBeLessThan(0.3);
-    await page.screenshot({ path: join(SHOTS, 'lesson-strategies-en-1400.png') });
+    await page.screenshot({ path: join(SHOTS, 'lesson-strategies-en-1400-full.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
 
