@@ -1,7 +1,7 @@
 // The demo page: settings → runs → a training loop that never blocks the
 // page (each step is submitted to the GPU and the loop yields; charts redraw
 // a few times a second at most).
-import { requestTrainingDevice, describeAdapter, charLmConfig, createRng, generateText, segments, lossReach, GATES, lrAt, BpttError } from '../src/index';
+import { requestTrainingDevice, describeAdapter, charLmConfig, createRng, generateText, lossReach, GATES, lrAt, BpttError } from '../src/index';
 import { parseSettings, checkSettings, toQuery, scheduleOf, truncationText, strategyLabel, BOOLEAN, DEFAULTS, type Settings, type StrategyKind } from './settings';
 import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
 import { Run, SKIPPED_IN_A_ROW_PAUSE, startWeights } from './run';
@@ -12,6 +12,7 @@ import { t, pick, lang, setLang, pickLang, onLangChange } from './i18n';
 import { experimentById, type Experiment } from './experiments';
 import { fillPicker, renderLesson } from './lesson';
 import { onnxFile } from './onnx';
+import { renderSegments } from './segments';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
@@ -272,64 +273,7 @@ function plannedLr(r: Run): { step: number; value: number }[] {
 }
 
 function drawSegments(): void {
-  const box = $('segments');
-  box.replaceChildren();
-  for (const r of runs) {
-    if (!r.lastBatch || !r.lastXi || !source) continue;
-    const B = r.settings.batch, T = r.settings.steps;
-    const chars = Array.from({ length: T }, (_, t) => source!.chars[r.lastBatch!.tokens[t * B]] ?? '?');
-    const line = document.createElement('div');
-    const name = document.createElement('span');
-    name.className = 'name';
-    name.textContent = r.label;
-    line.append(name);
-    if (r.truncation.spec.kind === 'tbptt' && r.lastPlan) {
-      box.append(line, ...reachRows(lossReach(r.lastPlan, 0), chars, r.truncation.spec.k1));
-      continue;
-    }
-    if (r.truncation.spec.kind === 'randomized' && r.truncation.spec.perSequence) name.textContent = t('seq0', { label: r.label });
-    segments(r.lastXi).forEach(([a, b], i) => {
-      const span = document.createElement('span');
-      span.className = `seg ${i % 2 ? 'b' : 'a'}`;
-      span.textContent = chars.slice(a, b).join('');
-      span.title = t('segTitle', { a, b: b - 1 });
-      line.append(span);
-    });
-    box.append(line);
-  }
-}
-
-/**
- * TBPTT's reaches as rows, one per block of k1 losses (which share their
- * reach j): steps j … (first loss − 1), the history they backpropagate into,
- * then the losses themselves.
- */
-function reachRows(reach: Int32Array, chars: string[], k1: number): HTMLDivElement[] {
-  const rows: HTMLDivElement[] = [];
-  for (let a = 0; a < reach.length;) {
-    let b = a + 1;
-    while (b < reach.length && b % k1 !== 0 && reach[b] === reach[a]) b++;
-    const j = reach[a];
-    const row = document.createElement('div');
-    row.className = 'reach';
-    const pad = document.createElement('span');
-    pad.className = 'name';
-    pad.textContent = a === 0 ? t('eachLossReaches') : '';
-    const before = document.createElement('span');
-    before.className = 'gap';
-    before.textContent = chars.slice(0, j).map(() => ' ').join('');
-    const back = document.createElement('span');
-    back.className = 'back';
-    back.textContent = chars.slice(j, a).join('');
-    const loss = document.createElement('span');
-    loss.className = 'loss';
-    loss.textContent = chars.slice(a, b).join('');
-    row.title = t('reachTitle', { a, b: b - 1, j });
-    row.append(pad, before, back, loss);
-    rows.push(row);
-    a = b;
-  }
-  return rows;
+  renderSegments($('segments'), runs, source);
 }
 
 async function sample(): Promise<void> {
