@@ -34,7 +34,7 @@ import { createCarryState } from '../kernels/carry';
 import { createLoss } from '../kernels/loss';
 import { createReduceSum } from '../kernels/reduce';
 import { STATS } from '../gpu/stats';
-import { createSegmentNorms, createPowerIteration, spectralRadius } from '../kernels/diagnostics';
+import { createSegmentNorms, createPowerIteration, powerIterationMaxHidden, spectralRadius } from '../kernels/diagnostics';
 import { checkBatch, checkInputs, chunkLengths, type BatchInput } from './batch';
 import { checkShape, planBuffers, cellSizes, type BpttShape, type BufferName } from './plan';
 import { xiLayout, stateLayout, diagLayout, POWER_ITERS, type StateLayout, type DiagLayout } from './layout';
@@ -231,7 +231,7 @@ export class BpttEngine {
       // (an LSTM's ∂L/∂c_t follows its ∂L/∂h_t in dH)
       if (this.slots === 2) this.dcNorms.push(this.own(dispatch(norms, norms.bind({ x: buf.dH, out: buf.diag }, { segments: len, len: B * H, xOffset: this.C * B * H, outOffset: this.diag.dc + k * this.C }))));
     }
-    if (c.cell === 'rnn' && H <= Math.floor((dev.limits.maxComputeWorkgroupStorageSize - 256) / 8)) {
+    if (c.cell === 'rnn' && H <= powerIterationMaxHidden(dev)) {
       const power = createPowerIteration(dev, H);
       const at = this.layout.byName[layerNames(c, 0).W_hh]!.offset;
       this.power = this.own(dispatch(power, power.bind({ params: buf.params, growth: buf.diag }, { wOffset: at, iters: POWER_ITERS, outOffset: this.diag.growth })));
