@@ -2,9 +2,8 @@
 // safetensors bytes (the library's saveCheckpoint), and back in
 // (loadCheckpoint), with the page's settings in the metadata so a loaded
 // file rebuilds the same model and optimizer.
-import { saveCheckpoint, loadCheckpoint, decodeSafetensors, BpttError, type CheckpointData, type RnnConfig } from '../src/index';
+import { saveCheckpoint, loadCheckpoint, decodeSafetensors, BpttError, type CheckpointData, type RnnConfig, type Trainer, type Truncation } from '../src/index';
 import { parseSettings, toQuery, MAX_DEMO_LAYERS, type Settings } from './settings';
-import type { Run } from './run';
 import type { Source } from './data';
 import { t } from './i18n';
 
@@ -16,8 +15,14 @@ export function tokensOf(source: Source): string[] {
   return source.corpus ? source.corpus.vocab.idxToToken.slice() : source.chars.slice();
 }
 
-/** The run's weights and optimizer state, read back after every submitted step, as safetensors bytes. */
-export async function checkpointBytes(run: Run, source: Source): Promise<Uint8Array> {
+/** A run's trainer and settings (in the training worker). */
+export interface TrainerRun {
+  trainer: Trainer;
+  settings: Settings;
+}
+
+/** The run's weights and optimizer state, read back after every submitted step, as safetensors bytes (in the worker). */
+export async function checkpointBytes(run: TrainerRun, source: Source): Promise<Uint8Array> {
   const snap = await run.trainer.snapshot();
   return saveCheckpoint({
     config: snap.config,
@@ -30,7 +35,7 @@ export async function checkpointBytes(run: Run, source: Source): Promise<Uint8Ar
 }
 
 /** A file name for the run's checkpoint. */
-export function checkpointName(run: Run): string {
+export function checkpointName(run: { truncation: Truncation; settings: Settings; steps: number }): string {
   return `bptt-${run.truncation.kind}-h${run.settings.hidden}-step${run.steps}.safetensors`;
 }
 
@@ -65,11 +70,12 @@ export function readCheckpoint(bytes: Uint8Array, name: string, current: Setting
 }
 
 /**
- * Put a loaded checkpoint on a run built from its settings: the weights, the
- * optimizer state and the step counter. The run's model and data must match
- * the file's (same config and vocabulary), or nothing is changed.
+ * Put a loaded checkpoint on a run built from its settings (in the worker):
+ * the weights, the optimizer state and the step counter. The run's model and
+ * data must match the file's (same config and vocabulary), or nothing is
+ * changed. The page continues its step counter from data.step.
  */
-export function restoreRun(run: Run, source: Source, { data }: LoadedCheckpoint, name: string): void {
+export function restoreRun(run: TrainerRun, source: Source, data: CheckpointData, name: string): void {
   const have = run.trainer.engine.config;
   for (const k of Object.keys(data.config) as (keyof RnnConfig)[]) {
     if (data.config[k] !== have[k]) {
@@ -85,5 +91,4 @@ export function restoreRun(run: Run, source: Source, { data }: LoadedCheckpoint,
   const kind = run.trainer.optimizer.kind;
   const optimizer = data.optimizer && data.optimizer.kind === kind ? { kind, step: data.optimizer.step, s1: data.optimizer.s1, s2: data.optimizer.s2 } : { kind, step: 0 };
   run.trainer.restore({ config: have, calls: data.step, weights: data.weights, optimizer });
-  run.continueFrom(data.step);
 }

@@ -29,6 +29,11 @@ export function lang(): Lang {
   return current;
 }
 
+/** The language of `t` and `pick` only (the training worker's words: data names, messages), no page to update. */
+export function useLang(l: Lang): void {
+  current = l;
+}
+
 /** Switch the language: <html lang>, every static word, then whoever listens (charts, status, texts). */
 export function setLang(l: Lang): void {
   current = l;

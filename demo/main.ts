@@ -1,18 +1,21 @@
-// The demo page: settings → runs → a training loop that never blocks the
-// page (each step is submitted to the GPU and the loop yields; charts redraw
-// a few times a second at most).
-import { requestTrainingDevice, describeAdapter, charLmConfig, createRng, generateText, lossReach, GATES, lrAt, BpttError } from '../src/index';
+// The demo page: settings → runs → training in a dedicated Web Worker
+// (demo/training-worker.ts owns the GPU device, the data and the trainers). The
+// page keeps the form, the charts and the texts: it sends commands and draws
+// the numbers each step sends back (charts redraw a few times a second at
+// most), so nothing the training does runs on the page's thread.
+import { charLmConfig, lossReach, GATES, lrAt, BpttError, type XiPlan } from '../src/index';
 import { parseSettings, checkSettings, toQuery, scheduleOf, truncationText, strategyLabel, BOOLEAN, DEFAULTS, type Settings, type StrategyKind } from './settings';
-import { builtinSource, delaySource, textSource, readTextFile, type Source } from './data';
-import { Run, SKIPPED_IN_A_ROW_PAUSE, startWeights } from './run';
+import { readTextFile } from './data';
+import { Run } from './run';
 import { drawLines, drawHeatmap, hasInk } from './charts';
 import { explainData, statusLine, nonfiniteWarning } from './explain';
-import { checkpointBytes, checkpointName, readCheckpoint, restoreRun } from './checkpoint';
+import { checkpointName, readCheckpoint } from './checkpoint';
 import { t, pick, lang, setLang, pickLang, onLangChange } from './i18n';
 import { experimentById, type Experiment } from './experiments';
 import { fillPicker, renderLesson } from './lesson';
-import { onnxFile } from './onnx';
 import { renderSegments } from './segments';
+import { onnxFile } from './onnx';
+import type { Request, Replies, FromWorker, WorkerEvent, SourceInfo } from './worker-protocol';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('settings');
@@ -21,29 +24,96 @@ const alertEl = $('alert');
 const warnEl = $('nonfinite');
 /** Run i's colour (the strategy comparison: full, regular, randomized, TBPTT). */
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-const DIAG_EVERY = 3;
 const DRAW_MS = 300;
 
-let device: GPUDevice | null = null;
+/** The adapter's name once the worker has a WebGPU device (null before, or without one). */
+let deviceName: string | null = null;
 let runs: Run[] = [];
+/** The generation of `runs` (the worker's events carry it; numbers from replaced runs are dropped). */
+let gen = 0;
+/** The latest build in the worker: resolves true once its runs stand there, false when it failed or was replaced. */
+let building: Promise<boolean> = Promise.resolve(false);
 /** Each run's label in the current language (runs are relabelled when the language changes). */
 let labelers: (() => string)[] = [];
 /** The experiment picked (null: the free lab). */
 let experiment: Experiment | null = null;
-let source: Source | null = null;
+/** The worker's data source, as far as the page needs it. */
+let source: SourceInfo | null = null;
 let custom: { name: string; text: string } | null = null;
 let running = false;
-/** The training loop while it runs (resolves once it has stopped and every step's numbers have landed). */
+/** The worker's training loop while it runs (resolves once it has stopped and every step's numbers have landed here). */
 let loopDone: Promise<void> | null = null;
 let pausedForNonfinite = false;
 let lastDraw = 0;
 let lastSample = 0;
-/** The text generation in flight: a snapshot (checkpoint, ONNX) waits for it, so the file holds the weights the page shows. */
+/** The text generation in flight (in the worker): a snapshot (checkpoint, ONNX) waits for it, so the file holds the weights the page shows. */
 let sampling: Promise<void> = Promise.resolve();
 /** What each chart last drew (series or panel labels), for the tests. */
 const drawn: Record<string, string[]> = {};
 
 form.addEventListener('submit', (e) => e.preventDefault());
+
+// ---------- the training worker
+const worker = new Worker(new URL('./training-worker.ts', import.meta.url), { type: 'module' });
+/** An error the worker answered with; `bptt`: the library's BpttError (a setting or file the visitor can fix). */
+class WorkerError extends Error {
+  constructor(message: string, readonly bptt: boolean) {
+    super(message);
+  }
+}
+const isBptt = (e: unknown) => e instanceof BpttError || (e instanceof WorkerError && e.bptt);
+let nextId = 1;
+const asked = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+/** Send a request to the worker; its reply. */
+function ask<K extends Request['type']>(req: Extract<Request, { type: K }>): Promise<Replies[K]> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    asked.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ ...req, id });
+  });
+}
+worker.addEventListener('message', (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  if (m.kind === 'reply') {
+    const w = asked.get(m.id);
+    asked.delete(m.id);
+    if (m.ok) w?.resolve(m.value);
+    else w?.reject(new WorkerError(m.message, m.bptt));
+    return;
+  }
+  onWorkerEvent(m);
+});
+worker.addEventListener('error', (e) => {
+  // the worker could not start or threw outside a request: every request waiting fails with its message
+  const err = new WorkerError(e.message || 'the training worker failed', false);
+  for (const w of asked.values()) w.reject(err);
+  asked.clear();
+  running = false;
+  showError(t('trainingStopped', { msg: err.message }));
+});
+
+let gpuErrorShown = false;
+function onWorkerEvent(m: WorkerEvent): void {
+  if (m.kind === 'gpuError') {
+    // a GPU validation error leaves every later step invalid (losses read as 0): the worker stops; say so, once
+    running = false;
+    if (!gpuErrorShown) showError(t('gpuError', { msg: m.message }));
+    gpuErrorShown = true;
+    return;
+  }
+  if (m.kind === 'deviceLost') {
+    running = false;
+    showError(t('deviceLost', { reason: m.reason, msg: m.message }));
+    return;
+  }
+  if (m.gen !== gen) return; // a step of runs since replaced
+  const r = runs[m.run];
+  if (!r) return;
+  if (m.kind === 'step') r.onStep(m.n, m.xi, m.plan as XiPlan, m.tokens);
+  else if (m.kind === 'stats') r.onStats(m.n, m);
+  else r.onDiag(m.n, m.dh, m.dc, m.rho);
+  draw(false);
+}
 
 // ---------- settings <-> form / URL
 function readForm(): Settings {
@@ -80,15 +150,6 @@ function clearError(): void {
 }
 
 // ---------- building runs
-function makeSource(s: Settings): Source {
-  if (s.data === 'delay') return delaySource(s.delay, s.batch, s.steps, s.seed);
-  if (s.data === 'custom') {
-    if (!custom) throw new Error(t('needText'));
-    return textSource(custom.name, custom.text, s.batch, s.steps, s.seed);
-  }
-  return builtinSource(s.batch, s.steps, s.seed);
-}
-
 /** The runs Compare starts: the experiment's variants, or the strategies (and TBPTT when it is picked). */
 function plans(s: Settings, compare: boolean): { settings: Settings; label: () => string }[] {
   if (compare && experiment) {
@@ -98,23 +159,32 @@ function plans(s: Settings, compare: boolean): { settings: Settings; label: () =
   return kinds.map((k) => ({ settings: { ...s, strategy: k }, label: () => strategyLabel(k, s) }));
 }
 
-/** (Re)build the runs from the form; false (with a message shown) when the settings cannot run. */
-function build(compare: boolean): boolean {
+/** Forget the runs here and destroy them (every GPU buffer) in the worker. */
+function clearRuns(): void {
+  runs = [];
+  labelers = [];
+  gen++;
+  void ask({ type: 'clear' }).catch(() => null);
+}
+
+/**
+ * (Re)build the runs from the form: false at once (with a message shown) when
+ * the settings cannot run; otherwise the runs are the page's now, and the
+ * promise says whether the worker built them (a message shown when not).
+ */
+function build(compare: boolean): Promise<boolean> | false {
   const s = readForm();
   const problems = checkSettings(s);
   if (problems.length) {
     showError(problems.join('\n'));
     return false;
   }
-  if (!device) {
+  if (!deviceName) {
     showError(t('noWebgpuTrain'));
     return false;
   }
-  let src: Source;
-  try {
-    src = makeSource(s);
-  } catch (e) {
-    showError((e as Error).message);
+  if (s.data === 'custom' && !custom) {
+    showError(t('needText'));
     return false;
   }
   const wanted = plans(s, compare);
@@ -123,70 +193,72 @@ function build(compare: boolean): boolean {
     for (const [i, p] of wanted.entries()) {
       const bad = checkSettings(p.settings);
       if (bad.length) throw new Error(bad.join('\n'));
-      made.push(new Run(device, p.label(), p.settings, src, p.settings.strategy, startWeights(p.settings, src.vocabSize), COLORS[i % COLORS.length]));
+      made.push(new Run(p.label(), p.settings, p.settings.strategy, COLORS[i % COLORS.length]));
     }
   } catch (e) {
-    for (const r of made) r.destroy();
     showError(e instanceof BpttError ? `${e.message}` : (e as Error).message ?? String(e));
     return false;
   }
-  for (const r of runs) r.destroy();
+  // the worker destroys the old runs and builds these (data, trainers, initial weights)
   runs = made;
   labelers = wanted.map((p) => p.label);
-  source = src;
+  const g = ++gen;
+  source = null;
   clearError();
-  showDataInfo();
   pausedForNonfinite = false;
+  building = ask({ type: 'build', gen: g, lang: lang(), settings: made.map((r) => r.settings), custom: s.data === 'custom' ? custom : null }).then(
+    (reply) => {
+      if (g !== gen) return false; // replaced meanwhile
+      made.forEach((r, i) => (r.info = reply.runs[i]));
+      source = reply.source;
+      showDataInfo();
+      draw(true);
+      return true;
+    },
+    (e: Error) => {
+      if (g === gen) {
+        runs = [];
+        labelers = [];
+        showError(e.message);
+      }
+      return false;
+    },
+  );
   draw(true);
-  return true;
+  return building;
 }
 
 function showDataInfo(): void {
   const s = readForm();
   $('explain').textContent = explainData(s, source?.vocabSize);
-  if (source) $('dataInfo').textContent = t('dataInfo', { name: source.name, v: source.vocabSize }) + (source.corpus ? t('dataChars', { n: source.corpus.ids.length }) : '');
+  if (source) $('dataInfo').textContent = t('dataInfo', { name: source.name, v: source.vocabSize }) + (source.corpusLength !== null ? t('dataChars', { n: source.corpusLength }) : '');
 }
 
-// ---------- the loop
-async function stepAll(): Promise<void> {
-  if (!source || !runs.length) return;
-  const batch = source.next();
-  const diag = (runs[0].steps + 1) % DIAG_EVERY === 0 || runs[0].steps === 0;
-  for (const r of runs) await r.step(batch, diag);
-}
-
-async function loop(): Promise<void> {
-  try {
-    while (running) {
-      await stepAll();
-      if (runs.some((r) => r.skippedInARow >= SKIPPED_IN_A_ROW_PAUSE)) {
-        running = false; // every update is being thrown away: stop and say why
-        pausedForNonfinite = true;
-      }
-      draw(false);
-      await new Promise((r) => setTimeout(r, 0)); // yield to the page
-    }
-  } catch (e) {
-    running = false;
-    showError(t('trainingStopped', { msg: (e as Error).message }));
-  }
-  await Promise.all(runs.map((r) => r.trainer.flush().catch(() => null)));
-}
-
-/** Start the loop unless it runs. */
+// ---------- the loop (in the worker)
+/** Train in the worker until paused (once the runs stand there). */
 function startLoop(): void {
   if (loopDone) return;
   running = true;
-  loopDone = loop().finally(() => {
-    loopDone = null;
-    draw(true);
-  });
+  loopDone = (async () => {
+    if (!(await building) || !running) return;
+    const end = await ask({ type: 'train' });
+    if (end.nonfinite) pausedForNonfinite = true; // every update was being thrown away: the worker stopped, the warning says why
+    if (end.error) showError(t('trainingStopped', { msg: end.error }));
+  })()
+    .catch((e: Error) => showError(t('trainingStopped', { msg: e.message })))
+    .finally(() => {
+      running = false;
+      loopDone = null;
+      draw(true);
+    });
 }
 
-/** Stop the loop and wait until it has stopped and the numbers of its steps have landed. */
+/** Stop the loop and wait until it has stopped and the numbers of its steps have landed (and any build has finished). */
 async function stopLoop(): Promise<void> {
   running = false;
+  if (loopDone) void ask({ type: 'pause' }).catch(() => null);
   while (loopDone) await loopDone;
+  await building;
 }
 
 // ---------- drawing
@@ -278,20 +350,28 @@ function drawSegments(): void {
 
 async function sample(): Promise<void> {
   const r = runs[0];
-  if (!r || !source?.corpus) {
+  if (!r || !source || source.corpusLength === null) {
     $('greedy').textContent = source ? t('generationText') : '';
     $('sampled').textContent = '';
     return;
   }
-  // on the GPU, from the run's weights as they stand after the steps submitted so far
-  const e = r.trainer.engine, vocab = source.corpus.vocab;
+  // in the worker, on the GPU, from the run's weights as they stand after the steps submitted so far
+  const g = gen;
   const prefix = ($<HTMLInputElement>('prefix').value || ' ').toLowerCase();
-  const temp = Number($<HTMLInputElement>('temperature').value);
-  $('greedy').textContent = await generateText(e.device, e.config, e, vocab, prefix, 60, 0, createRng(1));
-  $('sampled').textContent = await generateText(e.device, e.config, e, vocab, prefix, 60, temp, createRng(r.steps));
+  const temperature = Number($<HTMLInputElement>('temperature').value);
+  const out = await ask({ type: 'generate', prefix, temperature, seed: r.steps });
+  if (!out || g !== gen) return;
+  $('greedy').textContent = out.greedy;
+  $('sampled').textContent = out.sampled;
 }
 
 // ---------- controls
+/** Build the runs unless there are some; whether there are runs now. */
+async function ensureRuns(): Promise<boolean> {
+  if (runs.length) return true;
+  const b = build(false);
+  return b !== false && (await b);
+}
 $('train').addEventListener('click', () => {
   if (!runs.length && !build(false)) return;
   pausedForNonfinite = false;
@@ -303,15 +383,14 @@ $('pause').addEventListener('click', async () => {
 });
 $('step').addEventListener('click', async () => {
   await stopLoop();
-  if (!runs.length && !build(false)) return;
-  await stepAll();
-  await Promise.all(runs.map((r) => r.trainer.flush()));
+  if (!(await ensureRuns())) return;
+  const { error } = await ask({ type: 'step' });
+  if (error) showError(t('trainingStopped', { msg: error }));
   draw(true);
 });
 $('reset').addEventListener('click', async () => {
   await stopLoop();
-  for (const r of runs) r.destroy();
-  runs = [];
+  clearRuns();
   build(false);
   statusEl.textContent = t('resetDone');
 });
@@ -326,7 +405,7 @@ $('download').addEventListener('click', async () => {
   if (!r || !source) return showError(t('nothingToSave'));
   try {
     await sampling;
-    const bytes = await checkpointBytes(r, source);
+    const { bytes } = await ask({ type: 'checkpoint', run: 0 });
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
     const a = document.createElement('a');
     a.href = url;
@@ -352,7 +431,7 @@ $('onnx').addEventListener('click', async () => {
   if (!r) return showError(t('nothingToSave'));
   try {
     await sampling;
-    const { bytes, filename } = await onnxFile(r);
+    const { bytes, filename } = await onnxFile(await ask({ type: 'weights', run: 0 }), r.steps);
     saveBytes(bytes, filename);
     $('checkpointInfo').textContent = t('savedOnnx', { name: filename, bytes: bytes.length, run: runs.length > 1 ? t('savedRun', { label: r.label }) : '' });
   } catch (e) {
@@ -368,24 +447,21 @@ $<HTMLInputElement>('upload').addEventListener('change', async (e) => {
   let rebuilt = false;
   try {
     const current = readForm();
-    const expect = runs[0]?.trainer.engine.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.activation, current.bias, current.cell, current.layers);
+    const expect = runs[0]?.info?.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.activation, current.bias, current.cell, current.layers);
     const loaded = readCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name, current, expect);
     fillForm(loaded.settings);
     reflectForm();
-    for (const r of runs) r.destroy();
-    runs = [];
+    clearRuns();
     rebuilt = true;
-    if (!build(false)) return;
-    restoreRun(runs[0], source!, loaded, file.name);
+    if (!(await ensureRuns())) return;
+    await ask({ type: 'restore', data: loaded.data, name: file.name }); // the worker's trainer takes the weights, optimizer state and step
+    runs[0].continueFrom(loaded.data.step);
     $('checkpointInfo').textContent = t('loaded', { name: file.name, step: loaded.data.step, opt: loaded.data.optimizer ? t('optIncluded', { kind: loaded.data.optimizer.kind }) : t('noOpt') });
     statusEl.textContent = t('loadedStatus', { step: loaded.data.step, name: file.name });
     draw(true);
   } catch (err) {
-    if (rebuilt) {
-      for (const r of runs) r.destroy(); // a model built for the file, without its weights: do not leave it looking loaded
-      runs = [];
-    }
-    showError(err instanceof BpttError ? t('cannotLoad', { msg: err.message }) : (err as Error).message);
+    if (rebuilt) clearRuns(); // a model built for the file, without its weights: do not leave it looking loaded
+    showError(isBptt(err) ? t('cannotLoad', { msg: (err as Error).message }) : (err as Error).message);
   }
 });
 $('share').addEventListener('click', () => {
@@ -402,19 +478,16 @@ $<HTMLInputElement>('temperature').addEventListener('input', (e) => {
 form.addEventListener('change', () => {
   reflectForm();
   // settings take effect on Reset / Train after a change
-  if (!running && !loopDone) {
-    for (const r of runs) r.destroy();
-    runs = [];
-  }
+  if (!running && !loopDone) clearRuns();
 });
 
 async function useText(name: string, text: string): Promise<void> {
   custom = { name, text };
   (form.elements.namedItem('data') as HTMLSelectElement).value = 'custom';
   await stopLoop();
-  for (const r of runs) r.destroy();
-  runs = [];
-  if (build(false)) statusEl.textContent = t('usingText', { name });
+  clearRuns();
+  const b = build(false);
+  if (b && (await b)) statusEl.textContent = t('usingText', { name });
 }
 
 async function useFile(file: File): Promise<void> {
@@ -464,10 +537,8 @@ async function pickExperiment(exp: Experiment | null): Promise<void> {
   if (exp) q.set('exp', exp.id);
   else q.delete('exp');
   history.replaceState(null, '', `${location.pathname}?${q}`);
-  for (const r of runs) r.destroy();
-  runs = [];
-  labelers = [];
-  if (device) build(false);
+  clearRuns();
+  if (deviceName) await build(false);
 }
 
 /**
@@ -483,14 +554,12 @@ async function load(query: string): Promise<void> {
   custom = null;
   fillForm(parseSettings((k) => q.get(k), { ...DEFAULTS, ...experiment?.settings }));
   history.replaceState(null, '', `${location.pathname}?${q}`);
-  for (const r of runs) r.destroy();
-  runs = [];
-  labelers = [];
+  clearRuns();
   clearError();
   $('link').textContent = '';
   $('checkpointInfo').textContent = t('checkpointInfo');
   relabel();
-  if (device) build(false);
+  if (deviceName) await build(false);
 }
 
 $<HTMLSelectElement>('experiment').addEventListener('change', (e) => {
@@ -504,7 +573,7 @@ function relabel(): void {
   $('langToggle').textContent = t('langName');
   $('langToggle').lang = lang() === 'en' ? 'ko' : 'en';
   runs.forEach((r, i) => (r.label = labelers[i]?.() ?? r.label));
-  $('device').textContent = device ? t('deviceIs', { name: describeAdapter(device) }) : $('nogpu').hidden ? t('lookingForGpu') : t('noDevice');
+  $('device').textContent = deviceName ? t('deviceIs', { name: deviceName }) : $('nogpu').hidden ? t('lookingForGpu') : t('noDevice');
   reflectForm();
   showDataInfo();
   if (!runs.length) statusEl.textContent = t('ready');
@@ -526,7 +595,7 @@ async function init(): Promise<void> {
   fillForm(parseSettings((k) => q.get(k), { ...DEFAULTS, ...experiment?.settings }));
   relabel();
   try {
-    device = await requestTrainingDevice(navigator.gpu);
+    deviceName = (await ask({ type: 'init' })).adapter; // the worker's device: it trains, the page draws
   } catch (e) {
     const nogpu = $('nogpu');
     nogpu.hidden = false;
@@ -534,19 +603,7 @@ async function init(): Promise<void> {
     $('device').textContent = t('noDevice');
     return;
   }
-  $('device').textContent = t('deviceIs', { name: describeAdapter(device) });
-  // a GPU validation error leaves every later step invalid (losses read as 0): say so and stop, once
-  let gpuErrorShown = false;
-  device.addEventListener('uncapturederror', (e) => {
-    if (gpuErrorShown) return;
-    gpuErrorShown = true;
-    running = false;
-    showError(t('gpuError', { msg: (e as GPUUncapturedErrorEvent).error.message }));
-  });
-  device.lost.then((info) => {
-    running = false;
-    showError(t('deviceLost', { reason: info.reason || 'unknown', msg: info.message }));
-  });
+  $('device').textContent = t('deviceIs', { name: deviceName });
   build(false);
 }
 
@@ -584,6 +641,8 @@ declare global {
       decay(i: number): { step: number; dh: number[]; rho: number } | null;
       /** Open settings from a query string, as a link would, without reloading. */
       load(query: string): Promise<void>;
+      /** The GPU buffers and bytes the library holds in the training worker (once the latest build and text generation have settled). */
+      memory(): Promise<{ buffers: number; bytes: number }>;
     };
   }
 }
@@ -599,17 +658,23 @@ window.__demo = {
   model: (i) => {
     const r = runs[i];
     if (!r) return null;
-    const c = r.trainer.engine.config;
+    const c = r.info?.config;
+    if (!c) return null;
     return { cell: c.cell ?? 'rnn', layers: c.layers ?? 1, truncation: r.truncation.describe };
   },
   lrs: () => runs.map((r) => r.lr.points().slice()),
-  optimizer: () => runs[0]?.trainer.optimizer ?? null,
+  optimizer: () => runs[0]?.info?.optimizer ?? null,
   longTasks: [],
-  ready: () => device !== null,
+  ready: () => deviceName !== null,
   experiment: () => experiment?.id ?? '',
   skipped: () => runs.map((r) => r.skipped),
   labels: () => runs.map((r) => r.label),
   load,
+  memory: async () => {
+    await building;
+    await sampling;
+    return ask({ type: 'memory' });
+  },
   decay: (i) => {
     const d = runs[i]?.lastDiag;
     return d ? { step: d.step, dh: Array.from(d.dh), rho: d.rho } : null;

@@ -1,9 +1,9 @@
-// One training run in the page: a Trainer on a data source, with the history
-// the charts draw. Several runs (the strategy comparison) share data and
-// initial weights.
-import { Trainer, charLmConfig, initWeights, createRng, truncationFromText, type Rng, type Truncation, type Weights, type Minibatch, type StepStats, type XiPlan, type Diagnostics } from '../src/index';
-import { optimizerOf, scheduleOf, truncationText, type Settings, type StrategyKind } from './settings';
-import type { Source } from './data';
+// One training run: its strategy and initial weights (the worker builds its
+// Trainer from these, demo/training-worker.ts), and on the page the history the
+// charts draw, from the worker's messages. Several runs (the strategy
+// comparison) share data and initial weights.
+import { charLmConfig, initWeights, createRng, truncationFromText, type Rng, type Truncation, type Weights, type StepStats, type XiPlan, type RnnConfig, type OptimizerSpec } from '../src/index';
+import { truncationText, type Settings, type StrategyKind } from './settings';
 import { DecimatedSeries } from './series';
 
 /** Steps skipped in a row after which the page pauses training (every update is being thrown away). */
@@ -59,9 +59,15 @@ export interface HeatRow {
   norms: Float32Array;
 }
 
+/**
+ * A run as the page sees it: its settings, model and optimizer (as the worker
+ * built them), and the history the charts draw, filled from the worker's
+ * per-step messages (demo/training-worker.ts owns the Trainer).
+ */
 export class Run {
-  readonly trainer: Trainer;
   readonly truncation: Truncation;
+  /** The model and checked optimizer (kind, lr, β1, β2, ε) as the worker's trainer got them; null until the worker has built it. */
+  info: { config: RnnConfig; optimizer: Required<OptimizerSpec> } | null = null;
   steps = 0;
   // Every history is bounded: fixed-capacity series, and the last HEAT_ROWS heatmap rows.
   readonly loss = new DecimatedSeries();
@@ -86,7 +92,8 @@ export class Run {
   latest: { step: number; loss: number; skipped: boolean } | null = null;
   tokensPerSecond = 0;
   lastXi: Float32Array | null = null;
-  lastBatch: Minibatch | null = null;
+  /** The latest step's tokens (T, B) time-major. */
+  lastBatch: { tokens: Uint32Array } | null = null;
   /** The latest step's multipliers: every ξ and loss mask, per stream, step and sequence. */
   lastPlan: XiPlan | null = null;
   /** The latest diagnostics (‖∂L/∂h_t‖ per step, ρ(W_hh)) and their step. */
@@ -94,57 +101,49 @@ export class Run {
   private started = 0;
   private timed = 0;
 
-  constructor(device: GPUDevice, public label: string, readonly settings: Settings, readonly source: Source, kind: StrategyKind, weights: Weights, readonly color = '#1f77b4') {
+  constructor(public label: string, readonly settings: Settings, kind: StrategyKind, readonly color = '#1f77b4') {
     this.truncation = truncationOf(kind, settings);
-    this.trainer = new Trainer(device, {
-      config: charLmConfig(source.vocabSize, settings.hidden, settings.activation, settings.bias, settings.cell, settings.layers),
-      batch: settings.batch,
-      steps: settings.steps,
-      truncation: this.truncation,
-      optimizer: optimizerOf(settings),
-      lrSchedule: scheduleOf(settings),
-      clip: settings.clip,
-      seed: settings.seed,
-      weights,
-    });
   }
 
-  /** Submit one step on `batch`; its numbers land in the history when they arrive. */
-  async step(batch: Minibatch, diagnostics: boolean): Promise<void> {
+  /** Step `n` was submitted in the worker, with these multipliers and tokens. */
+  onStep(n: number, xi: Float32Array, plan: XiPlan, tokens: Uint32Array): void {
     if (!this.started) this.started = performance.now();
-    const h = await this.trainer.step({ ...batch, diagnostics });
-    const n = ++this.steps;
-    this.lastXi = h.xi;
-    this.lastPlan = h.plan;
-    this.lastBatch = batch;
+    this.steps = n;
+    this.lastXi = xi;
+    this.lastPlan = plan;
+    this.lastBatch = { tokens };
     const elapsed = (performance.now() - this.started) / 1000;
     this.tokensPerSecond = (++this.timed * this.settings.batch * this.settings.steps) / Math.max(elapsed, 1e-3);
-    h.stats.then((s: StepStats) => {
-      this.measured++;
-      this.latest = { step: n, loss: s.loss, skipped: s.skipped };
-      if (s.skipped) {
-        this.lastSkippedStep = n;
-        this.skippedInARow++;
-      } else {
-        this.skippedInARow = 0;
-        this.loss.push(n, s.loss);
-      }
-      this.gradNorm.push(n, s.gradNorm);
-      this.lr.push(n, s.lr);
-      this.clipped = s.clippedTotal;
-      this.skipped = s.skippedTotal;
-    }, () => {});
-    h.diagnostics?.then((d: Diagnostics) => {
-      this.lastDiag = { step: n, dh: d.dhNorms, rho: d.spectralRadius };
-      this.heat.push({ step: n, norms: d.dhNorms });
-      if (this.heat.length > HEAT_ROWS) this.heat.shift();
-      if (d.dcNorms.length) {
-        this.heatC.push({ step: n, norms: d.dcNorms });
-        if (this.heatC.length > HEAT_ROWS) this.heatC.shift();
-      }
-      this.rho.push(n, d.spectralRadius);
-      this.backGrowth.push(n, backwardGrowth(d.dhNorms));
-    }, () => {});
+  }
+
+  /** Step `n`'s statistics arrived. */
+  onStats(n: number, s: Pick<StepStats, 'loss' | 'gradNorm' | 'skipped' | 'lr' | 'clippedTotal' | 'skippedTotal'>): void {
+    this.measured++;
+    this.latest = { step: n, loss: s.loss, skipped: s.skipped };
+    if (s.skipped) {
+      this.lastSkippedStep = n;
+      this.skippedInARow++;
+    } else {
+      this.skippedInARow = 0;
+      this.loss.push(n, s.loss);
+    }
+    this.gradNorm.push(n, s.gradNorm);
+    this.lr.push(n, s.lr);
+    this.clipped = s.clippedTotal;
+    this.skipped = s.skippedTotal;
+  }
+
+  /** Step `n`'s diagnostics arrived: ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖ for LSTM) per step, ρ(W_hh). */
+  onDiag(n: number, dh: Float32Array, dc: Float32Array, rho: number): void {
+    this.lastDiag = { step: n, dh, rho };
+    this.heat.push({ step: n, norms: dh });
+    if (this.heat.length > HEAT_ROWS) this.heat.shift();
+    if (dc.length) {
+      this.heatC.push({ step: n, norms: dc });
+      if (this.heatC.length > HEAT_ROWS) this.heatC.shift();
+    }
+    this.rho.push(n, rho);
+    this.backGrowth.push(n, backwardGrowth(dh));
   }
 
   /** The loss of the latest finite step (NaN before any). */
@@ -157,10 +156,6 @@ export class Run {
     this.steps = step;
     this.started = 0;
     this.timed = 0;
-  }
-
-  destroy(): void {
-    this.trainer.destroy();
   }
 }
 

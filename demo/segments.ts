@@ -4,10 +4,9 @@
 import { segments, lossReach } from '../src/index';
 import { t } from './i18n';
 import type { Run } from './run';
-import type { Source } from './data';
 
 /** Each run's cuts over the first sequence of its latest minibatch (the chapter's figure); TBPTT: each block's reach. */
-export function renderSegments(box: HTMLElement, runs: Run[], source: Source | null): void {
+export function renderSegments(box: HTMLElement, runs: Run[], source: { chars: string[] } | null): void {
   box.replaceChildren();
   for (const r of runs) {
     if (!r.lastBatch || !r.lastXi || !source) continue;
