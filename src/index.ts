@@ -11,6 +11,7 @@ export { StreamingTbptt, type StreamingOptions } from './engine/streaming';
 export { Trainer, type TrainerOptions, type OptimizerSpec, type StepInput, type StepHandle, type StepStats, type StateMode } from './engine/trainer';
 export { full, regular, randomized, explicit, tbptt, truncationFrom, truncationFromText, segments, lossReach, sharedPlan, xiAt, maskAt, type Truncation, type TruncationSpec, type XiPlan, type PiSchedule, type RandomizedOptions } from './engine/truncation';
 export { lrScheduleFrom, lrScheduleFromText, lrAt, describeLrSchedule, type LrScheduleSpec } from './util/schedule';
+export { stepGemmShapes, tuneRecurrenceRows, type StepGemm, type RowsResult } from './engine/tune-step';
 export type { BatchInput } from './engine/batch';
 export { referenceForwardBackward, referenceLoss, toFloat64, type Batch, type ReferenceOptions, type ReferenceResult } from './reference/rnn64';
 export { Vocab, makeCorpus, preprocess, decodeUtf8, type Corpus, type Preprocess } from './data/text';

@@ -8,8 +8,8 @@ export {
   type MatmulOptions, type MatmulBuffers, type MatmulDims, type MatmulBound, type MatmulVariant, type MatmulKernelHandle,
 } from './matmul';
 export {
-  tuneMatmul, pinMatmulVariant, stepGemmShapes, tuneRecurrenceRows, tunedRows, timePass, shapeBucket, tunedChoices, clearChoices,
-  type GemmShape, type StepGemm, type TuneOptions, type TuneResult, type RowsResult,
+  tuneMatmul, pinMatmulVariant, timePass, shapeBucket, tunedChoices, clearChoices,
+  type GemmShape, type TuneOptions, type TuneResult,
 } from './tune';
 export { createEmbedGather, createEmbedGrad, bucketByToken, EMBED_GATHER_WGSL, EMBED_GRAD_WGSL } from './embed';
 export { createColsum, COLSUM_WGSL } from './colsum';
@@ -19,7 +19,7 @@ export { createLoss, SOFTMAX_XENT_WGSL, MSE_LOSS_WGSL, type LossKind, type LossB
 export { createReduceSum, REDUCE_SUM_WGSL } from './reduce';
 export { createClipUpdate, CLIP_UPDATE_WGSL, STATS, type StepStats, type OptimizerKind, type ClipUpdateDims } from './clip-update';
 export { createTranspose, TRANSPOSE_WGSL } from './transpose';
-export { createSegmentNorms, createPowerIteration, spectralRadius, SEGMENT_NORMS_WGSL, POWER_ITERATION_WGSL } from './diagnostics';
+export { createSegmentNorms, createPowerIteration, powerIterationMaxHidden, spectralRadius, SEGMENT_NORMS_WGSL, POWER_ITERATION_WGSL } from './diagnostics';
 export { createCarryState, CARRY_STATE_WGSL } from './carry';
 export { Kernel, type Bound, type Activation, type KernelHandle, type KernelSpec, type Constants } from './kernel';
 export { createLstmForward, createLstmBackward, maxHiddenLstm, autoRowsLstm, LSTM_FORWARD_WGSL, LSTM_BACKWARD_WGSL, type LstmKernelOptions, type LstmForwardDims, type LstmBackwardDims, type LstmForwardBuffers, type LstmBackwardBuffers } from './lstm';
