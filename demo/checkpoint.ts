@@ -63,7 +63,7 @@ export function readCheckpoint(bytes: Uint8Array, name: string, current: Setting
   settings.hidden = c.hidden;
   settings.cell = c.cell ?? 'rnn';
   settings.layers = c.layers ?? 1;
-  settings.activation = c.activation;
+  settings.activation = c.activation ?? 'tanh';
   settings.bias = c.bias;
   if (data.optimizer) settings.optimizer = data.optimizer.kind as Settings['optimizer'];
   return { data, settings };

@@ -447,7 +447,7 @@ $<HTMLInputElement>('upload').addEventListener('change', async (e) => {
   let rebuilt = false;
   try {
     const current = readForm();
-    const expect = runs[0]?.info?.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.activation, current.bias, current.cell, current.layers);
+    const expect = runs[0]?.info?.config ?? charLmConfig(source?.vocabSize ?? 1, current.hidden, current.cell === 'rnn' ? current.activation : 'tanh', current.bias, current.cell, current.layers);
     const loaded = readCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name, current, expect);
     fillForm(loaded.settings);
     reflectForm();

@@ -40,7 +40,7 @@ export function lastLossOnly(base: Truncation): Truncation {
  * `gain`, and `forgetBias` added to the LSTM forget gate's input bias.
  */
 export function startWeights(s: Settings, vocabSize: number): Weights {
-  const config = charLmConfig(vocabSize, s.hidden, s.activation, s.bias, s.cell, s.layers);
+  const config = charLmConfig(vocabSize, s.hidden, s.cell === 'rnn' ? s.activation : 'tanh', s.bias, s.cell, s.layers);
   const w = initWeights(config, createRng(s.seed));
   const H = s.hidden;
   for (const name of Object.keys(w) as (keyof Weights)[]) {

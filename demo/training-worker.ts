@@ -86,7 +86,7 @@ function build(g: number, settings: Settings[], custom: { name: string; text: st
   try {
     for (const s of settings) {
       const trainer = new Trainer(device, {
-        config: charLmConfig(src.vocabSize, s.hidden, s.activation, s.bias, s.cell, s.layers),
+        config: charLmConfig(src.vocabSize, s.hidden, s.cell === 'rnn' ? s.activation : 'tanh', s.bias, s.cell, s.layers),
         batch: s.batch,
         steps: s.steps,
         truncation: truncationOf(s.strategy, s),

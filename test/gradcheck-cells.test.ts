@@ -3,11 +3,12 @@
 // `--reference` (float64), with h0/c0, T = 1, H not a multiple of the
 // workgroup size, and chunked windows.
 import { describe, it, expect } from 'vitest';
-import { gpu, relErr } from './gpu';
-import { parseCase, runGradcheck, type GradcheckResult } from '../src/cli/gradcheck';
+import { gpu } from './gpu';
+import { parseCase, runGradcheck } from '../src/cli/gradcheck';
 import { paramShapes } from '../src/model/params';
 import { validateConfig, type CellKind } from '../src/model/config';
 import { createRng, type Rng } from '../src/util/rng';
+import { gradcheckErr } from './harness';
 
 const V = 5, H = 5, B = 2;
 
@@ -28,14 +29,6 @@ function makeCase(cell: CellKind, layers: number, bias: boolean, T: number, extr
   const out: Record<string, unknown> = { config, weights, tokens: ids(), targets: ids(), h0: states(), ...extra };
   if (cell === 'lstm') out.c0 = Array.from({ length: layers }, () => nested(rng, B, H));
   return out;
-}
-
-function maxErr(a: GradcheckResult, b: GradcheckResult): number {
-  let e = Math.abs(a.loss - b.loss) / Math.abs(b.loss);
-  for (const k of Object.keys(b.grads)) e = Math.max(e, relErr((a.grads[k] as number[] | number[][]).flat(), (b.grads[k] as number[] | number[][]).flat()));
-  e = Math.max(e, relErr(a.h_last.flat(2) as number[], b.h_last.flat(2) as number[]));
-  if (b.c_last) e = Math.max(e, relErr(a.c_last!.flat(2), b.c_last.flat(2)));
-  return e;
 }
 
 const truncations: [string, number, Record<string, unknown>][] = [
@@ -67,7 +60,7 @@ describe('gradcheck: GPU vs --reference for every cell, depth and truncation', (
         for (const bias of [true, false]) {
           for (const [name, T, extra] of truncations) {
             const k = parseCase(makeCase(cell, layers, bias, T, extra, seed++));
-            const e = maxErr(await runGradcheck(k, device), await runGradcheck(k, null));
+            const e = gradcheckErr(await runGradcheck(k, device), await runGradcheck(k, null));
             rows.push(`${name}${bias ? '' : ' no-bias'} ${e.toExponential(1)}`);
             expect(e, `${cell} L=${layers} bias=${bias} ${name}`).toBeLessThan(1e-4);
           }
@@ -88,5 +81,26 @@ describe('gradcheck: GPU vs --reference for every cell, depth and truncation', (
     expect(() => parseCase({ ...good, weights: w })).toThrow(/weights\.bias_hh_l1 = undefined: must be an array of 5 numbers/);
     expect(() => parseCase({ ...good, truncation: { kind: 'tbptt', k1: 3, k2: 2 } })).toThrow(/truncation\.k2 = 2: must be ≥ k1 = 3/);
     expect(() => parseCase({ ...good, xi: [[1, 1, 1]] })).toThrow(/xi = .*: must be an array of 2 rows/);
+  });
+});
+
+describe("gradcheck: the chapter's model under nn.RNN's names", () => {
+  it('weight_ih_l0, weight_hh_l0, bias_ih_l0 + bias_hh_l0 give the chapter-named case\'s loss and gradients, printed under the names given', async () => {
+    const device = await gpu();
+    const chapter = makeCase('rnn', 1, true, 4, {}, 21);
+    const w = chapter.weights as Record<string, number[][] | number[]>;
+    const half = (w.b_h as number[]).map((v) => v / 2); // b_h = bias_ih_l0 + bias_hh_l0
+    const torch = { ...chapter, config: { vocab: V, hidden: H, bias: true }, weights: { weight_ih_l0: w.W_hx, weight_hh_l0: w.W_hh, bias_ih_l0: half, bias_hh_l0: half, W_qh: w.W_qh, b_q: w.b_q } };
+    for (const dev of [device, null]) {
+      const a = await runGradcheck(parseCase(chapter), dev);
+      const b = await runGradcheck(parseCase(torch), dev);
+      expect(Object.keys(b.grads).sort()).toEqual(['W_qh', 'b_q', 'bias_hh_l0', 'bias_ih_l0', 'weight_hh_l0', 'weight_ih_l0']);
+      expect(Math.abs(b.loss - a.loss) / a.loss).toBeLessThan(1e-6);
+      for (const [mine, theirs] of [['weight_ih_l0', 'W_hx'], ['weight_hh_l0', 'W_hh'], ['bias_ih_l0', 'b_h'], ['bias_hh_l0', 'b_h'], ['W_qh', 'W_qh']]) {
+        expect((b.grads[mine] as number[] | number[][]).flat()).toEqual((a.grads[theirs] as number[] | number[][]).flat().map((v) => expect.closeTo(v, 6)));
+      }
+    }
+    // names are not mixed
+    expect(() => parseCase({ ...torch, weights: { ...torch.weights, W_hh: w.W_hh } })).toThrow(/weights\.W_hh/);
   });
 });

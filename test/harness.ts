@@ -3,7 +3,8 @@
 // read-back, the error report every kernel test prints, the gradient
 // comparison of the reference tests, and the CLI run in-process.
 import { afterAll, expect, vi } from 'vitest';
-import { gpu } from './gpu';
+import { gpu, relErr } from './gpu';
+import type { GradcheckResult } from '../src/cli/gradcheck';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
 import { readFloats } from '../src/gpu/readback';
 import { paramShapes, type Weights } from '../src/model/params';
@@ -93,4 +94,13 @@ export async function runCli(...args: string[]): Promise<{ status: number; stdou
     log.mockRestore();
     err.mockRestore();
   }
+}
+
+/** The worst relative error between two gradcheck results: loss, every gradient, h_last and c_last. */
+export function gradcheckErr(a: GradcheckResult, b: GradcheckResult): number {
+  let e = Math.abs(a.loss - b.loss) / Math.abs(b.loss);
+  for (const k of Object.keys(b.grads)) e = Math.max(e, relErr((a.grads[k] as number[] | number[][]).flat(), (b.grads[k] as number[] | number[][]).flat()));
+  e = Math.max(e, relErr(a.h_last.flat(2) as number[], b.h_last.flat(2) as number[]));
+  if (b.c_last) e = Math.max(e, relErr(a.c_last!.flat(2), b.c_last.flat(2)));
+  return e;
 }

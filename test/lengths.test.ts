@@ -10,7 +10,7 @@
 //     run alone; no training buffer is allocated.
 import { describe, it, expect } from 'vitest';
 import { gpu, relErr } from './gpu';
-import { parseCase, runGradcheck, type GradcheckResult } from '../src/cli/gradcheck';
+import { parseCase, runGradcheck } from '../src/cli/gradcheck';
 import { referenceCells, referenceCellsLoss } from '../src/reference/cells64';
 import { BpttEngine } from '../src/engine/bptt';
 import { paramShapes, initWeights, type Weights } from '../src/model/params';
@@ -19,19 +19,12 @@ import { liveMemory } from '../src/gpu/buffers';
 import { BpttError } from '../src/errors';
 import { createRng, type Rng } from '../src/util/rng';
 import type { Batch } from '../src/reference/rnn64';
+import { gradcheckErr } from './harness';
 
 const CELLS: CellKind[] = ['rnn', 'lstm', 'gru'];
 
 function nested(rng: Rng, rows: number, cols: number, s = 0.5): number[][] {
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => s * (2 * rng.next() - 1)));
-}
-
-function maxErr(a: GradcheckResult, b: GradcheckResult): number {
-  let e = Math.abs(a.loss - b.loss) / Math.abs(b.loss);
-  for (const k of Object.keys(b.grads)) e = Math.max(e, relErr((a.grads[k] as number[] | number[][]).flat(), (b.grads[k] as number[] | number[][]).flat()));
-  e = Math.max(e, relErr(a.h_last.flat(2) as number[], b.h_last.flat(2) as number[]));
-  if (b.c_last) e = Math.max(e, relErr(a.c_last!.flat(2), b.c_last.flat(2)));
-  return e;
 }
 
 /** A token config of `cell` × `layers` (V = Q = 5, H = 5). */
@@ -145,7 +138,7 @@ describe('padded batches on the GPU against the float64 reference', () => {
           const json: Record<string, unknown> = { config: { vocab: V, hidden: H, activation: 'tanh', bias: true, cell, layers }, weights, tokens: ids(), targets: ids(), h0: states(), lengths: [5, 2, 4], ...extra };
           if (cell === 'lstm') json.c0 = Array.from({ length: layers }, () => nested(rng, B, H));
           const k = parseCase(json);
-          const e = maxErr(await runGradcheck(k, device), await runGradcheck(k, null));
+          const e = gradcheckErr(await runGradcheck(k, device), await runGradcheck(k, null));
           worst = Math.max(worst, e);
           console.log(`${cell} × ${layers} ${name}, lengths [5, 2, 4]: worst relative error ${e.toExponential(2)} (so far ${worst.toExponential(2)})`);
           expect(e).toBeLessThan(1e-6);

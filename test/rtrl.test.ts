@@ -5,27 +5,14 @@
 // after τ steps", which is TBPTT(1, τ + 1).
 import { describe, it, expect } from 'vitest';
 import { validateConfig, type RnnConfig } from '../src/model/config';
-import { initWeights, paramShapes, type Weights } from '../src/model/params';
+import { initWeights, paramShapes } from '../src/model/params';
 import { createRng } from '../src/util/rng';
 import { referenceForwardBackward, toFloat64 } from '../src/reference/rnn64';
 import { referenceCells } from '../src/reference/cells64';
 import { rtrlGradients, forwardVsReverse } from '../src/reference/rtrl64';
 import { full, randomized, regular } from '../src/engine/truncation';
 import { makeBatch } from './fixtures';
-
-/** max over tensors of max|a − b| / max|b|. */
-function gradDiff(c: RnnConfig, a: Weights<Float64Array>, b: Weights<Float64Array>): number {
-  let worst = 0;
-  for (const [name] of paramShapes(c)) {
-    let num = 0, den = 0;
-    for (let i = 0; i < b[name].length; i++) {
-      num = Math.max(num, Math.abs(a[name][i] - b[name][i]));
-      den = Math.max(den, Math.abs(b[name][i]));
-    }
-    worst = Math.max(worst, den > 0 ? num / den : num);
-  }
-  return worst;
-}
+import { gradDiff } from './harness';
 
 const T = 8, B = 2;
 const configs: [string, RnnConfig][] = [

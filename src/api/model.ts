@@ -218,8 +218,8 @@ export function createModel(device: GPUDevice, spec: ModelSpec, options: CreateM
   const seed = requireInt('options.seed', options.seed ?? 0, 0, 0xffffffff);
   let weights: Weights;
   if (options.weights !== undefined) {
-    checkWeights(config, options.weights, 'options.weights');
-    weights = Object.fromEntries(Object.entries(options.weights).map(([k, v]) => [k, Float32Array.from(v)]));
+    const named = checkWeights(config, options.weights, 'options.weights');
+    weights = Object.fromEntries(Object.entries(named).map(([k, v]) => [k, Float32Array.from(v)]));
   } else weights = initWeights(config, createRng(seed), options.init);
   return new Model(device, checked, { weights, optimizer: null, step: 0 });
 }

@@ -5,7 +5,8 @@
 // CASE.json:
 //   {"config": {"vocab": V, "hidden": H, "activation": "tanh"|"identity"|"relu", "bias": bool,
 //               "cell": "rnn"|"lstm"|"gru" (default "rnn"), "layers": N (default 1)},
-//    "weights": the chapter's model (rnn, 1 layer): {"W_hx": [[H×V]], "W_hh": [[H×H]], "W_qh": [[V×H]], "b_h": [H], "b_q": [V]};
+//    "weights": the chapter's model (rnn, 1 layer): {"W_hx": [[H×V]], "W_hh": [[H×H]], "W_qh": [[V×H]], "b_h": [H], "b_q": [V]}
+//               or nn.RNN's names for it ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0": b_h is their sum);
 //               otherwise PyTorch's names per layer k (G = 1 rnn, 4 lstm (i, f, g, o), 3 gru (r, z, n);
 //               in = V for k = 0, else H): "weight_ih_lk": [[G·H×in]], "weight_hh_lk": [[G·H×H]],
 //               "bias_ih_lk": [G·H], "bias_hh_lk": [G·H], plus "W_qh" and "b_q". No bias keys with "bias": false.
@@ -24,7 +25,7 @@
 // (with lengths, h_last and c_last are each sequence's state at its last real step)
 import { BpttError, requireInt, show } from '../errors';
 import { validateConfig, isChapterModel, type ModelConfig } from '../model/config';
-import { paramShapes, type Weights, type Tensor } from '../model/params';
+import { paramShapes, checkWeights, PYTORCH_CHAPTER_NAMES, type Weights, type Tensor } from '../model/params';
 import { full, explicit, truncationFrom, xiAt, type Truncation, type TruncationSpec } from '../engine/truncation';
 import { createRng } from '../util/rng';
 import { BpttEngine } from '../engine/bptt';
@@ -51,6 +52,8 @@ export interface GradcheckCase {
   chunk?: number;
   /** (B) sequence lengths in [0, T] (default T). */
   lengths?: Uint32Array;
+  /** The chapter's model's weights came under nn.RNN's names: the gradients go out under them too. */
+  torchNames?: boolean;
 }
 
 /** What gradcheck prints. */
@@ -127,15 +130,19 @@ export function parseCase(json: unknown): GradcheckCase {
   const L = config.layers;
 
   const wj = o.weights as Record<string, unknown> | undefined;
-  const names = paramShapes(config).map(([n]) => n);
-  if (typeof wj !== 'object' || wj === null) throw new BpttError('weights', show(wj), `must be an object of ${names.join(', ')}`);
-  const weights: Weights = {};
-  for (const [name, rows, cols] of paramShapes(config)) {
-    weights[name] = rows === 1 && isBias(name) ? vector(`weights.${name}`, wj[name], cols) : matrix(`weights.${name}`, wj[name], rows, cols);
+  if (typeof wj !== 'object' || wj === null) throw new BpttError('weights', show(wj), `must be an object of ${paramShapes(config).map(([n]) => n).join(', ')}`);
+  // the chapter's model may come under nn.RNN's names (checkWeights sums the two biases into b_h)
+  const torchNames = isChapterModel(config) && Object.keys(PYTORCH_CHAPTER_NAMES).some((k) => wj[k] !== undefined);
+  const shapes = torchNames ? torchChapterShapes(config) : paramShapes(config);
+  const names = shapes.map(([n]) => n);
+  const given: Weights = {};
+  for (const [name, rows, cols] of shapes) {
+    given[name] = rows === 1 && isBias(name) ? vector(`weights.${name}`, wj[name], cols) : matrix(`weights.${name}`, wj[name], rows, cols);
   }
   for (const k of Object.keys(wj)) {
     if (!names.includes(k)) throw new BpttError(`weights.${k}`, 'present', config.bias || !isBias(k) ? `is not a weight of this model (${names.join(', ')})` : 'bias is off in config');
   }
+  const weights = checkWeights(config, given) as Weights;
 
   const tokens = idGrid('tokens', o.tokens, V);
   const { B, T } = tokens;
@@ -169,15 +176,24 @@ export function parseCase(json: unknown): GradcheckCase {
     if (!Array.isArray(o.lengths) || o.lengths.length !== B) throw new BpttError('lengths', show(o.lengths), `must be an array of B = ${B} sequence lengths`);
     lengths = Uint32Array.from(o.lengths.map((v, b) => requireInt(`lengths[${b}]`, v, 0, T)));
   }
-  return { config, weights, B, T, tokens: tokens.data, targets: targets.data, h0, c0, truncation, seed, chunk, lengths };
+  return { config, weights, B, T, tokens: tokens.data, targets: targets.data, h0, c0, truncation, seed, chunk, lengths, torchNames };
+}
+
+/** The chapter's model's tensors under nn.RNN's names (W_hx → weight_ih_l0, W_hh → weight_hh_l0, b_h → bias_ih_l0 and bias_hh_l0). */
+function torchChapterShapes(c: ModelConfig): [string, number, number][] {
+  return paramShapes(c).flatMap(([name, rows, cols]): [string, number, number][] =>
+    name === 'W_hx' ? [['weight_ih_l0', rows, cols]] : name === 'W_hh' ? [['weight_hh_l0', rows, cols]] : name === 'b_h' ? [['bias_ih_l0', rows, cols], ['bias_hh_l0', rows, cols]] : [[name, rows, cols]],
+  );
 }
 
 const isBias = (name: string) => name.startsWith('b_') || name.startsWith('bias_');
 
-function nest(c: ModelConfig, g: Weights<Tensor>): Record<string, number[][] | number[]> {
+/** The gradients as printed, under the names the weights came in (∂L/∂bias_ih_l0 = ∂L/∂bias_hh_l0 = ∂L/∂b_h). */
+function nest(c: ModelConfig, g: Weights<Tensor>, torchNames = false): Record<string, number[][] | number[]> {
   const out: Record<string, number[][] | number[]> = {};
-  for (const [name, rows, cols] of paramShapes(c)) {
-    const t = Array.from(g[name]);
+  const chapterName = (n: string) => (torchNames && n in PYTORCH_CHAPTER_NAMES ? PYTORCH_CHAPTER_NAMES[n as keyof typeof PYTORCH_CHAPTER_NAMES] : n);
+  for (const [name, rows, cols] of torchNames ? torchChapterShapes(c) : paramShapes(c)) {
+    const t = Array.from(g[chapterName(name)]);
     out[name] = isBias(name) ? t : Array.from({ length: rows }, (_, i) => t.slice(i * cols, (i + 1) * cols));
   }
   return out;
@@ -206,12 +222,12 @@ export async function runGradcheck(k: GradcheckCase, device: GPUDevice | null): 
     const shared = xi && xi.every((row) => row.every((v, t) => v === xi[0][t]));
     if (isChapterModel(c) && shared && !tb && !k.lengths) {
       const r = referenceForwardBackward(c, k.weights, batch, { h0: k.h0, xi: xi![0] });
-      return { loss: r.loss, grads: nest(c, r.grads), h_last: rowsOf(r.h.subarray(T * n), B, H) };
+      return { loss: r.loss, grads: nest(c, r.grads, k.torchNames), h_last: rowsOf(r.h.subarray(T * n), B, H) };
     }
     const per = (v?: Float32Array) => v && Array.from({ length: c.layers }, (_, l) => v.subarray(l * n, (l + 1) * n));
     const r = referenceCells(c, k.weights, batch, { h0: per(k.h0), c0: per(k.c0), xi: shared ? xi![0] : xi, tbptt: tb, lengths: k.lengths });
     const flat = (a: ArrayLike<number>[]) => a.flatMap((x) => Array.from(x));
-    const out: GradcheckResult = { loss: r.loss, grads: nest(c, r.grads), h_last: statesOut(c, flat(r.hLast), B) };
+    const out: GradcheckResult = { loss: r.loss, grads: nest(c, r.grads, k.torchNames), h_last: statesOut(c, flat(r.hLast), B) };
     if (r.cLast) out.c_last = statesOut(c, flat(r.cLast), B) as number[][][];
     return out;
   }
@@ -223,7 +239,7 @@ export async function runGradcheck(k: GradcheckCase, device: GPUDevice | null): 
     eng.writeH0(k.h0, k.c0);
     eng.run();
     const [grads, loss, hLast] = [await eng.readGradients(), await eng.readLoss(), await eng.readLastState()];
-    const out: GradcheckResult = { loss, grads: nest(c, grads), h_last: statesOut(c, hLast, B) };
+    const out: GradcheckResult = { loss, grads: nest(c, grads, k.torchNames), h_last: statesOut(c, hLast, B) };
     if (c.cell === 'lstm') out.c_last = statesOut(c, await eng.readLastCell(), B) as number[][][];
     return out;
   } finally {

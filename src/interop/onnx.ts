@@ -71,11 +71,11 @@ export function checkOnnxSource(source: unknown): { config: ModelConfig; weights
     if (typeof s.returnSequences !== 'boolean') throw new BpttError('source.returnSequences', show(s.returnSequences), 'must be true or false');
     rs = s.returnSequences;
   }
-  checkWeights(config, s.weights, 'source.weights');
+  const weights = checkWeights(config, s.weights, 'source.weights') as Weights;
   let floats = 0;
   for (const t of Object.values(s.weights)) floats += t.length;
   if (floats * 4 > MAX_ONNX_BYTES) throw new BpttError('source.weights', `${floats} floats`, `must fit ONNX's 2 GiB file limit (${Math.floor(MAX_ONNX_BYTES / 4)} floats)`);
-  return { config, weights: s.weights, returnSequences: rs };
+  return { config, weights, returnSequences: rs };
 }
 
 /**

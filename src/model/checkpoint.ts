@@ -95,9 +95,9 @@ const nonNegInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) &
  */
 export function saveCheckpoint(d: CheckpointData): Uint8Array {
   const config = validateConfig(d?.config, 'checkpoint.config');
-  checkWeights(config, d.weights, 'checkpoint.weights');
+  const weights = checkWeights(config, d.weights, 'checkpoint.weights') as Weights;
   if (!nonNegInt(d.step)) throw new BpttError('checkpoint.step', show(d.step), 'must be an integer ≥ 0');
-  const tensors: Record<string, NamedTensor> = tensorsOf(config, d.weights, '');
+  const tensors: Record<string, NamedTensor> = tensorsOf(config, weights, '');
   if (d.optimizer) {
     const o = d.optimizer;
     const kinds = Object.keys(STATES) as OptimizerKind[];

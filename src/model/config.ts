@@ -38,7 +38,7 @@ export interface RnnConfig {
    * 'tanh', as PyTorch's nn.RNN); LSTM and GRU have their own
    * nonlinearities: there it is omitted or 'tanh', anything else is refused.
    */
-  activation: Activation;
+  activation?: Activation;
   /** b_h and b_q on or off (the chapter's analysis: identity, no bias). */
   bias: boolean;
   /** 'softmax-xent' on token targets, 'mse' on dense targets. */

@@ -140,6 +140,8 @@ function checkOptions(c: RnnConfig, batch: Batch, o: CellsOptions) {
 
 /** What the forward pass keeps for the backward (shapes at the top of this file). */
 interface Forward {
+  /** The weights under the layout's names. */
+  w: Weights<Tensor>;
   hs: Float64Array[];
   cs: Float64Array[];
   acts: Float64Array[];
@@ -155,8 +157,8 @@ interface Forward {
 }
 
 /** The forward pass and the loss. */
-function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOptions): Forward {
-  checkWeights(c, w);
+function forward(c: RnnConfig, given: Weights<Tensor>, batch: Batch, opts: CellsOptions): Forward {
+  const w = checkWeights(c, given); // under the layout's names (a one-layer rnn may come under PyTorch's)
   checkOptions(c, batch, opts);
   const { B, T } = batch;
   const cell = c.cell ?? 'rnn', L = c.layers ?? 1, G = GATES[cell];
@@ -262,7 +264,7 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
     for (let q = 0; q < Q; q++) dO[r * Q + q] *= k;
   }
 
-  return { hs, cs, acts, ghn, input, o, dO, loss, real };
+  return { w, hs, cs, acts, ghn, input, o, dO, loss, real };
 }
 
 /**
@@ -270,8 +272,8 @@ function forward(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOpti
  * ('rnn', 'lstm', 'gru') and depth, with ξ (shared or per sequence) and
  * TBPTT(k1, k2). Plain loops: a reference, not a fast path.
  */
-export function referenceCells(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: CellsOptions = {}): CellsResult {
-  const { hs, cs, acts, ghn, input, o, dO, loss, real } = forward(c, w, batch, opts);
+export function referenceCells(c: RnnConfig, given: Weights<Tensor>, batch: Batch, opts: CellsOptions = {}): CellsResult {
+  const { w, hs, cs, acts, ghn, input, o, dO, loss, real } = forward(c, given, batch, opts);
   const { B, T } = batch;
   const cell = c.cell ?? 'rnn', L = c.layers ?? 1, G = GATES[cell];
   const H = c.hidden, d = c.inputSize, Q = c.outputSize, GH = G * H;

@@ -56,9 +56,9 @@ export interface RtrlResult {
  * ∂h_t/∂θ carried forward, for full BPTT, randomized truncation (ξ_t
  * multiplies c_t) or the chapter's regular truncation (`tau`).
  */
-export function rtrlGradients(c: RnnConfig, w: Weights<Tensor>, batch: Batch, opts: RtrlOptions = {}): RtrlResult {
+export function rtrlGradients(c: RnnConfig, given: Weights<Tensor>, batch: Batch, opts: RtrlOptions = {}): RtrlResult {
   if (!isChapterModel(c)) throw new BpttError('config', `${show(c.cell)} × ${c.layers} layers`, "forward mode is written for the chapter's model (one rnn layer)");
-  checkWeights(c, w);
+  const w = checkWeights(c, given); // the chapter's names, whichever they came in
   if (opts.tau !== undefined) requireInt('tau', opts.tau, 0, 1 << 20);
   const { B, T } = batch;
   const H = c.hidden, d = c.inputSize, Q = c.outputSize;
