@@ -219,14 +219,14 @@ describe('lstm_forward.wgsl / lstm_backward.wgsl', () => {
       const dHo = randn(T * S), dHc0 = randn(S), dCc0 = randn(S);
       const x = xiBuffer(T, B);
       const dGInit = randn(T * B * G), dHInit = randn(T * S), dCInit = randn(T * S);
-      // the two carries in one buffer (h, then c); ∂L/∂c_t after ∂L/∂h_t in dHC
-      const dHCc = up(cat(dHc0, dCc0)), dG = up(dGInit), dHC = up(cat(dHInit, dCInit));
+      // the two carries in one buffer (h, then c); ∂L/∂c_t after ∂L/∂h_t in dH
+      const dHc = up(cat(dHc0, dCc0)), dG = up(dGInit), dH = up(cat(dHInit, dCInit));
       const bwd = createLstmBackward(device, { hidden: H, rows });
-      run(bwd, bwd.bind({ params, cs, gates, dHo: up(dHo), xi: up(x.buf), dHCc, dG, dHC }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, cOffset: T * S }));
+      run(bwd, bwd.bind({ params, cs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dG, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, cOffset: T * S }));
       // the reference reads the GPU's own forward, so only this kernel is measured
       const g = lstmBackward64(W, csGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * G), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, dCc0, B, n, H);
-      const [dGGpu, dHCGpu, dHCcGpu] = await Promise.all([read(dG, T * B * G), read(dHC, 2 * T * S), read(dHCc, 2 * S)]);
-      const [dHGpu, dCGpu, dHcGpu, dCcGpu] = [dHCGpu.subarray(0, T * S), dHCGpu.subarray(T * S), dHCcGpu.subarray(0, S), dHCcGpu.subarray(S)];
+      const [dGGpu, dHGpuAll, dHcGpuAll] = await Promise.all([read(dG, T * B * G), read(dH, 2 * T * S), read(dHc, 2 * S)]);
+      const [dHGpu, dCGpu, dHcGpu, dCcGpu] = [dHGpuAll.subarray(0, T * S), dHGpuAll.subarray(T * S), dHcGpuAll.subarray(0, S), dHcGpuAll.subarray(S)];
       report(`lstm_backward dG ${name(c)}`, relErr(dGGpu.subarray(t0 * B * G, t1 * B * G), g.dG), 1e-5);
       report(`lstm_backward dH ${name(c)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5);
       report(`lstm_backward dC ${name(c)}`, relErr(dCGpu.subarray(t0 * S, t1 * S), g.dC), 1e-5);
@@ -314,9 +314,9 @@ describe('ξ = 0 cuts a non-finite gradient', () => {
     const W = randn(G * H, 0.4);
     const f = lstmForward64(W, randn(T * B * G), randn(B * H), randn(B * H), B, T, H);
     const cs = Float32Array.from(f.Cs), gates = Float32Array.from(f.gates);
-    const dHCc = up(cat(zero, zero)), dG = up(new Float32Array(T * B * G)), dHC = up(new Float32Array(2 * T * B * H));
+    const dHc = up(cat(zero, zero)), dG = up(new Float32Array(T * B * G)), dH = up(new Float32Array(2 * T * B * H));
     const bwd = createLstmBackward(device, { hidden: H, rows });
-    run(bwd, bwd.bind({ params: up(W), cs: up(cs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHCc, dG, dHC }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
+    run(bwd, bwd.bind({ params: up(W), cs: up(cs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
     const g = lstmBackward64(W, cs, gates, dHo, xi, mask, zero, zero, B, T, H);
     const got = await read(dG, B * G);
     expect(got.every(Number.isFinite)).toBe(true);

@@ -175,7 +175,7 @@ describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
       xiBuf.set(xi, T);
       const bwd = createRnnBackward(device, { hidden: H, activation, rows });
       const dHc = up(dHc0), dZ = zeros(T * B * H), dH = zeros(T * B * H);
-      run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(xiBuf), dHc, dZ, dH }, { B, t0: 0, t1: T, wOffset: 64, xiOffset: T, maskOffset: 0 }));
+      run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(xiBuf), dHc, dG: dZ, dH }, { B, t0: 0, t1: T, wOffset: 64, xiOffset: T, maskOffset: 0 }));
       // the backward reference uses the GPU's own states, so only this kernel is measured
       const want = ref.rnnBackward64(W, HsGpu, dHo, xi, mask, dHc0, B, T, H, activation);
       report(`rnn_backward dZ B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(await read(dZ, T * B * H), want.dZ), 1e-5);

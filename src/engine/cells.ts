@@ -2,14 +2,18 @@
 // reads the same for the chapter's RNN, LSTM and GRU:
 //
 //   forward:  Hs[t + 1] (and Cs, and the stored gates) from Zx = X W_ihᵀ + b_ih
-//   backward: dG = ∂L/∂(pre-activations) per step, dH = ∂L/∂h_t, carries with ξ
+//   backward: dG = ∂L/∂(pre-activations) per step, dH = ∂L/∂h_t, and dHc, the
+//             gradient handed back into the state before the window (times ξ)
 //
+// Every cell's kernels name their buffers alike (weightsT, params, zx, hs, cs,
+// gates, lengths; hs, cs, gates, dHo, xi, dHc, dG, dH), so a cell is one row
+// of a table (KERNELS below) and the engine binds all of them the same way.
 // For 'rnn' dG is ∂L/∂z (one gate); for LSTM the input and recurrent
 // pre-activations are the same sum, so dG serves both weight GEMMs; GRU's
 // n gate gives the recurrent side its own dGh = [dr, dz, dn ⊙ r], kept in
 // the same buffer after dGi. (Each reverse kernel binds at most 8 storage
-// buffers, WebGPU's default per stage: LSTM keeps its two carries in one
-// buffer and ∂L/∂c_t after ∂L/∂h_t.)
+// buffers, WebGPU's default per stage: LSTM keeps the gradients handed back
+// into h and c in one buffer and ∂L/∂c_t after ∂L/∂h_t.)
 import type { CellKind, ModelConfig } from '../model/config';
 import type { Bound } from '../kernels/kernel';
 import { createRnnForward, createRnnBackward, maxHidden as maxHiddenRnn } from '../kernels/rnn';
@@ -36,7 +40,7 @@ export interface CellBackwardBuffers {
   gates?: GPUBuffer;
   dHo: GPUBuffer;
   xi: GPUBuffer;
-  /** The carried gradients: into h (B, H), then for LSTM into c (B, H). */
+  /** The gradients handed back across steps and chunks: into h (B, H), then for LSTM into c (B, H). */
   dHc: GPUBuffer;
   /** ∂L/∂ pre-activations (GRU: dGi, then dGh at ghOffset). */
   dG: GPUBuffer;
@@ -79,61 +83,40 @@ export function cellAutoRows(device: GPUDevice, cell: CellKind, hidden: number, 
   return 1;
 }
 
-function fail(name: string): never {
-  throw new Error(`cell buffers: ${name} is missing (an engine bug)`);
+/** A recurrence kernel as the engine binds it: every cell's kernels name their buffers alike (see the interfaces above). */
+interface CellKernel<B, D> {
+  bind(buffers: B, dims: D): Bound;
+  encode(pass: GPUComputePassEncoder, bound: Bound): void;
 }
+type ForwardDims = { B: number; t0: number; t1: number; wOffset: number; bOffset?: number };
+type BackwardDims = { B: number; t0: number; t1: number; wOffset: number; xiOffset: number; maskOffset: number; cOffset?: number; ghOffset?: number };
 
-/** The recurrence kernels of layer `layer` of `c` (b_hh in the recurrence when the layer has one). */
+/**
+ * Each cell's two kernels, by name. A kernel reads the buffers its bindings
+ * name and checks that each is there (an LSTM's cs and gates, a GRU's gates);
+ * the dims a cell does not use are ignored.
+ */
+const KERNELS: Record<CellKind, { forward(device: GPUDevice, c: ModelConfig, rows: number, bias: boolean): CellKernel<CellForwardBuffers, ForwardDims>; backward(device: GPUDevice, c: ModelConfig, rows: number): CellKernel<CellBackwardBuffers, BackwardDims> }> = {
+  rnn: {
+    forward: (device, c, rows, bias) => createRnnForward(device, { hidden: c.hidden, activation: c.activation, rows, bias }),
+    backward: (device, c, rows) => createRnnBackward(device, { hidden: c.hidden, activation: c.activation, rows }),
+  },
+  lstm: {
+    forward: (device, c, rows, bias) => createLstmForward(device, { hidden: c.hidden, rows, bias }) as CellKernel<CellForwardBuffers, ForwardDims>,
+    backward: (device, c, rows) => createLstmBackward(device, { hidden: c.hidden, rows }) as CellKernel<CellBackwardBuffers, BackwardDims>,
+  },
+  gru: {
+    forward: (device, c, rows, bias) => createGruForward(device, { hidden: c.hidden, rows, bias }) as CellKernel<CellForwardBuffers, ForwardDims>,
+    backward: (device, c, rows) => createGruBackward(device, { hidden: c.hidden, rows }) as CellKernel<CellBackwardBuffers, BackwardDims>,
+  },
+};
+
+/** The recurrence kernels of one layer of `c` (b_hh in the recurrence when the layer has one). */
 export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recurrentBias: boolean): CellKernels {
-  const hidden = c.hidden;
-  switch (c.cell) {
-    case 'rnn': {
-      const fwd = createRnnForward(device, { hidden, activation: c.activation, rows, bias: recurrentBias });
-      const bwd = createRnnBackward(device, { hidden, activation: c.activation, rows });
-      return {
-        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, lengths: b.lengths }, { B: d.B, t0: 0, t1: d.len, wOffset: 0, bOffset: d.bOffset })),
-        backward: (b, d) =>
-          dispatch(
-            bwd,
-            bwd.bind(
-              { params: b.params, hs: b.hs, dHo: b.dHo, xi: b.xi, dHc: b.dHc, dZ: b.dG, dH: b.dH },
-              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset },
-            ),
-          ),
-      };
-    }
-    case 'lstm': {
-      const fwd = createLstmForward(device, { hidden, rows, bias: recurrentBias });
-      const bwd = createLstmBackward(device, { hidden, rows });
-      const need = (name: string, b?: GPUBuffer) => b ?? fail(name);
-      return {
-        forward: (b, d) =>
-          dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, cs: need('cs', b.cs), gates: need('gates', b.gates), lengths: b.lengths }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
-        backward: (b, d) =>
-          dispatch(
-            bwd,
-            bwd.bind(
-              { params: b.params, cs: need('cs', b.cs), gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHCc: b.dHc, dG: b.dG, dHC: b.dH },
-              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset, cOffset: d.cOffset },
-            ),
-          ),
-      };
-    }
-    case 'gru': {
-      const fwd = createGruForward(device, { hidden, rows, bias: recurrentBias });
-      const bwd = createGruBackward(device, { hidden, rows });
-      const need = (name: string, b?: GPUBuffer) => b ?? fail(name);
-      return {
-        forward: (b, d) => dispatch(fwd, fwd.bind({ weightsT: b.weightsT, params: b.params, zx: b.zx, hs: b.hs, gates: need('gates', b.gates), lengths: b.lengths }, { B: d.B, t0: 0, t1: d.len, bOffset: d.bOffset ?? 0 })),
-        backward: (b, d) =>
-          dispatch(
-            bwd,
-            bwd.bind(
-              { params: b.params, hs: b.hs, gates: need('gates', b.gates), dHo: b.dHo, xi: b.xi, dHc: b.dHc, dG: b.dG, dH: b.dH },
-              { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset, ghOffset: d.ghOffset },
-            ),
-          ),
-      };
-    }
-  }
+  const fwd = KERNELS[c.cell].forward(device, c, rows, recurrentBias);
+  const bwd = KERNELS[c.cell].backward(device, c, rows);
+  return {
+    forward: (b, d) => dispatch(fwd, fwd.bind(b, { B: d.B, t0: 0, t1: d.len, wOffset: 0, bOffset: d.bOffset })),
+    backward: (b, d) => dispatch(bwd, bwd.bind(b, { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset, cOffset: d.cOffset, ghOffset: d.ghOffset })),
+  };
 }

@@ -53,7 +53,7 @@ export interface LstmBackwardDims {
   xiOffset?: number;
   /** The loss mask m_t is xi[maskOffset + t] (multiplies dHo[t]). */
   maskOffset: number;
-  /** Element offset of ∂L/∂c_t in dHC (default t1·B·H: right after ∂L/∂h_t). */
+  /** Element offset of ∂L/∂c_t in dH (default t1·B·H: right after ∂L/∂h_t). */
   cOffset?: number;
 }
 
@@ -123,8 +123,8 @@ export function createLstmForward(device: GPUDevice, options: LstmKernelOptions)
  * The buffers of the LSTM reverse recurrence (8 storage buffers, WebGPU's
  * default limit per stage). params: W_hh (4H, H) at wOffset; cs, gates as the
  * forward wrote them; dHo (T, B, H): ∂L/∂h from outside; xi: ξ and the loss
- * mask; dHCc (2, B, H): the carries into h, then c, in and out; written: dG
- * (T, B, 4H), and dHC: ∂L/∂h_t (T, B, H) then ∂L/∂c_t at element `cOffset`.
+ * mask; dHc (2, B, H): the carries into h, then c, in and out; written: dG
+ * (T, B, 4H), and dH: ∂L/∂h_t (T, B, H) then ∂L/∂c_t at element `cOffset`.
  */
 export type LstmBackwardBuffers = {
   params: GPUBuffer;
@@ -132,9 +132,9 @@ export type LstmBackwardBuffers = {
   gates: GPUBuffer;
   dHo: GPUBuffer;
   xi: GPUBuffer;
-  dHCc: GPUBuffer;
+  dHc: GPUBuffer;
   dG: GPUBuffer;
-  dHC: GPUBuffer;
+  dH: GPUBuffer;
 };
 
 /**
@@ -142,8 +142,8 @@ export type LstmBackwardBuffers = {
  * dH[t] = m_t·dHo[t] + carry_h, dC[t] = carry_c + dH[t]⊙o⊙(1 − tanh²c),
  * dG[t] = ∂L/∂(pre-activation gates i, f, g, o); then
  * carry_c ← ξ[t, b]·dC[t]⊙f and carry_h ← ξ[t, b]·dG[t] W_hh (ξ = 0 gives
- * exactly 0). dHCc (2, B, H) carries the gradients into h_{t1}, c_{t1} in and
- * into h_{t0}, c_{t0} out; dH and dC are written to dHC (dC at cOffset).
+ * exactly 0). dHc (2, B, H) carries the gradients into h_{t1}, c_{t1} in and
+ * into h_{t0}, c_{t0} out; dH and dC are written to dH (dC at cOffset).
  */
 export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOptions, 'bias'>): KernelHandle<LstmBackwardBuffers, LstmBackwardDims> & { readonly rows: number } {
   const rows = options.rows ?? 1;
@@ -158,7 +158,7 @@ export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOp
       params: BackwardParams,
       bindings: [
         ['params', 'read'], ['cs', 'read'], ['gates', 'read'], ['dHo', 'read'], ['xi', 'read'],
-        ['dHCc', 'rw'], ['dG', 'rw'], ['dHC', 'rw'],
+        ['dHc', 'rw'], ['dG', 'rw'], ['dH', 'rw'],
       ],
     },
     c,
@@ -185,9 +185,9 @@ export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOp
           gates: 4 * steps,
           dHo: steps,
           xi: Math.max(xiOffset + d.t1 * d.B, maskOffset + d.t1) * F32,
-          dHCc: 2 * carry,
+          dHc: 2 * carry,
           dG: 4 * steps,
-          dHC: cOffset * F32 + steps,
+          dH: cOffset * F32 + steps,
         },
         [[ceilDiv(d.B, rows), 1, 1]],
       );

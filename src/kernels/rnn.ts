@@ -124,13 +124,13 @@ export function createRnnForward(device: GPUDevice, options: RnnKernelOptions): 
 }
 
 /** The buffers of the reverse recurrence. */
-export type RnnBackwardBuffers = { params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dZ: GPUBuffer; dH: GPUBuffer };
+export type RnnBackwardBuffers = { params: GPUBuffer; hs: GPUBuffer; dHo: GPUBuffer; xi: GPUBuffer; dHc: GPUBuffer; dG: GPUBuffer; dH: GPUBuffer };
 
 /**
  * The reverse-time recurrence for steps t1 > t ≥ t0 in one dispatch, with the
  * multipliers ξ (truncation, per step and sequence) and the loss mask m:
- * dH[t] = m_t·dHo[t] + carry, dZ[t] = dH[t] ⊙ φ'(Hs[t + 1]),
- * carry ← ξ[t, b] · dZ[t] W_hh. dHc (B, H) carries the gradient in and out.
+ * dH[t] = m_t·dHo[t] + carry, dG[t] = dH[t] ⊙ φ'(Hs[t + 1]) (∂L/∂z),
+ * dHc ← ξ[t, b] · dG[t] W_hh: dHc (B, H) holds ∂L/∂h handed back across steps, in and out.
  */
 export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions): KernelHandle<RnnBackwardBuffers, RnnBackwardDims> & { readonly rows: number } {
   const { rows, c } = constants(device, options);
@@ -141,7 +141,7 @@ export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions):
       code: backwardCode,
       entryPoints: ['main'],
       params: BackwardParams,
-      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'read'], ['xi', 'read'], ['dHc', 'rw'], ['dZ', 'rw'], ['dH', 'rw']],
+      bindings: [['params', 'read'], ['hs', 'read'], ['dHo', 'read'], ['xi', 'read'], ['dHc', 'rw'], ['dG', 'rw'], ['dH', 'rw']],
     },
     c,
   );
@@ -160,7 +160,7 @@ export function createRnnBackward(device: GPUDevice, options: RnnKernelOptions):
           dHo: d.t1 * d.B * H * F32,
           xi: Math.max(xiOffset + d.t1 * d.B, d.maskOffset + d.t1) * F32,
           dHc: d.B * H * F32,
-          dZ: d.t1 * d.B * H * F32,
+          dG: d.t1 * d.B * H * F32,
           dH: d.t1 * d.B * H * F32,
         },
         [[ceilDiv(d.B, rows), 1, 1]],
