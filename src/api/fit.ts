@@ -28,6 +28,7 @@ export interface Callbacks {
 /** Validation data: [x, y] or { x, y, lengths }. */
 export type ValidationData = [unknown, unknown] | { x: unknown; y: unknown; lengths?: ArrayLike<number> };
 
+/** fit's options, Keras's names (every one checked before any GPU work). */
 export interface FitOptions {
   /** Passes over the data (default 1). */
   epochs?: number;

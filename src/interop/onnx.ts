@@ -27,6 +27,7 @@ export interface OnnxSource {
 /** What exportOnnx needs of a Model (src/api/model.ts): its spec and its current weights. */
 export interface ModelLike {
   readonly spec: ModelSpec;
+  /** The current weights (a readback). */
   getWeights(): Promise<Weights<Tensor>>;
 }
 
@@ -34,6 +35,7 @@ function isModelLike(s: unknown): s is ModelLike {
   return typeof s === 'object' && s !== null && typeof (s as ModelLike).getWeights === 'function' && 'spec' in s;
 }
 
+/** What the exported graph takes and gives beyond the inputs and outputs (see exportOnnx). */
 export interface OnnxOptions {
   /**
    * Add an int32 graph input `lengths` [B] (each sequence's real steps, 1 … T),

@@ -8,6 +8,7 @@ import { BpttError, show } from '../errors';
 /** Where models are stored: 'opfs', 'indexeddb', or 'auto' (OPFS when available, else IndexedDB). */
 export type StorageBackend = 'opfs' | 'indexeddb' | 'auto';
 
+/** Where a model is stored: OPFS, IndexedDB, or 'auto' (OPFS where it works, else IndexedDB). */
 export interface StorageOptions {
   /** Default 'auto'. */
   backend?: StorageBackend;
