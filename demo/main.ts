@@ -231,7 +231,8 @@ function build(compare: boolean): Promise<boolean> | false {
 function showDataInfo(): void {
   const s = readForm();
   $('explain').textContent = explainData(s, source?.vocabSize);
-  if (source) $('dataInfo').textContent = t('dataInfo', { name: source.name, v: source.vocabSize }) + (source.corpusLength !== null ? t('dataChars', { n: source.corpusLength }) : '');
+  // the delay task's name in the page's language now (the source was named in the language of its day)
+  if (source) $('dataInfo').textContent = t('dataInfo', { name: s.data === 'delay' ? t('delayName', { k: s.delay }) : source.name, v: source.vocabSize }) + (source.corpusLength !== null ? t('dataChars', { n: source.corpusLength }) : '');
 }
 
 // ---------- the loop (in the worker)
