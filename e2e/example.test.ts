@@ -53,7 +53,9 @@ afterAll(async () => {
 describe('the packed package in a separate app', () => {
   it('exports, size and contents', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules', 'webgpu-bptt', 'package.json'), 'utf8'));
-    expect(Object.keys(pkg.exports)).toEqual(['.', './kernels', './node', './wgsl/*', './package.json']);
+    expect(Object.keys(pkg.exports)).toEqual(['.', './kernels', './node', './train-worker.js', './wgsl/*', './package.json']);
+    // the training worker ships as its own module beside the entry (trainInWorker starts it by URL)
+    expect(existsSync(join(app, 'node_modules', 'webgpu-bptt', 'dist', 'assets', 'train-worker.js'))).toBe(true);
     expect(pkg.sideEffects).toBe(false);
     const files = readdirSync(join(app, 'node_modules', 'webgpu-bptt', 'shaders'));
     expect(files).toContain('rnn_backward.wgsl');

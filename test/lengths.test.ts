@@ -252,11 +252,11 @@ describe('bad lengths and weights are refused before any GPU work', () => {
     try {
       const batch = batchOf(c, 2, 3, 13);
       const cases: [Record<string, unknown>, string, RegExp][] = [
-        [{ lengths: [3] }, 'lengths', /must have 2 entries/],
+        [{ lengths: [3] }, 'lengths', /must have B = 2 entries/],
         [{ lengths: [3, 4] }, 'lengths[1]', /integer in \[0, 3\]/],
         [{ lengths: [1.5, 2] }, 'lengths[0]', /integer in \[0, 3\]/],
         [{ lossWeights: [1, 1, 1, -1, 1, 1] }, 'lossWeights[3]', /finite number ≥ 0/],
-        [{ lossWeights: [1, 1] }, 'lossWeights', /must have 6 entries/],
+        [{ lossWeights: [1, 1] }, 'lossWeights', /must have T·B = 6 entries/],
         [{ lengths: [0, 0] }, 'lengths', /must carry loss weight/],
         [{ lengths: [1, 1], lossWeights: [0, 0, 1, 1, 1, 1] }, 'lossWeights', /must carry loss weight/],
       ];

@@ -42,15 +42,16 @@ export interface CheckedBatch {
   weights: Float32Array;
 }
 
-function arrayOf(field: string, a: ArrayLike<number> | undefined, n: number, what: string): ArrayLike<number> {
+/** `a` as an array of n `what`; `size` says how n is made (e.g. "T·B = 8"). */
+function arrayOf(field: string, a: ArrayLike<number> | undefined, n: number, what: string, size = String(n)): ArrayLike<number> {
   if (!a || typeof a !== 'object' || typeof a.length !== 'number') throw new BpttError(field, show(a), `must be an array of ${n} ${what}`);
-  if (a.length !== n) throw new BpttError(field, `length ${a.length}`, `must have ${n} entries (${what})`);
+  if (a.length !== n) throw new BpttError(field, `length ${a.length}`, `must have ${size} entries`);
   return a;
 }
 
 /** ids at the rows `real` keeps (others 0). */
 function ids(field: string, a: ArrayLike<number> | undefined, R: number, limit: number, what: string, real: (r: number) => boolean): Uint32Array {
-  const v = arrayOf(field, a, R, `T·B ${what} ids`);
+  const v = arrayOf(field, a, R, `${what} ids`, `T·B = ${R}`);
   const out = new Uint32Array(R);
   for (let i = 0; i < R; i++) {
     if (!real(i)) continue;
@@ -65,7 +66,7 @@ function ids(field: string, a: ArrayLike<number> | undefined, R: number, limit: 
 
 /** `per` numbers per row at the rows `real` keeps (others 0). */
 function dense(field: string, a: ArrayLike<number> | undefined, R: number, per: number, real: (r: number) => boolean): Float32Array {
-  const v = arrayOf(field, a, R * per, `numbers (T·B·${per})`);
+  const v = arrayOf(field, a, R * per, 'numbers');
   const out = new Float32Array(R * per);
   for (let i = 0; i < R * per; i++) {
     if (!real(Math.floor(i / per))) continue;
@@ -79,7 +80,7 @@ function dense(field: string, a: ArrayLike<number> | undefined, R: number, per: 
 /** The (B) lengths of a batch, each in [0, T] (default T). */
 export function checkLengths(lengths: ArrayLike<number> | undefined, B: number, T: number): Uint32Array {
   if (lengths === undefined) return new Uint32Array(B).fill(T);
-  const v = arrayOf('lengths', lengths, B, 'sequence lengths, one per sequence (B)');
+  const v = arrayOf('lengths', lengths, B, 'sequence lengths', `B = ${B}`);
   const out = new Uint32Array(B);
   for (let b = 0; b < B; b++) out[b] = requireInt(`lengths[${b}]`, v[b], 0, T);
   return out;
@@ -106,7 +107,7 @@ export function checkBatch(c: RnnConfig, B: number, T: number, batch: BatchInput
     return t >= lossFrom && t < lengths[r % B];
   };
   const target = c.loss === 'softmax-xent' ? ids('targets', batch.targets, R, c.outputSize, 'class', counted) : dense('y', batch.y, R, c.outputSize, counted);
-  const given = batch.lossWeights === undefined ? undefined : arrayOf('lossWeights', batch.lossWeights, R, 'loss weights (T·B)');
+  const given = batch.lossWeights === undefined ? undefined : arrayOf('lossWeights', batch.lossWeights, R, 'loss weights', `T·B = ${R}`);
   const raw = new Float64Array(R);
   let sum = 0;
   for (let r = 0; r < R; r++) {
