@@ -4,6 +4,7 @@
 import { Trainer } from '../src/engine/trainer';
 import { charLmConfig } from '../src/model/config';
 import { delayTask, DELAY_ALPHABET } from '../src/data/delay';
+import { delayAccuracy } from '../src/lm/delay-accuracy';
 import type { StudyOptions } from './options';
 import type { Strategy } from './strategies';
 
@@ -41,24 +42,8 @@ export async function delayRun(device: GPUDevice, s: Strategy, lag: number, o: S
     const tail = losses.slice(-Math.max(1, Math.round(o.delaySteps / 10))).filter(Number.isFinite);
     const finalLoss = tail.reduce((a, b) => a + b, 0) / tail.length;
     // accuracy on the next windows: the forward pass only, the state carried on from training
-    const e = trainer.engine;
-    let right = 0, total = 0;
-    for (let w = 0; w < o.evalWindows; w++) {
-      const mb = task.next();
-      e.writeBatch(mb);
-      const enc = device.createCommandEncoder({ label: 'study.delay.eval' });
-      e.encodeCarryState(enc);
-      e.encodeForwardOnly(enc);
-      device.queue.submit([enc.finish()]);
-      const out = await e.readOutputs();
-      for (let r = 0; r < T * B; r++) {
-        let best = 0;
-        for (let q = 1; q < DELAY_ALPHABET; q++) if (out[r * DELAY_ALPHABET + q] > out[r * DELAY_ALPHABET + best]) best = q;
-        if (best === mb.targets[r]) right++;
-        total++;
-      }
-    }
-    return { label: s.label, lag, seed, accuracy: right / total, finalLoss };
+    const accuracy = await delayAccuracy(trainer, task, o.evalWindows);
+    return { label: s.label, lag, seed, accuracy, finalLoss };
   } finally {
     trainer.destroy();
   }

@@ -7,6 +7,7 @@ import { gpu } from './gpu';
 import { Trainer } from '../src/engine/trainer';
 import { charLmConfig } from '../src/model/config';
 import { delayTask, DELAY_ALPHABET } from '../src/data/delay';
+import { delayAccuracy } from '../src/lm/delay-accuracy';
 import { truncationFrom, type TruncationSpec } from '../src/engine/truncation';
 
 const STEPS = 300, H = 32, B = 16, T = 12, EVAL_WINDOWS = 2, SEED = 1;
@@ -25,24 +26,8 @@ async function run(spec: TruncationSpec, lag: number): Promise<{ accuracy: numbe
     await trainer.flush();
     const tail = losses.slice(-STEPS / 10).filter(Number.isFinite);
     const finalLoss = tail.reduce((a, b) => a + b, 0) / tail.length;
-    const e = trainer.engine;
-    let right = 0, total = 0;
-    for (let w = 0; w < EVAL_WINDOWS; w++) {
-      const mb = task.next();
-      e.writeBatch(mb);
-      const enc = device.createCommandEncoder({ label: 'test.delay.eval' });
-      e.encodeCarryState(enc);
-      e.encodeForwardOnly(enc);
-      device.queue.submit([enc.finish()]);
-      const out = await e.readOutputs();
-      for (let r = 0; r < T * B; r++) {
-        let best = 0;
-        for (let q = 1; q < DELAY_ALPHABET; q++) if (out[r * DELAY_ALPHABET + q] > out[r * DELAY_ALPHABET + best]) best = q;
-        if (best === mb.targets[r]) right++;
-        total++;
-      }
-    }
-    return { accuracy: right / total, finalLoss };
+    const accuracy = await delayAccuracy(trainer, task, EVAL_WINDOWS);
+    return { accuracy, finalLoss };
   } finally {
     trainer.destroy();
   }
