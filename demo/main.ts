@@ -586,6 +586,8 @@ $('langToggle').addEventListener('click', () => {
   const q = new URLSearchParams(location.search);
   q.set('lang', lang());
   history.replaceState(null, '', `${location.pathname}?${q}`);
+  // a shared link on show carries the language it was made in: follow the toggle
+  if ($('link').textContent) $('link').textContent = `${location.origin}${location.pathname}?${q}`;
 });
 
 // ---------- start-up
