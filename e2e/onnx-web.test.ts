@@ -5,18 +5,12 @@
 // the float64 reference computed here in Node. (onnxruntime-web 1.31's
 // WebGPU backend has no LSTM/GRU kernel: its verbose log places those nodes
 // on the CPU (wasm) provider and OneHot/Squeeze/MatMul/Add on WebGPU.)
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startSession, openPage, type Session } from './browser';
+import { describe, it, expect } from 'vitest';
+import { fileSession, pageResult, relErr } from './harness';
 import { onnxCases } from './pages/onnx-problem';
 import { referenceCells } from '../src/index';
 
-let s: Session;
-beforeAll(async () => {
-  s = await startSession();
-}, 120_000);
-afterAll(async () => {
-  await s?.close();
-});
+const session = fileSession();
 
 type Run = { output: number[]; dims: number[]; logits?: number[] } | { error: string };
 interface Result {
@@ -42,21 +36,9 @@ function runErr(run: { output: number[]; logits?: number[] }, ours: number[], Q:
   return Math.max(relErr(run.logits ?? [], ours), relErr(run.output, softmaxRows(ours, Q)));
 }
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
-
 describe('ONNX Runtime Web in headless Chromium', () => {
   it('runs the exported files (wasm; WebGPU where it loads) with our predictions', async () => {
-    const { page, errors } = await openPage(s, '/e2e/pages/onnx.html');
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 240_000 });
-    const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as Result;
+    const { r, errors } = await pageResult<Result>(session(), '/e2e/pages/onnx.html', 240_000);
     expect(r.failure, r.failure).toBeUndefined();
     console.log(`browser adapter: ${r.adapter}`);
     expect(r.errors, r.errors.join('\n')).toEqual([]);

@@ -3,18 +3,12 @@
 // checkpoint / ONNX), checked against the weights read once everything has
 // settled, against the checkpoint bytes made from it, and against a float64
 // Adam step.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startSession, openPage, type Session } from './browser';
+import { describe, it, expect } from 'vitest';
+import { fileSession, pageResult } from './harness';
 import { referenceForwardBackward, toFloat64, paramShapes, charLmConfig, loadCheckpoint, type Weights } from '../src/index';
 import { clipUpdate64 } from '../src/reference/kernels64';
 
-let s: Session;
-beforeAll(async () => {
-  s = await startSession();
-}, 120_000);
-afterAll(async () => {
-  await s?.close();
-});
+const session = fileSession();
 
 type Plain = Record<string, number[]>;
 interface Trial {
@@ -44,9 +38,7 @@ function compare(a: Plain, b: Record<string, ArrayLike<number>>) {
 
 describe('headless Chromium', () => {
   it('a snapshot taken while generations from the same params run is finite and equals the settled weights, its checkpoint bytes and a float64 Adam step', async () => {
-    const { page, errors } = await openPage(s, '/e2e/pages/snapshot.html');
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 240_000 });
-    const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as Result;
+    const { r, errors } = await pageResult<Result>(session(), '/e2e/pages/snapshot.html', 240_000);
     expect(r.failure, r.failure).toBeUndefined();
     console.log(`browser adapter: ${r.adapter}`);
     expect(r.errors, r.errors.join('\n')).toEqual([]);

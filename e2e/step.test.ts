@@ -1,37 +1,20 @@
 // The training step in real headless Chromium (navigator.gpu), checked
 // against the float64 reference computed here in Node.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startSession, openPage, type Session } from './browser';
+import { describe, it, expect } from 'vitest';
+import { fileSession, pageResult, relErr } from './harness';
 import { problem } from './pages/problem';
 import { referenceForwardBackward, toFloat64, paramShapes } from '../src/index';
 import { clipUpdate64 } from '../src/reference/kernels64';
 
-let s: Session;
-beforeAll(async () => {
-  s = await startSession();
-}, 120_000);
-afterAll(async () => {
-  await s?.close();
-});
-
-function relErr(a: number[], b: ArrayLike<number>) {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
+const session = fileSession();
 
 describe('headless Chromium', () => {
   it('gradients for each strategy and a full training step match float64', async () => {
-    const { page, errors } = await openPage(s, '/e2e/pages/step.html');
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 120_000 });
-    const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as {
+    const { r, errors } = await pageResult<{
       failure?: string; adapter: string; errors: string[];
       grads: Record<string, Record<string, number[]>>; xis: Record<string, number[]>;
       step: { stats: { loss: number; gradNorm: number; skipped: boolean }; after: Record<string, number[]> };
-    };
+    }>(session(), '/e2e/pages/step.html', 120_000);
     expect(r.failure, r.failure).toBeUndefined();
     console.log(`browser adapter: ${r.adapter}`);
     expect(r.errors, r.errors.join("\n")).toEqual([]);
