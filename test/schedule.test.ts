@@ -5,7 +5,7 @@
 // StepStats.lr with several steps in flight.
 import { describe, it, expect, afterAll } from 'vitest';
 import { gpu } from './gpu';
-import { lrAt, lrScheduleFrom, lrScheduleFromText, type LrScheduleSpec } from '../src/engine/schedule';
+import { lrAt, lrScheduleFrom, lrScheduleFromText, type LrScheduleSpec } from '../src/util/schedule';
 import { createClipUpdate, STATS } from '../src/kernels/clip-update';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ, liveMemory } from '../src/gpu/buffers';
 import { Trainer } from '../src/engine/trainer';

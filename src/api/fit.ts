@@ -7,7 +7,7 @@
 // losses and validation metrics are in.
 import type { Trainer, OptimizerSpec, StepInput } from '../engine/trainer';
 import type { Truncation } from '../engine/truncation';
-import type { LrScheduleSpec } from '../engine/schedule';
+import type { LrScheduleSpec } from '../util/schedule';
 import { BpttError, requireInt, show } from '../errors';
 import { createRng } from '../util/rng';
 import { parseInputs, parseTargets, take, type Inputs, type Targets } from './arrays';

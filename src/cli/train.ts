@@ -11,7 +11,7 @@ import { loadTimeMachine } from '../node/timemachine';
 import { CharLM, type CharLmOptions } from '../lm/charlm';
 import { generateText } from '../lm/generate';
 import { truncationFromText, type Truncation } from '../engine/truncation';
-import { lrScheduleFromText, describeLrSchedule } from '../engine/schedule';
+import { lrScheduleFromText, describeLrSchedule } from '../util/schedule';
 import type { OptimizerSpec } from '../engine/trainer';
 import { ACTIVATIONS, CELLS, MAX_LAYERS, type Activation, type CellKind } from '../model/config';
 import { describeAdapter } from '../gpu/device';

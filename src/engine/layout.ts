@@ -38,9 +38,6 @@ export function xiLayout(steps: number, B: number): XiLayout {
   };
 }
 
-/** Floats per stream of the multipliers (see xiLayout). */
-export const xiStride = (steps: number, B: number) => xiLayout(steps, B).stride;
-
 /** Offsets (in floats) into sets of states. */
 export interface StateLayout {
   /** Floats of one set: layers · slots · B · H. */

@@ -11,7 +11,7 @@ import { STATS, type StepStats } from '../gpu/stats';
 import type { Bound } from '../kernels/kernel';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC, MAP_READ, upload } from '../gpu/buffers';
 import { StagingRing } from './staging';
-import { lrScheduleFrom, type LrScheduleSpec } from './schedule';
+import { lrScheduleFrom, type LrScheduleSpec } from '../util/schedule';
 import { initWeights, checkWeights, unpackWeights, packWeights, type InitScheme, type Weights, type Tensor } from '../model/params';
 import { validateConfig, type RnnConfig } from '../model/config';
 import { createRng, type Rng } from '../util/rng';

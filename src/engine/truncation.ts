@@ -11,9 +11,7 @@
 // cannot express; it runs S = ⌈k2 / k1⌉ streams (see tbptt()).
 import { BpttError, requireInt, show } from '../errors';
 import type { Rng } from '../util/rng';
-import { xiLayout, xiStride } from './layout';
-
-export { xiStride };
+import { xiLayout } from './layout';
 
 /**
  * The multipliers of one window: per stream s, the loss mask (T) then ξ

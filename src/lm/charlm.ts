@@ -4,7 +4,7 @@
 import { Trainer, type OptimizerSpec } from '../engine/trainer';
 import { full, type Truncation } from '../engine/truncation';
 import { charLmConfig, type Activation, type CellKind } from '../model/config';
-import type { LrScheduleSpec } from '../engine/schedule';
+import type { LrScheduleSpec } from '../util/schedule';
 import type { InitScheme } from '../model/params';
 import { epochBatches, type Partition, type Minibatch } from '../data/partition';
 import type { Corpus } from '../data/text';
