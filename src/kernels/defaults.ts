@@ -17,10 +17,10 @@ function filled(device: GPUDevice, label: string, n: number, value: number, kind
  * Bind with `given`, or with a buffer of `n` × `value` that the Bound owns.
  * `bind` receives the buffer to use.
  */
-export function bindWithDefault(device: GPUDevice, given: GPUBuffer | undefined, label: string, n: number, value: number, kind: 'u32' | 'f32', bind: (buffer: GPUBuffer) => Bound): Bound {
+export function bindWithDefault<T extends Bound>(device: GPUDevice, given: GPUBuffer | undefined, label: string, n: number, value: number, kind: 'u32' | 'f32', bind: (buffer: GPUBuffer) => T): T {
   if (given) return bind(given);
   const own = filled(device, label, n, value, kind);
-  let bound: Bound;
+  let bound: T;
   try {
     bound = bind(own);
   } catch (e) {
@@ -29,8 +29,7 @@ export function bindWithDefault(device: GPUDevice, given: GPUBuffer | undefined,
   }
   let live = true;
   return {
-    bindGroup: bound.bindGroup,
-    workgroups: bound.workgroups,
+    ...bound,
     destroy() {
       bound.destroy();
       if (live) destroyTracked(device, own);

@@ -22,6 +22,12 @@ export interface KernelSpec<B extends string, P extends string> {
   readonly params: UniformStruct<P>;
   /** Storage bindings 1, 2, … in order. */
   readonly bindings: readonly (readonly [B, Access])[];
+  /**
+   * One Params per dispatch: binding 0 takes a dynamic offset, and
+   * bindSteps / encodeSteps record one dispatch per Params (a kernel that
+   * runs one time step per dispatch). Default false.
+   */
+  readonly steps?: boolean;
 }
 
 /** A bind group with its uniform parameters and dispatch sizes; owns the uniform buffer. */
@@ -31,6 +37,12 @@ export interface Bound {
   readonly workgroups: readonly (readonly [number, number, number])[];
   /** Destroy the uniform buffer this binding owns. */
   destroy(): void;
+}
+
+/** A binding with one Params per dispatch (see KernelSpec.steps): the dynamic offset of each dispatch's Params. */
+export interface StepsBound extends Bound {
+  /** Byte offsets into the uniform buffer, one per dispatch, in order. */
+  readonly offsets: readonly number[];
 }
 
 /** Values for a WGSL file's `override` constants (booleans as 0/1). */
@@ -77,7 +89,7 @@ export class Kernel<B extends string, P extends string> {
       device.createBindGroupLayout({
         label: `${spec.name}.layout`,
         entries: [
-          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: spec.steps ?? false } },
           ...spec.bindings.map(([, access], i) => ({
             binding: i + 1,
             visibility: GPUShaderStage.COMPUTE,
@@ -115,6 +127,33 @@ export class Kernel<B extends string, P extends string> {
     needBytes: Record<B, number>,
     workgroups: readonly (readonly [number, number, number])[],
   ): Bound {
+    this.check(buffers, needBytes, workgroups);
+    return { ...this.bindUniform(buffers, this.spec.params.pack(params), this.spec.params.byteSize), workgroups };
+  }
+
+  /**
+   * bindChecked for a kernel with one Params per dispatch (KernelSpec.steps):
+   * `steps` holds each dispatch's Params, packed into one uniform buffer at
+   * the device's uniform offset alignment; every dispatch has the same
+   * workgroup count, and encodeSteps records them in order.
+   */
+  bindSteps(
+    buffers: Record<B, GPUBuffer>,
+    steps: readonly Record<P, number>[],
+    needBytes: Record<B, number>,
+    workgroups: readonly [number, number, number],
+  ): StepsBound {
+    this.check(buffers, needBytes, [workgroups]);
+    const size = this.spec.params.byteSize;
+    const stride = Math.ceil(size / this.device.limits.minUniformBufferOffsetAlignment) * this.device.limits.minUniformBufferOffsetAlignment;
+    const data = new Uint8Array(Math.max(1, steps.length) * stride);
+    steps.forEach((s, i) => data.set(new Uint8Array(this.spec.params.pack(s)), i * stride));
+    const bound = this.bindUniform(buffers, data.buffer, size);
+    return { ...bound, workgroups: [workgroups], offsets: steps.map((_, i) => i * stride) };
+  }
+
+  /** Check each buffer (STORAGE usage, at least `needBytes`) and the workgroup counts. */
+  private check(buffers: Record<B, GPUBuffer>, needBytes: Record<B, number>, workgroups: readonly (readonly [number, number, number])[]): void {
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     for (const [name] of this.spec.bindings) {
       const buf = buffers[name];
@@ -131,7 +170,10 @@ export class Kernel<B extends string, P extends string> {
         if (n > maxWg) throw new BpttError(`${this.spec.name}.workgroups`, String(n), `exceeds maxComputeWorkgroupsPerDimension = ${maxWg}`);
       }
     }
-    const data = this.spec.params.pack(params);
+  }
+
+  /** The uniform buffer holding `data` (binding 0 sees `size` bytes of it) and the bind group. */
+  private bindUniform(buffers: Record<B, GPUBuffer>, data: ArrayBuffer, size: number): Bound {
     const uniform = createTracked(this.device, {
       label: `${this.spec.name}.params`,
       size: data.byteLength,
@@ -144,7 +186,7 @@ export class Kernel<B extends string, P extends string> {
       label: `${this.spec.name}.bindGroup`,
       layout: this.layout,
       entries: [
-        { binding: 0, resource: { buffer: uniform } },
+        { binding: 0, resource: { buffer: uniform, size } },
         ...this.spec.bindings.map(([name], i) => ({ binding: i + 1, resource: { buffer: buffers[name] } })),
       ],
     });
@@ -153,7 +195,18 @@ export class Kernel<B extends string, P extends string> {
       if (live) destroyTracked(this.device, uniform);
       live = false;
     };
-    return { bindGroup, workgroups, destroy };
+    return { bindGroup, workgroups: [], destroy };
+  }
+
+  /** Record one dispatch per Params of a bindSteps binding, in order, into `pass`. Never submits. */
+  encodeSteps(pass: GPUComputePassEncoder, bound: StepsBound): void {
+    const [x, y, z] = bound.workgroups[0];
+    if (x * y * z === 0 || !bound.offsets.length) return;
+    pass.setPipeline(this.pipelines[0]);
+    for (const offset of bound.offsets) {
+      pass.setBindGroup(0, bound.bindGroup, [offset]);
+      pass.dispatchWorkgroups(x, y, z);
+    }
   }
 
   /** Record this kernel's dispatches into `pass`. Never submits. */
