@@ -21,6 +21,10 @@ export { createClipUpdate, CLIP_UPDATE_WGSL, STATS, type StepStats, type Optimiz
 export { createTranspose, TRANSPOSE_WGSL } from './transpose';
 export { createSegmentNorms, createPowerIteration, powerIterationMaxHidden, spectralRadius, SEGMENT_NORMS_WGSL, POWER_ITERATION_WGSL } from './diagnostics';
 export { createCarryState, CARRY_STATE_WGSL } from './carry';
-export { Kernel, type Bound, type Activation, type KernelHandle, type KernelSpec, type Constants } from './kernel';
+export { Kernel, type Bound, type StepsBound, type Activation, type KernelHandle, type KernelSpec, type Constants } from './kernel';
 export { createLstmForward, createLstmBackward, maxHiddenLstm, autoRowsLstm, LSTM_FORWARD_WGSL, LSTM_BACKWARD_WGSL, type LstmKernelOptions, type LstmForwardDims, type LstmBackwardDims, type LstmForwardBuffers, type LstmBackwardBuffers } from './lstm';
 export { createGruForward, createGruBackward, maxHiddenGru, autoRowsGru, GRU_FORWARD_WGSL, GRU_BACKWARD_WGSL, type GruKernelOptions, type GruForwardDims, type GruBackwardDims, type GruForwardBuffers, type GruBackwardBuffers } from './gru';
+export {
+  createSplitForward, createSplitBackward, splitWorkgroups, SPLIT_FORWARD_WGSL, SPLIT_BACKWARD_WGSL,
+  type SplitKernelOptions, type SplitCell, type SplitForwardDims, type SplitBackwardDims, type SplitForwardBuffers, type SplitBackwardBuffers, type SplitKernelHandle,
+} from './split';
