@@ -13,6 +13,7 @@ export { full, regular, randomized, explicit, tbptt, truncationFrom, truncationF
 export { lrScheduleFrom, lrScheduleFromText, lrAt, describeLrSchedule, type LrScheduleSpec } from './util/schedule';
 export { stepGemmShapes, tuneRecurrenceRows, type StepGemm, type RowsResult } from './engine/tune-step';
 export type { BatchInput } from './engine/batch';
+export type { Recurrence } from './engine/cells';
 export { referenceForwardBackward, referenceLoss, toFloat64, type Batch, type ReferenceOptions, type ReferenceResult } from './reference/rnn64';
 export { Vocab, makeCorpus, preprocess, decodeUtf8, type Corpus, type Preprocess } from './data/text';
 export { epochBatches, type Partition, type Minibatch } from './data/partition';

@@ -6,7 +6,7 @@
 // of a cell with G gates, R = B·len rows):
 //
 //   Zx_l  = X_l W_ih_lᵀ + b_ih_l          (R, G·H)  gather (tokens) or GEMM; X_l = h of layer l − 1
-//   Hs_l  = the recurrence                 (len + 1, B, H)  one dispatch for all steps (+ Cs, gates)
+//   Hs_l  = the recurrence                 (len + 1, B, H)  one dispatch for all steps, or one per step ('split') (+ Cs, gates)
 //   O     = Hs_top[1..] W_qhᵀ + b_q        (R, Q)
 //   L, dO = the loss and ∂L/∂O             (R, Q)  scaled by 1/(B·T)
 //   dW_qh = dOᵀ Hs_top[1..], db_q = Σ dO
@@ -168,11 +168,11 @@ export class BpttEngine {
       }
       const ctx: ChunkContext = { device, config: this.config, buf, layout: this.layout, B: this.B, T: this.T, C: this.C, chunks: this.chunks, L: this.L, streams: this.streams, own: (d) => this.own(d) };
       if (this.forwardOnly) {
-        this.forwardSteps = bindForwardChunk(ctx, s.rows, this.T);
+        this.forwardSteps = bindForwardChunk(ctx, s, this.T);
         this.bindTransposes();
       } else {
-        this.chunkSteps = bindChunk(ctx, s.rows, this.C);
-        this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : bindChunk(ctx, s.rows, this.lastChunk);
+        this.chunkSteps = bindChunk(ctx, s, this.C);
+        this.lastSteps = this.lastChunk === this.C ? this.chunkSteps : bindChunk(ctx, s, this.lastChunk);
         this.forwardSteps = this.lastSteps;
         this.bindTransposes();
         this.bindStep();

@@ -19,6 +19,17 @@ import type { Bound } from '../kernels/kernel';
 import { createRnnForward, createRnnBackward, maxHidden as maxHiddenRnn } from '../kernels/rnn';
 import { createLstmForward, createLstmBackward, maxHiddenLstm } from '../kernels/lstm';
 import { createGruForward, createGruBackward, maxHiddenGru } from '../kernels/gru';
+import { createSplitForward, createSplitBackward } from '../kernels/split';
+
+/**
+ * How a layer's recurrences run: 'sequence', every step inside one workgroup
+ * per `rows` sequences (rnn.ts, lstm.ts, gru.ts; one dispatch per window), or
+ * 'split', each step spread over ceil(H / 32) × ceil(B / 4) workgroups
+ * (split.ts; one dispatch per step, all in the same compute pass).
+ */
+export type Recurrence = 'sequence' | 'split';
+/** The recurrence variants, for checking an option. */
+export const RECURRENCES: readonly Recurrence[] = ['sequence', 'split'];
 
 /** The buffers one layer's forward recurrence reads and writes. */
 export interface CellForwardBuffers {
@@ -111,10 +122,25 @@ const KERNELS: Record<CellKind, { forward(device: GPUDevice, c: ModelConfig, row
   },
 };
 
+/** The split kernels of every cell (they take the sequence kernels' buffers and dims; rows does not apply). */
+const SPLIT = {
+  forward: (device: GPUDevice, c: ModelConfig, _rows: number, bias: boolean): CellKernel<CellForwardBuffers, ForwardDims> => createSplitForward(device, { cell: c.cell, hidden: c.hidden, activation: c.activation, bias }),
+  backward: (device: GPUDevice, c: ModelConfig): CellKernel<CellBackwardBuffers, BackwardDims> => createSplitBackward(device, { cell: c.cell, hidden: c.hidden, activation: c.activation }),
+};
+
+/** Which recurrence kernels a layer uses: the variant, and for 'sequence' the sequences per workgroup. */
+export interface RecurrenceChoice {
+  recurrence: Recurrence;
+  /** Sequences per workgroup of the 'sequence' kernels (1, 2 or 4). */
+  rows: number;
+}
+
 /** The recurrence kernels of one layer of `c` (b_hh in the recurrence when the layer has one). */
-export function createCell(device: GPUDevice, c: ModelConfig, rows: number, recurrentBias: boolean): CellKernels {
-  const fwd = KERNELS[c.cell].forward(device, c, rows, recurrentBias);
-  const bwd = KERNELS[c.cell].backward(device, c, rows);
+export function createCell(device: GPUDevice, c: ModelConfig, choice: RecurrenceChoice, recurrentBias: boolean): CellKernels {
+  const kernels = choice.recurrence === 'split' ? SPLIT : KERNELS[c.cell];
+  const rows = choice.rows;
+  const fwd = kernels.forward(device, c, rows, recurrentBias);
+  const bwd = kernels.backward(device, c, rows);
   return {
     forward: (b, d) => dispatch(fwd, fwd.bind(b, { B: d.B, t0: 0, t1: d.len, wOffset: 0, bOffset: d.bOffset })),
     backward: (b, d) => dispatch(bwd, bwd.bind(b, { B: d.B, t0: 0, t1: d.len, wOffset: d.wOffset, xiOffset: d.xiOffset, maskOffset: d.maskOffset, cOffset: d.cOffset, ghOffset: d.ghOffset })),

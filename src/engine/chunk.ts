@@ -13,7 +13,7 @@ import { createReduceSum } from '../kernels/reduce';
 import type { Bound } from '../kernels/kernel';
 import { STATS } from '../gpu/stats';
 import { cellSizes } from './plan';
-import { createCell, dispatch, type Dispatch } from './cells';
+import { createCell, dispatch, type Dispatch, type RecurrenceChoice } from './cells';
 import { xiLayout } from './layout';
 
 /** A kernel that records a binding into a pass. */
@@ -77,8 +77,8 @@ export interface ChunkDispatches extends ChunkForward {
   dHtop: Dispatch;
 }
 
-/** Bind the forward dispatches of a chunk of `len` steps of engine `e` (rows: sequences per workgroup of the recurrences). */
-export function bindForwardChunk(e: ChunkContext, rows: number, len: number): ChunkForward {
+/** Bind the forward dispatches of a chunk of `len` steps of engine `e` (rec: which recurrence kernels). */
+export function bindForwardChunk(e: ChunkContext, rec: RecurrenceChoice, len: number): ChunkForward {
   const c = e.config, dev = e.device, buf = e.buf, P = e.layout.byName;
   const B = e.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize;
   const GH = cellSizes(c).G * H;
@@ -91,7 +91,7 @@ export function bindForwardChunk(e: ChunkContext, rows: number, len: number): Ch
     const W_ih = P[n.W_ih]!.offset;
     const b_ih = n.b_ih ? P[n.b_ih]!.offset : undefined, b_hh = n.b_hh ? P[n.b_hh]!.offset : undefined;
     const below = l > 0 ? buf[`hs${l - 1}`] : undefined;
-    const cell = createCell(dev, c, rows, b_hh !== undefined);
+    const cell = createCell(dev, c, rec, b_hh !== undefined);
     // Zx_l = X_l W_ih_lᵀ + b_ih_l: (R, G·H)
     let input: Dispatch;
     if (l === 0 && c.input === 'tokens') {
@@ -113,9 +113,9 @@ export function bindForwardChunk(e: ChunkContext, rows: number, len: number): Ch
   return { len, layers, output };
 }
 
-/** Bind every dispatch of a chunk of `len` steps of engine `e` (rows: sequences per workgroup of the recurrences). */
-export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDispatches {
-  const fwd = bindForwardChunk(e, rows, len);
+/** Bind every dispatch of a chunk of `len` steps of engine `e` (rec: which recurrence kernels). */
+export function bindChunk(e: ChunkContext, rec: RecurrenceChoice, len: number): ChunkDispatches {
+  const fwd = bindForwardChunk(e, rec, len);
   const c = e.config, dev = e.device, buf = e.buf, P = e.layout.byName;
   const B = e.B, R = B * len, H = c.hidden, Q = c.outputSize, d = c.inputSize, L = e.L;
   const { G, dGh } = cellSizes(c);
@@ -133,7 +133,7 @@ export function bindChunk(e: ChunkContext, rows: number, len: number): ChunkDisp
     const W_ih = P[n.W_ih]!.offset, W_hh = P[n.W_hh]!.offset;
     const b_ih = n.b_ih ? P[n.b_ih]!.offset : undefined, b_hh = n.b_hh ? P[n.b_hh]!.offset : undefined;
     const hs = buf[`hs${l}`], below = l > 0 ? buf[`hs${l - 1}`] : undefined;
-    const cell = createCell(dev, c, rows, b_hh !== undefined);
+    const cell = createCell(dev, c, rec, b_hh !== undefined);
     const { input, forward } = fwd.layers[l];
     // the reverse recurrence per stream: ∂L/∂h from the outputs (top) or from the layer above
     const top = l === L - 1;

@@ -9,9 +9,9 @@
 import { validateConfig, GATES, type RnnConfig, type ModelConfig } from '../model/config';
 import { paramLayout } from '../model/params';
 import { STORAGE, COPY_DST, COPY_SRC } from '../gpu/buffers';
-import { BpttError, requireInt, show } from '../errors';
+import { BpttError, requireInt, requireOneOf, show } from '../errors';
 import { MATMUL_TILE } from '../kernels/matmul';
-import { cellAutoRows, cellMaxHidden } from './cells';
+import { cellAutoRows, cellMaxHidden, RECURRENCES, type Recurrence } from './cells';
 import { STATS } from '../gpu/stats';
 import { xiLayout, stateLayout, diagLayout } from './layout';
 
@@ -24,6 +24,15 @@ export interface BpttShape {
   steps: number;
   /** Sequences per workgroup in the recurrence kernels: 1, 2 or 4 (default: the most that fit). */
   rows?: number;
+  /**
+   * How the recurrences run (default 'sequence'): 'sequence' walks every
+   * step inside one workgroup per `rows` sequences (B / rows workgroups, one
+   * dispatch per window: best where B / rows fills the device, and on CPUs);
+   * 'split' spreads each step over ceil(H / 32) × ceil(B / 4) workgroups, one
+   * dispatch per step (fills a GPU with many compute units; no limit on H
+   * from workgroup memory; `rows` is ignored). tuneRecurrenceRows times both.
+   */
+  recurrence?: Recurrence;
   /**
    * Steps per chunk (default: the whole window when its buffers fit the
    * device's limits, else the most that fit). Below T, the step recomputes
@@ -52,6 +61,8 @@ export interface CheckedShape {
   batch: number;
   steps: number;
   rows: number;
+  /** How the recurrences run (see BpttShape.recurrence). */
+  recurrence: Recurrence;
   /** C, steps per chunk. */
   chunk: number;
   /** ceil(T / C). */
@@ -202,18 +213,22 @@ export function chooseChunk(config: RnnConfig, B: number, T: number, limits: Chu
 export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   const config = validateConfig(shape.config);
   const batch = requireInt('batch', shape.batch, 1, 1 << 20);
-  const rows = shape.rows === undefined ? cellAutoRows(device, config.cell, config.hidden, batch) : shape.rows;
+  const recurrence = requireOneOf('recurrence', shape.recurrence ?? 'sequence', RECURRENCES);
+  const split = recurrence === 'split';
+  const rows = shape.rows === undefined ? (split ? 1 : cellAutoRows(device, config.cell, config.hidden, batch)) : shape.rows;
   if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4');
   const steps = requireInt('steps', shape.steps, 1, 1 << 24);
   const streams = requireInt('streams', shape.streams ?? 1, 1, 1 << 12);
   const lossFrom = requireInt('lossFrom', shape.lossFrom ?? 0, 0, steps - 1);
   const lim = device.limits;
-  const hmax = cellMaxHidden(device, config.cell, rows);
+  // (the split kernels tile over H: no limit from workgroup memory)
+  const hmax = split ? Infinity : cellMaxHidden(device, config.cell, rows);
   if (config.hidden > hmax) {
     throw new BpttError('config.hidden', String(config.hidden), `must be ≤ ${hmax} for cell ${config.cell} on this device (maxComputeWorkgroupStorageSize = ${lim.maxComputeWorkgroupStorageSize} bytes, rows = ${rows} sequences per workgroup)`);
   }
   const wgMax = lim.maxComputeWorkgroupsPerDimension;
-  if (Math.ceil(batch / rows) > wgMax) throw new BpttError('batch', String(batch), `must be ≤ ${wgMax * rows} (maxComputeWorkgroupsPerDimension = ${wgMax}, rows = ${rows})`);
+  const perGroup = split ? 4 : rows;
+  if (Math.ceil(batch / perGroup) > wgMax) throw new BpttError('batch', String(batch), `must be ≤ ${wgMax * perGroup} (maxComputeWorkgroupsPerDimension = ${wgMax}, ${split ? '4 sequences per workgroup in the split recurrence' : `rows = ${rows}`})`);
   const tiles = (n: number) => Math.ceil(n / MATMUL_TILE);
   const GH = GATES[config.cell] * config.hidden;
   if (tiles(GH) > wgMax || tiles(config.outputSize) > wgMax || tiles(config.inputSize) > wgMax) {
@@ -225,5 +240,5 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   const chunk = shape.chunk === undefined ? fit : requireInt('chunk', shape.chunk, 1, fit);
   const chunks = Math.ceil(steps / chunk);
   if (forwardOnly && chunks > 1) throw new BpttError('steps', String(steps), `a forward-only window must fit unchunked on this device (at most ${fit} steps for batch=${batch}): reduce steps or batch`);
-  return { config, batch, steps, rows, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams, lossFrom, forwardOnly };
+  return { config, batch, steps, rows, recurrence, chunk, chunks, lastChunk: steps - (chunks - 1) * chunk, streams, lossFrom, forwardOnly };
 }

@@ -1,11 +1,12 @@
 // Tuning for a training step, on the engine's side of the layers: the GEMMs
 // one step runs (stepGemmShapes, the shapes to hand tuneMatmul) and the
-// recurrences' sequences per workgroup (tuneRecurrenceRows). The kernels'
+// recurrences' variant and sequences per workgroup (tuneRecurrenceRows). The kernels'
 // tuner (src/kernels/tune.ts) knows nothing of the engine or the model.
 import { GATES, type RnnConfig } from '../model/config';
 import type { GemmShape } from '../kernels/matmul-choice';
 import { BpttError } from '../errors';
-import { BpttEngine } from './bptt';
+import { BpttEngine, type BpttShape } from './bptt';
+import type { Recurrence } from './cells';
 import { onlyPhase } from './profile';
 
 /** One GEMM of a training step: where it sits, its shape, how often it runs per step. */
@@ -48,49 +49,65 @@ export function stepGemmShapes(config: RnnConfig, batch: number, steps: number):
 
 /** What tuneRecurrenceRows measured. */
 export interface RowsResult {
-  /** ms of the forward + backward recurrences of one step (fastest of the runs), per rows value that fits. */
+  /** ms of the forward + backward recurrences of one step (fastest of the runs), per rows value that fits ('sequence' kernels). */
   ms: Record<number, number>;
+  /** The fastest rows of the 'sequence' kernels (the engine's `rows` option). */
   best: number;
+  /** ms of the same with recurrence 'split' (one dispatch per step over many workgroups); undefined where it does not fit. */
+  split?: number;
+  /** The faster variant: 'split' when it beat the best rows, else 'sequence' (the engine's `recurrence` option). */
+  recurrence: Recurrence;
+}
+
+/** ms of one step's forward + backward recurrences of an engine for `shape` (fastest of `reps` runs); null where the shape does not fit. */
+async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number): Promise<number | null> {
+  let engine: BpttEngine;
+  try {
+    engine = new BpttEngine(device, shape);
+  } catch (e) {
+    if (e instanceof BpttError) return null; // does not fit this device
+    throw e;
+  }
+  try {
+    let total = 0;
+    for (const phase of ['forward', 'backward'] as const) {
+      const times: number[] = [];
+      for (let i = 0; i <= reps; i++) {
+        const enc = device.createCommandEncoder();
+        const scope = onlyPhase(enc, phase);
+        engine.encodeStep(enc, { passes: scope });
+        scope.end();
+        const t0 = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        if (i > 0) times.push(performance.now() - t0);
+      }
+      total += Math.min(...times);
+    }
+    return total;
+  } finally {
+    engine.destroy();
+  }
 }
 
 /**
- * Time the forward and backward recurrences of one step with `rows` = 1, 2
- * and 4 sequences per workgroup (where they fit the device) and return the
- * fastest: pass it as the engine's (or the Trainer's) `rows` option.
+ * Time the forward and backward recurrences of one step with the 'sequence'
+ * kernels at `rows` = 1, 2 and 4 sequences per workgroup (where they fit the
+ * device) and with the 'split' kernels, and return the measurements, the
+ * fastest rows (`best`) and the faster variant (`recurrence`): pass them as
+ * the engine's (or the Trainer's) `rows` and `recurrence` options.
  */
 export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 2): Promise<RowsResult> {
   const ms: Record<number, number> = {};
   for (const rows of [1, 2, 4]) {
     if (rows > batch) continue;
-    let engine: BpttEngine;
-    try {
-      engine = new BpttEngine(device, { config, batch, steps, rows });
-    } catch (e) {
-      if (e instanceof BpttError) continue; // does not fit this device
-      throw e;
-    }
-    try {
-      let total = 0;
-      for (const phase of ['forward', 'backward'] as const) {
-        const times: number[] = [];
-        for (let i = 0; i <= reps; i++) {
-          const enc = device.createCommandEncoder();
-          const scope = onlyPhase(enc, phase);
-          engine.encodeStep(enc, { passes: scope });
-          scope.end();
-          const t0 = performance.now();
-          device.queue.submit([enc.finish()]);
-          await device.queue.onSubmittedWorkDone();
-          if (i > 0) times.push(performance.now() - t0);
-        }
-        total += Math.min(...times);
-      }
-      ms[rows] = total;
-    } finally {
-      engine.destroy();
-    }
+    const t = await timeRecurrences(device, { config, batch, steps, rows }, reps);
+    if (t !== null) ms[rows] = t;
   }
+  const split = (await timeRecurrences(device, { config, batch, steps, recurrence: 'split' }, reps)) ?? undefined;
   const ranked = Object.entries(ms).sort((x, y) => x[1] - y[1]);
-  if (!ranked.length) throw new BpttError('rows', 'none', `no rows value of 1, 2, 4 fits hidden = ${config.hidden} on this device`);
-  return { ms, best: Number(ranked[0][0]) };
+  if (!ranked.length && split === undefined) throw new BpttError('rows', 'none', `no rows value of 1, 2, 4 fits hidden = ${config.hidden} on this device, nor does the split recurrence`);
+  const best = ranked.length ? Number(ranked[0][0]) : 1;
+  const recurrence: Recurrence = split !== undefined && (!ranked.length || split < ranked[0][1]) ? 'split' : 'sequence';
+  return { ms, best, split, recurrence };
 }
