@@ -75,7 +75,10 @@ export function toMarkdown(r: BenchReport): string {
     if (rows || w.tuning.matmul.length) {
       out.push(
         'Chosen on this device: ' +
-          (rows ? `rows = ${rows.best} sequences per workgroup in the recurrences (${Object.entries(rows.ms).map(([k, ms]) => `${k}: ${fmt(ms)} ms`).join(', ')} per step's forward + backward); ` : '') +
+          (rows
+            ? `${rows.recurrence === 'split' ? 'recurrence = split (one dispatch per step over many workgroups)' : `rows = ${rows.best} sequences per workgroup in the recurrences`}, the fastest of ` +
+              `rows ${Object.entries(rows.ms).map(([k, ms]) => `${k}: ${fmt(ms)} ms`).join(', ')}${rows.split !== undefined ? ` and split: ${fmt(rows.split)} ms` : ''} per step's forward + backward; `
+            : '') +
           'matmul ' + w.tuning.matmul.map((t) => `${shapeLabel(t.shape)} → ${t.best}`).join(', ') + '.',
         '',
       );
