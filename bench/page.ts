@@ -11,6 +11,8 @@ import { requireGpuRefusal } from './adapter';
 import { runBench, type PeerBackend, type StrategyName } from './core';
 import type { MatmulVariant } from '../src/kernels/matmul';
 import { WORKLOADS } from './workloads';
+import * as ort from 'onnxruntime-web';
+import { runInference, INFERENCE_SHAPES, type InferenceResult } from './inference';
 
 declare global {
   interface Window {
@@ -51,6 +53,19 @@ async function main() {
     },
     `Chromium ${navigator.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'} (headless${q.get('flags') ? `, ${q.get('flags')}` : ''}), TF.js ${tf.version_core}`,
   );
+  // inference (forward only) on the same device, after the training workloads
+  const inference = q.get('inference') ?? 'LSTM';
+  if (inference !== 'none') {
+    ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/'; // served by Vite from the package
+    ort.env.wasm.numThreads = 1; // as TF.js wasm here: the page is not cross-origin isolated
+    ort.env.logLevel = 'error';
+    (report as typeof report & { inference?: InferenceResult }).inference = await runInference(device, {
+      shape: INFERENCE_SHAPES[inference],
+      tfjs: peers.length ? { tf, layers, backends: peers } : undefined,
+      ort: { ort, providers: ['wasm', 'webgpu'] },
+      log,
+    });
+  }
   window.__bench = report;
 }
 

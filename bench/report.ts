@@ -2,6 +2,8 @@
 import type { BenchReport, Spread, WorkloadResult } from './core';
 import { shapeLabel } from './gemm-sweep';
 import { adapterHeader } from './adapter';
+import { inferenceMarkdown } from './inference-report';
+import type { InferenceResult } from './inference';
 
 const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -64,7 +66,7 @@ export function headerLine(r: BenchReport): string {
   return `Run ${r.date}${r.commit ? ` from commit \`${r.commit}\`` : ''} on ${adapterOf(r)}, ${r.environment}. Times: median [min–max] over the timed steps.`;
 }
 
-export function toMarkdown(r: BenchReport): string {
+export function toMarkdown(r: BenchReport & { inference?: InferenceResult }): string {
   const out: string[] = [];
   out.push(headerLine(r), '');
   for (const w of r.results) {
@@ -104,6 +106,7 @@ export function toMarkdown(r: BenchReport): string {
     out.push(...gemmSection(w), ...sweepSection(w), ...peerSection(w));
     if (w.phases.length) out.push(`Per phase (${w.phases[0].method}, full BPTT): ` + w.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(' · '), '');
   }
+  if (r.inference) out.push(...inferenceMarkdown(r.inference));
   return out.join('\n');
 }
 

@@ -16,12 +16,15 @@ import { WORKLOADS } from './workloads';
 import { MATMUL_VARIANTS, type MatmulVariant } from '../src/kernels/matmul';
 import { toMarkdown, spliceLatest } from './report';
 import { requireGpuRefusal } from './adapter';
+import { runInference, INFERENCE_SHAPES, type InferenceResult } from './inference';
 
 const HELP = `Usage: npm run bench -- [--env browser|node] [--workloads S,M] [--strategies full,regular,randomized]
        [--steps 5] [--warmup 2] [--peers webgpu,wasm|none] [--max-peer-seconds 60] [--no-sweep] [--no-write] [--json FILE]
-       [--matmul-variants V1,V2] [--require-gpu]
+       [--matmul-variants V1,V2] [--require-gpu] [--inference LSTM|tiny|none]
 --matmul-variants: the matmul variants the per-device choice times (default: all of them).
 --require-gpu: stop before any workload, exit 3, when the adapter is a software one (SwiftShader, llvmpipe, a fallback adapter).
+--inference: after the workloads, forward-only tokens/s of an LSTM (V=28, H=256, B=32, T=35; default LSTM) through Model.predict
+  and Model.stream, against TF.js model.predict (the --peers backends) and ONNX Runtime Web (wasm, and webgpu where it loads).
 Chromium gets GPU flags (Vulkan through ANGLE) when /dev/nvidia* or /dev/dri/renderD* exists; BPTT_GPU=1 or 0 decides instead.
 Workloads: S (V=28,H=256,B=32,T=35), M (V=28,H=512,B=32,T=35), L (V=96,H=1024,B=64,T=128; opt-in),
 LSTM (V=28,H=256,B=32,T=35, cell lstm; opt-in), tiny.`;
@@ -31,7 +34,7 @@ if (args.flags.has('help')) {
   console.log(HELP);
   process.exit(0);
 }
-checkFlags(args, ['env', 'workloads', 'strategies', 'steps', 'warmup', 'peers', 'max-peer-seconds', 'no-write', 'no-sweep', 'json', 'help', 'driver', 'require-gpu', 'matmul-variants']);
+checkFlags(args, ['env', 'workloads', 'strategies', 'steps', 'warmup', 'peers', 'max-peer-seconds', 'no-write', 'no-sweep', 'json', 'help', 'driver', 'require-gpu', 'matmul-variants', 'inference']);
 const requireGpu = args.flags.has('require-gpu');
 const noSweep = args.flags.has('no-sweep');
 const env = str(args, 'env', existsSync('/usr/bin/chromium') ? 'browser' : 'node');
@@ -45,6 +48,8 @@ const warmup = num(args, 'warmup', 2, { int: true, min: 0 });
 const maxPeerSeconds = num(args, 'max-peer-seconds', 60, { min: 1 });
 const tuneArg = str(args, 'matmul-variants', '');
 const tuneVariants = tuneArg ? (tuneArg.split(',') as MatmulVariant[]) : undefined;
+const inference = str(args, 'inference', 'LSTM');
+if (inference !== 'none' && !INFERENCE_SHAPES[inference]) throw new Error(`--inference: unknown ${inference}; known: ${Object.keys(INFERENCE_SHAPES).join(', ')}, none`);
 for (const v of tuneVariants ?? []) if (!MATMUL_VARIANTS.includes(v)) throw new Error(`--matmul-variants: unknown variant ${v}; known: ${MATMUL_VARIANTS.join(', ')}`);
 
 /** Name the adapter; under --require-gpu, stop (exit 3) when it is a software one. */
@@ -79,6 +84,17 @@ async function inNode(): Promise<BenchReport> {
     },
     `Node ${process.version} (Dawn, npm webgpu), TF.js ${tf.version.tfjs}`,
   );
+  if (inference !== 'none') {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1; // as in the browser page, which is not cross-origin isolated
+    ort.env.logLevel = 'error';
+    (report as BenchReport & { inference?: InferenceResult }).inference = await runInference(device, {
+      shape: INFERENCE_SHAPES[inference],
+      tfjs: peers.length ? { tf, layers: tf, backends: peers } : undefined,
+      ort: { ort, providers: ['wasm', 'webgpu'] },
+      log: (l) => console.log(l),
+    });
+  }
   device.destroy();
   return report;
 }
@@ -97,7 +113,7 @@ async function inBrowser(): Promise<BenchReport> {
     page.on('console', (m) => {
       if (!m.text().startsWith('[vite]')) console.log(m.text());
     });
-    const q = new URLSearchParams({ workloads, strategies, peers: peers.join(','), steps: String(steps), warmup: String(warmup), maxPeerSeconds: String(maxPeerSeconds), noSweep: noSweep ? '1' : '', requireGpu: requireGpu ? '1' : '', tune: tuneArg, flags: CHROMIUM_FLAGS_CHOICE.includes('GPU (') ? 'GPU flags' : 'SwiftShader flags' });
+    const q = new URLSearchParams({ workloads, strategies, peers: peers.join(','), steps: String(steps), warmup: String(warmup), maxPeerSeconds: String(maxPeerSeconds), noSweep: noSweep ? '1' : '', inference, requireGpu: requireGpu ? '1' : '', tune: tuneArg, flags: CHROMIUM_FLAGS_CHOICE.includes('GPU (') ? 'GPU flags' : 'SwiftShader flags' });
     await page.goto(`${s.base}/bench/page.html?${q}`);
     await page.waitForFunction(() => (window as { __bench?: unknown }).__bench !== undefined, undefined, { timeout: 0 });
     const r = (await page.evaluate(() => (window as { __bench?: unknown }).__bench)) as BenchReport & { failure?: string };
