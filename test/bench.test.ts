@@ -1,5 +1,7 @@
 // The benchmark harness runs (tiny workload, TF.js wasm as the peer, the GEMM
-// sweep checked against float64), its report names the adapter and says
+// sweep checked against float64), the inference rows come out at a tiny size
+// (ours, TF.js wasm and ONNX Runtime wasm, each checked against ours, ours
+// against float64, before any time), its report names the adapter and says
 // "software adapter" for a CPU one, --require-gpu refuses a software adapter
 // before any workload, and the trainer allocates nothing per step.
 // Speed is never asserted here: only that each number is there and sane.
@@ -12,6 +14,8 @@ import { WORKLOADS } from '../bench/workloads';
 import { SWEEP, sweepName } from '../bench/gemm-sweep';
 import type { MatmulVariant } from '../src/kernels/matmul';
 import { toMarkdown, spliceLatest, headerLine } from '../bench/report';
+import { runInference, INFERENCE_SHAPES, INFERENCE_TOLERANCE } from '../bench/inference';
+import { inferenceMarkdown } from '../bench/inference-report';
 import { adapterHeader } from '../bench/adapter';
 import { detectGpu, CHROMIUM } from '../e2e/browser';
 import { existsSync } from 'node:fs';
@@ -111,6 +115,38 @@ describe('benchmark harness', () => {
     expect(md).toContain('kernels it launches per step');
     expect(spliceLatest('# B\n', md)).toContain('<!-- latest-run:begin -->');
     expect(spliceLatest(spliceLatest('# B\n', 'one'), 'two')).not.toContain('one');
+  });
+
+  it('inference at a tiny size: predict and stream of ours, TF.js wasm and ONNX Runtime wasm, each checked before it is timed; a failed check is shown, not timed', async () => {
+    const device = await gpu();
+    const tf = createRequire(import.meta.url)('@tensorflow/tfjs');
+    createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm');
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    ort.env.logLevel = 'error';
+    const r = await runInference(device, { shape: INFERENCE_SHAPES.tiny, tfjs: { tf, layers: tf, backends: ['wasm'] }, ort: { ort, providers: ['wasm'] } });
+    expect(r.rows.map((x) => `${x.implementation} ${x.mode} vs ${x.against}`)).toEqual([
+      'webgpu-bptt predict vs float64', 'webgpu-bptt stream vs float64',
+      'TF.js wasm predict vs ours', 'TF.js wasm stream vs ours',
+      'ORT wasm predict vs ours', 'ORT wasm stream vs ours',
+    ]);
+    const { B, T } = INFERENCE_SHAPES.tiny;
+    for (const x of r.rows) {
+      const what = `${x.implementation} ${x.mode}`;
+      expect(x.failure, what).toBeUndefined();
+      // float32 everywhere: far inside the bench's 1e-3
+      expect(x.maxAbsDiff!, what).toBeLessThan(1e-5);
+      expect(x.ms!.n, what).toBe(x.mode === 'predict' ? 5 : T); // 5 batches; one pass of T steps
+      expect(x.ms!.min).toBeLessThanOrEqual(x.ms!.median);
+      expect(x.tokensPerSecond!, what).toBeCloseTo(((x.mode === 'predict' ? B * T : B) * 1000) / x.ms!.median, 6);
+    }
+    const md = toMarkdown({ date: 'd', adapter: 'a', environment: 'test', results: [], inference: r });
+    expect(md).toContain('### Inference (forward only): tiny (V=8, H=16, B=2, T=4, lstm)');
+    expect(md).toMatch(/\| webgpu-bptt \| predict: Model\.predict \| [\d.]+ \[[\d.]+–[\d.]+\] \(5\) \| \d+ \| — \| [\d.e+-]+ \(float64\) \|/);
+    expect(md).toMatch(/\| ORT wasm \| stream: InferenceSession\.run, exportOnnx state: true, T = 1 \| [\d.]+ \[[\d.]+–[\d.]+\] \(4\) \| \d+ \| [\d.]+× \| /);
+    // a row off by more than the tolerance says so, with no time and no ratio
+    const bad = { ...r.rows[2], ms: null, tokensPerSecond: null, maxAbsDiff: 0.02, failure: `outputs differ from ours by 2.00e-2 > ${INFERENCE_TOLERANCE}: not timed` };
+    expect(inferenceMarkdown({ ...r, rows: [r.rows[0], bad] }).join('\n')).toContain('| TF.js wasm | predict: model.predict (tf.layers.lstm + dense) | **FAILED, outputs differ from ours by 2.00e-2 > 0.001: not timed** | — | — | 2.0e-2 (ours) |');
   });
 
   it('the report header names the adapter; a software one (this device, llvmpipe, a fallback adapter) is called one, a GPU is not', async () => {
