@@ -18,8 +18,8 @@
 //
 // Each workgroup owns WG hidden units k (one per thread) of 4 sequences
 // b0 … b0 + 3 (the lanes of a vec4). The GEMV Σ_q W_hh[q, k] dGh[b, q] runs
-// over the GATES·H gate rows q in tiles of WG, the tile of dGh (4 sequences
-// × WG rows) in workgroup memory; neighbouring threads read neighbouring
+// over the GATES·H gate rows q in tiles of TILE, the tile of dGh (4 sequences
+// × TILE rows) in workgroup memory; neighbouring threads read neighbouring
 // weights. A thread keeps its units in every dispatch, so the values it
 // hands itself across dispatches (the LSTM's c carry, the GRU's dh⊙z) stay
 // in dHc, read and written by that thread only.
@@ -37,6 +37,8 @@
 override CELL: u32 = 0u;
 // Hidden units per workgroup (one per thread).
 override WG: u32 = 32u;
+// Gate rows q of dGh per tile of workgroup memory (a multiple of WG; 16 bytes each).
+override TILE: u32 = 256u;
 // rnn only: 0 = identity, 1 = tanh, 2 = relu
 override ACTIVATION: u32 = 1u;
 // Gates per unit: rnn 1, lstm 4, gru 3.
@@ -72,8 +74,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dG: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dH: array<f32>;
 
-// dGh of step t + 1 of the workgroup's 4 sequences at WG consecutive gate rows.
-var<workgroup> tile: array<vec4f, WG>;
+// dGh of step gemv_t of the workgroup's 4 sequences at TILE consecutive gate rows.
+var<workgroup> tile: array<vec4f, TILE>;
 
 // tanh as in lstm_forward.wgsl.
 fn tanh_(x: f32) -> f32 {
@@ -157,18 +159,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var acc = vec4f(0.0);
   if (p.given == 0u) {
     let base = p.gh_offset + p.gemv_t * B * GH;
-    for (var q0 = 0u; q0 < GH; q0 += WG) {
-      var v = vec4f(0.0);
-      let q = q0 + li;
-      if (q < GH) {
-        for (var r = 0u; r < 4u; r++) {
-          if (b0 + r < B) { v[r] = dG[base + (b0 + r) * GH + q]; }
+    for (var q0 = 0u; q0 < GH; q0 += TILE) {
+      for (var i = li; i < TILE; i += WG) {
+        var v = vec4f(0.0);
+        let q = q0 + i;
+        if (q < GH) {
+          for (var r = 0u; r < 4u; r++) {
+            if (b0 + r < B) { v[r] = dG[base + (b0 + r) * GH + q]; }
+          }
         }
+        tile[i] = v;
       }
-      tile[li] = v;
       workgroupBarrier();
       if (k < H) {
-        let n = min(WG, GH - q0);
+        let n = min(TILE, GH - q0);
         for (var qq = 0u; qq < n; qq++) {
           acc += P[p.w_offset + (q0 + qq) * H + k] * tile[qq];
         }

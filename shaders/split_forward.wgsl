@@ -21,8 +21,8 @@
 //
 // Each workgroup owns WG hidden units j (one per thread, all GATES gates of
 // each) of 4 sequences b0 … b0 + 3 (the lanes of a vec4): the recurrent sums
-// Σ_k WT[k, g·H + j] h_t[b, k] run over k in tiles of WG, the tile of h_t
-// (4 sequences × WG units) in workgroup memory, so one weight load feeds 4
+// Σ_k WT[k, g·H + j] h_t[b, k] run over k in tiles of TILE, the tile of h_t
+// (4 sequences × TILE units) in workgroup memory, so one weight load feeds 4
 // multiply-adds and H has no limit from workgroup memory.
 //
 // WT: W_hhᵀ (H, GATES·H) row-major at WT[w_offset]   b_hh: (GATES·H) at P[b_offset]
@@ -34,6 +34,8 @@
 override CELL: u32 = 0u;
 // Hidden units per workgroup (one per thread).
 override WG: u32 = 32u;
+// Units k of h_t per tile of workgroup memory (a multiple of WG; 16 bytes each).
+override TILE: u32 = 256u;
 // rnn only: 0 = identity, 1 = tanh, 2 = relu
 override ACTIVATION: u32 = 1u;
 // Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).
@@ -59,8 +61,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> G: array<f32>;
 @group(0) @binding(7) var<storage, read> lengths: array<u32>;
 
-// h_t of the workgroup's 4 sequences at WG consecutive units.
-var<workgroup> tile: array<vec4f, WG>;
+// h_t of the workgroup's 4 sequences at TILE consecutive units.
+var<workgroup> tile: array<vec4f, TILE>;
 
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
@@ -151,18 +153,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
-  for (var k0 = 0u; k0 < H; k0 += WG) {
-    var v = vec4f(0.0);
-    let k = k0 + li;
-    if (k < H) {
-      for (var r = 0u; r < 4u; r++) {
-        if (b0 + r < B) { v[r] = Hs[base + (b0 + r) * H + k]; }
+  for (var k0 = 0u; k0 < H; k0 += TILE) {
+    for (var i = li; i < TILE; i += WG) {
+      var v = vec4f(0.0);
+      let k = k0 + i;
+      if (k < H) {
+        for (var r = 0u; r < 4u; r++) {
+          if (b0 + r < B) { v[r] = Hs[base + (b0 + r) * H + k]; }
+        }
       }
+      tile[i] = v;
     }
-    tile[li] = v;
     workgroupBarrier();
     if (j < H) {
-      let n = min(WG, H - k0);
+      let n = min(TILE, H - k0);
       for (var kk = 0u; kk < n; kk++) {
         let w = p.w_offset + (k0 + kk) * GH + j;
         let x = tile[kk];

@@ -69,6 +69,8 @@ async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number
     throw e;
   }
   try {
+    // ξ = 1: the reverse kernels skip the GEMV where ξ = 0, as on a fresh engine's zeroed ξ
+    engine.writeXi(new Float32Array(shape.steps).fill(1));
     let total = 0;
     for (const phase of ['forward', 'backward'] as const) {
       const times: number[] = [];
