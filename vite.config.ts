@@ -7,7 +7,7 @@ import { wgsl } from './scripts/vite-plugin-wgsl.ts';
 export default defineConfig(({ mode }) => {
   const demo = mode === 'demo';
   return {
-    plugins: [wgsl()],
+    plugins: [wgsl({ ship: !demo })],
     // the training worker (src/worker/train-worker.ts) is bundled on its own: it needs the WGSL plugin too,
     // and a fixed file name so package.json can export it
     worker: { format: 'es', plugins: () => [wgsl()], rollupOptions: { output: { entryFileNames: 'assets/[name].js' } } },

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { shaderFiles } from '../scripts/shader-files';
 
 const ROOT = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'consumer-'));
@@ -57,8 +58,9 @@ describe('the packed package in a separate app', () => {
     // the training worker ships as its own module beside the entry (trainInWorker starts it by URL)
     expect(existsSync(join(app, 'node_modules', 'webgpu-bptt', 'dist', 'assets', 'train-worker.js'))).toBe(true);
     expect(pkg.sideEffects).toBe(false);
-    const files = readdirSync(join(app, 'node_modules', 'webgpu-bptt', 'shaders'));
-    expect(files).toContain('rnn_backward.wgsl');
+    // every shader ships as webgpu-bptt/wgsl/<file>, the generated matmul family too
+    const files = readdirSync(join(app, 'node_modules', 'webgpu-bptt', 'dist', 'wgsl')).sort();
+    expect(files).toEqual(Object.keys(shaderFiles()));
     console.log(`packed ${tarball.split('/').pop()}: exports ${Object.keys(pkg.exports).join(', ')}; ${files.length} WGSL files shipped`);
   });
 

@@ -3,7 +3,7 @@
 // never reaching the weights, a lost device resumed from a snapshot, flat
 // memory over long runs, and every shader variant compiling cleanly.
 import { describe, it, expect } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { shaderFiles } from '../scripts/shader-files';
 import { gpu } from './gpu';
 import { makeConfig, makeBatch } from './fixtures';
 import { Trainer, type TrainerSnapshot } from '../src/engine/trainer';
@@ -221,8 +221,8 @@ describe('shaders', () => {
     const device = await gpu();
     const mods = (await import('../src/kernels/index')) as Record<string, unknown>;
     const sources = Object.entries(mods).filter(([k, v]) => k.endsWith('_WGSL') && typeof v === 'string') as [string, string][];
-    // every file in shaders/ is exported as NAME_WGSL (and so compiled below)
-    const files = readdirSync(new URL('../shaders/', import.meta.url)).filter((f) => f.endsWith('.wgsl'));
+    // every shipped shader file is exported as NAME_WGSL (and so compiled below)
+    const files = Object.keys(shaderFiles());
     expect(sources.map(([k]) => k).sort()).toEqual(files.map((f) => `${f.slice(0, -5).toUpperCase()}_WGSL`).sort());
     for (const [name, code] of sources) {
       const info = await device.createShaderModule({ code, label: name }).getCompilationInfo();

@@ -1,8 +1,7 @@
 // The one spec of the matmul family: each shader (its block of C per thread,
 // its vec4 loads, its k unrolling), the workgroup sizes it runs at, the
-// variant names, and what each needs of a shape. shaders/matmul*.wgsl are
-// written from it by scripts/gen-matmul.ts (see matmul-wgsl.ts), and
-// matmul.ts's variant list and fits-check read it. Pure data and arithmetic:
+// variant names, and what each needs of a shape. matmul-wgsl.ts writes each
+// shader's text from it, and matmul.ts's variant list and fits-check read it. Pure data and arithmetic:
 // no GPU, no imports.
 
 /**

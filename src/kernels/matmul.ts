@@ -1,60 +1,36 @@
-import code from '../../shaders/matmul.wgsl';
-import vec4Code from '../../shaders/matmul_vec4.wgsl';
-import vec4x8Code from '../../shaders/matmul_vec4_4x8.wgsl';
-import vec8x8Code from '../../shaders/matmul_vec4_8x8.wgsl';
-import reg8x8Code from '../../shaders/matmul_8x8.wgsl';
-import reg8x8bCode from '../../shaders/matmul_8x8_vec4b.wgsl';
-import reg8x8abCode from '../../shaders/matmul_8x8_vec4ab.wgsl';
-import reg8x8k4Code from '../../shaders/matmul_8x8_k4.wgsl';
-import reg8x8bk4Code from '../../shaders/matmul_8x8_vec4b_k4.wgsl';
-import reg4x8Code from '../../shaders/matmul_4x8.wgsl';
-import reg4x8bCode from '../../shaders/matmul_4x8_vec4b.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError, show } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
 import { chosenVariant } from './matmul-choice';
-import { MATMUL_VARIANTS, MATMUL_FALLBACK, matmulBlockFits, parseMatmulVariant, type MatmulShader, type MatmulVariant } from './matmul-spec';
+import { matmulWgsl } from './matmul-wgsl';
+import { MATMUL_VARIANTS, MATMUL_FALLBACK, matmulBlockFits, parseMatmulVariant, type MatmulVariant } from './matmul-spec';
 
 export { MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from './matmul-spec';
 
-// The shader files are generated from matmul-spec.ts (scripts/gen-matmul.ts).
+// Each shader's text is generated from matmul-spec.ts by matmul-wgsl.ts; the
+// library build also ships it as webgpu-bptt/wgsl/<file>.
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl): scalar loads, 4×4 per thread. */
-export const MATMUL_WGSL = code;
+export const MATMUL_WGSL = /* @__PURE__ */ matmulWgsl('scalar');
 /** vec4 loads from array<vec4f>, 4×4 of C per thread. */
-export const MATMUL_VEC4_WGSL = vec4Code;
+export const MATMUL_VEC4_WGSL = /* @__PURE__ */ matmulWgsl('vec4');
 /** vec4 loads, 4×8 of C per thread. */
-export const MATMUL_VEC4_4X8_WGSL = vec4x8Code;
+export const MATMUL_VEC4_4X8_WGSL = /* @__PURE__ */ matmulWgsl('vec4-4x8');
 /** vec4 loads, 8×8 of C per thread. */
-export const MATMUL_VEC4_8X8_WGSL = vec8x8Code;
+export const MATMUL_VEC4_8X8_WGSL = /* @__PURE__ */ matmulWgsl('vec4-8x8');
 /** Scalar loads, 8×8 of C per thread, k one at a time. */
-export const MATMUL_8X8_WGSL = reg8x8Code;
+export const MATMUL_8X8_WGSL = /* @__PURE__ */ matmulWgsl('8x8');
 /** 8×8 per thread, B read as vec4 along n (op(B) = B only). */
-export const MATMUL_8X8_VEC4B_WGSL = reg8x8bCode;
+export const MATMUL_8X8_VEC4B_WGSL = /* @__PURE__ */ matmulWgsl('8x8-vb');
 /** 8×8 per thread, Aᵀ as vec4 along m and B as vec4 along n (weight gradients). */
-export const MATMUL_8X8_VEC4AB_WGSL = reg8x8abCode;
+export const MATMUL_8X8_VEC4AB_WGSL = /* @__PURE__ */ matmulWgsl('8x8-vab');
 /** 8×8 per thread, scalar loads, k unrolled by 4. */
-export const MATMUL_8X8_K4_WGSL = reg8x8k4Code;
+export const MATMUL_8X8_K4_WGSL = /* @__PURE__ */ matmulWgsl('8x8-k4');
 /** 8×8 per thread, B as vec4 along n, k unrolled by 4. */
-export const MATMUL_8X8_VEC4B_K4_WGSL = reg8x8bk4Code;
+export const MATMUL_8X8_VEC4B_K4_WGSL = /* @__PURE__ */ matmulWgsl('8x8-vb-k4');
 /** 4×8 per thread, scalar loads, k one at a time. */
-export const MATMUL_4X8_WGSL = reg4x8Code;
+export const MATMUL_4X8_WGSL = /* @__PURE__ */ matmulWgsl('4x8');
 /** 4×8 per thread, B as vec4 along n, k one at a time. */
-export const MATMUL_4X8_VEC4B_WGSL = reg4x8bCode;
-
-/** Each shader's WGSL, by its name in the spec. */
-const CODE: Record<MatmulShader, string> = {
-  scalar: code,
-  vec4: vec4Code,
-  'vec4-4x8': vec4x8Code,
-  'vec4-8x8': vec8x8Code,
-  '8x8': reg8x8Code,
-  '8x8-vb': reg8x8bCode,
-  '8x8-vab': reg8x8abCode,
-  '8x8-k4': reg8x8k4Code,
-  '8x8-vb-k4': reg8x8bk4Code,
-  '4x8': reg4x8Code,
-  '4x8-vb': reg4x8bCode,
-};
+export const MATMUL_4X8_VEC4B_WGSL = /* @__PURE__ */ matmulWgsl('4x8-vb');
 
 /**
  * Rows (and columns) of C one workgroup of the fallback variant
@@ -186,7 +162,7 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ma
       const { shader, spec, wx, wy } = parseVariant(v);
       k = new Kernel(
         device,
-        { name: spec.label, code: CODE[shader], entryPoints: ['main'], params: Params, bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] },
+        { name: spec.label, code: matmulWgsl(shader), entryPoints: ['main'], params: Params, bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] },
         { ...constants, WG_X: wx, WG_Y: wy },
       );
       kernels.set(v, k);
