@@ -2,7 +2,8 @@
 // appends it to the "Latest run" section).
 import type { InferenceResult, InferenceRow } from './inference';
 
-const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+/** Two decimals below 10 ms, one above (a page that is not cross-origin isolated times to 0.1 ms). */
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 1) : '—');
 const exp = (x: number | null) => (x === null ? '—' : x === 0 ? '0' : x.toExponential(1));
 
 /** "### Inference (forward only)": how it was run, then one row per implementation and mode, predict first. */
@@ -25,7 +26,7 @@ export function inferenceMarkdown(r: InferenceResult): string[] {
     const diff = `${exp(x.maxAbsDiff)} (${x.against})`;
     if (x.failure || !x.ms || !x.tokensPerSecond) return `| ${who} | ${x.mode}: ${x.call} | **${x.failure?.startsWith('outputs differ') ? 'FAILED, ' : ''}${x.failure ?? 'no time'}** | — | — | ${diff} |`;
     const o = ours(x.mode);
-    const ratio = x.implementation === 'webgpu-bptt' ? '—' : o ? `${fmt(o / x.tokensPerSecond)}×` : '—';
+    const ratio = x.implementation === 'webgpu-bptt' ? '—' : o ? `${(o / x.tokensPerSecond).toFixed(2)}×` : '—';
     return `| ${who} | ${x.mode}: ${x.call} | ${fmt(x.ms.median)} [${fmt(x.ms.min)}–${fmt(x.ms.max)}] (${x.ms.n}) | ${x.tokensPerSecond.toFixed(0)} | ${ratio} | ${diff} |`;
   };
   for (const mode of ['predict', 'stream']) for (const x of r.rows) if (x.mode === mode) out.push(line(x));

@@ -25,10 +25,8 @@ export async function ortInference(ort: typeof ortType, m: InferenceModel, ep: O
   const tokens = int64(Array.from({ length: T * B }, (_, i) => m.ids[(i % B) * T + Math.floor(i / B)]), [T, B]);
   return {
     timeMajor: true,
-    note:
-      ep === 'webgpu'
-        ? "onnxruntime-web 1.31's WebGPU provider has no LSTM or OneHot kernel (its verbose log places both on the CPU provider): the recurrence runs in wasm, MatMul, Add and Softmax on WebGPU"
-        : undefined,
+    // onnxruntime-web 1.31's verbose log (logSeverityLevel 0) places these two nodes on the CPU provider
+    note: ep === 'webgpu' ? 'no WebGPU kernel for LSTM or OneHot in onnxruntime-web 1.31: both run on its CPU (wasm) provider' : undefined,
     async predict() {
       const r = await session.run({ tokens });
       return (await r.output.getData()) as Float32Array;
