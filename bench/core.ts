@@ -12,6 +12,7 @@ import { full, regular, randomized, type Truncation } from '../src/engine/trunca
 import { createMatmul, type MatmulVariant } from '../src/kernels/matmul';
 import { tuneMatmul, type TuneResult } from '../src/kernels/tune';
 import { tuneRecurrenceRows, stepGemmShapes, type RowsResult } from '../src/engine/tune-step';
+import type { BpttShape } from '../src/engine/plan';
 import { liveMemory } from '../src/gpu/buffers';
 import { describeAdapter, adapterIdentity, softwareAdapterReason, type AdapterIdentity } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
@@ -176,9 +177,9 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   };
 }
 
-async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rows: number | undefined, ceilingMs: number, flops: number): Promise<OurResult> {
+async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rec: Pick<BpttShape, 'rows' | 'recurrence'>, ceilingMs: number, flops: number): Promise<OurResult> {
   const memBefore = liveMemory(device).bytes;
-  const trainer = new Trainer(device, { config: workloadConfig(w), batch: w.B, steps: w.T, rows, truncation: strategy(name, w.T), optimizer: { kind: 'sgd', lr: 1 }, clip: 1, seed: 1 });
+  const trainer = new Trainer(device, { config: workloadConfig(w), batch: w.B, steps: w.T, ...rec, truncation: strategy(name, w.T), optimizer: { kind: 'sgd', lr: 1 }, clip: 1, seed: 1 });
   // one window after another of a stream, its state carried (as d2l's sequential partitioning; BENCHMARKS.md measured this)
   const batch = { ...batchFor(w, 2), state: 'carry' as const };
   let peak = liveMemory(device).bytes - memBefore;
@@ -327,13 +328,14 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
       }
     }
     if (!result.unsupported) {
-      const rows = result.tuning.rows!.best;
+      // the tuner's choice: the sequence kernels with their best rows, or the split recurrence
+      const rec = { rows: result.tuning.rows!.best, recurrence: result.tuning.rows!.recurrence };
       for (const name of o.strategies) {
-        const r = await ours(device, w, name, o, rows, result.ceilingMs, flops);
+        const r = await ours(device, w, name, o, rec, result.ceilingMs, flops);
         result.ours.push(r);
         log(`  ours ${r.strategy}: ${r.ms.median.toFixed(1)} ms/step [${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)}] (pipelined ${r.msPerStepPipelined.toFixed(1)}), ${r.gflops.toFixed(2)} GFLOP/s${result.ceilingMs ? `, ${(100 * r.ceilingFraction).toFixed(0)}% of the GEMM ceiling` : ''}`);
       }
-      const profiled = profiledStep(device, { config, batch: w.B, steps: w.T, rows }, batchFor(w, 2));
+      const profiled = profiledStep(device, { config, batch: w.B, steps: w.T, ...rec }, batchFor(w, 2));
       try {
         result.phases = await phases(device, profiled);
       } finally {

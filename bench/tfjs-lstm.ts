@@ -2,7 +2,9 @@
 // would, with tf.layers.lstm (returnSequences) and tf.layers.dense over its
 // outputs, softmax cross-entropy, gradients from tf.variableGrads, global-norm
 // clipping and SGD — the same step as ours (full BPTT over the window).
-// One-hot inputs are built in plain JS (see tfjs-step.ts).
+// One-hot inputs are built in plain JS (see tfjs-step.ts). The gates use the
+// logistic sigmoid, as ours and PyTorch's do (TF.js defaults to hardSigmoid,
+// a different LSTM).
 import type * as tfType from '@tensorflow/tfjs-core';
 import type * as tflType from '@tensorflow/tfjs-layers';
 import type { Workload } from './workloads';
@@ -15,7 +17,7 @@ export function createTfjsLstmStep(tf: typeof tfType, tfl: typeof tflType, w: Wo
   const k = 1 / Math.sqrt(H);
   // PyTorch's U(±1/√H) for every weight, as our engine starts
   const uniform = () => tfl.initializers.randomUniform({ minval: -k, maxval: k, seed: Math.floor(rng.next() * 1e9) });
-  const lstm = tfl.layers.lstm({ units: H, returnSequences: true, kernelInitializer: uniform(), recurrentInitializer: uniform(), biasInitializer: uniform() });
+  const lstm = tfl.layers.lstm({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', kernelInitializer: uniform(), recurrentInitializer: uniform(), biasInitializer: uniform() });
   const dense = tfl.layers.dense({ units: V, kernelInitializer: uniform(), biasInitializer: uniform() });
   // batch-major one-hot inputs and targets: (B, T, V)
   const oneHot = () => {
