@@ -10,7 +10,7 @@ import { delayTask, DELAY_ALPHABET } from '../src/data/delay';
 import { delayAccuracy } from '../src/lm/delay-accuracy';
 import { truncationFrom, type TruncationSpec } from '../src/engine/truncation';
 
-const STEPS = 300, H = 32, B = 16, T = 12, EVAL_WINDOWS = 2, SEED = 1;
+const STEPS = 200, H = 32, B = 8, T = 12, EVAL_WINDOWS = 2, SEED = 1;
 
 /** Train TBPTT `spec` on lag `lag`, then the argmax accuracy on the windows that follow (state carried on). */
 async function run(spec: TruncationSpec, lag: number): Promise<{ accuracy: number; finalLoss: number }> {
