@@ -13,12 +13,15 @@
 // dG_t itself (and so the weight-gradient terms of step t) is not. The loss
 // mask m_t selects the losses of one gradient stream (1 otherwise).
 //
-// Each workgroup owns ROWS sequences; each thread owns hidden units
-// j = li, li + WG, … in both phases, so the carries of its units are kept in
-// dHCc, read and written by that thread only. Phase 1 (pointwise) puts
-// dG of the ROWS sequences in workgroup memory; phase 2 is the GEMV
-// carry_h[k] = Σ_q W_hh[q, k] dG[q] over the 4H gate rows, with neighbouring
-// threads reading neighbouring weights.
+// Each workgroup owns ROWS sequences; each thread owns the 4 hidden units
+// j = j0 + li + c·WG (c = 0 … 3; j0 = 0, 4·WG, …) in both phases, so the
+// carries of its units are kept in dHCc, read and written by that thread
+// only, and neighbouring threads read neighbouring weights and states.
+// Phase 1 (pointwise) puts dG of the ROWS sequences in workgroup memory as
+// one vec4 (i, f, g, o) per unit; phase 2 is the GEMV
+// carry_h[k] = Σ_q W_hh[q, k] dG[q] over the 4H gate rows, walked one unit j
+// (4 gate rows) at a time: per j, 16 weight loads and ROWS vec4 loads from
+// workgroup memory feed 16 · ROWS multiply-adds.
 //
 // W_hh: (4H, H) row-major at P[w_offset]
 // Cs: (T + 1, B, H)   G: (T, B, 4H)   dHo: (T, B, H)
@@ -59,7 +62,8 @@ struct Params {
 // WebGPU's default maxStorageBuffersPerShaderStage).
 @group(0) @binding(8) var<storage, read_write> dHC: array<f32>;
 
-var<workgroup> dgs: array<f32, 4u * ROWS * H_MAX>;
+// dG of sequence r, unit j: (i, f, g, o) at [r · H_MAX + j].
+var<workgroup> dgs: array<vec4f, ROWS * H_MAX>;
 
 // tanh as in lstm_forward.wgsl.
 fn tanh_(x: f32) -> f32 {
@@ -101,17 +105,15 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
     dG[q + 3u * H] = d.w;
     dHCc[p.B * H + b * H + j] = select(x * dc * fg, 0.0, x == 0.0);
   }
-  let o = r * 4u * H_MAX + j;
-  dgs[o] = d.x;
-  dgs[o + H] = d.y;
-  dgs[o + 2u * H] = d.z;
-  dgs[o + 3u * H] = d.w;
+  dgs[r * H_MAX + j] = d;
 }
 
-// carry_h of sequence b, unit k: ξ · (W_hhᵀ dG)[k].
-fn put_carry(b: u32, k: u32, x: f32, acc: f32) {
+// carry_h of sequence b, units k: ξ · (W_hhᵀ dG)[k] (k.x … k.w; those ≥ H skipped).
+fn put_carry(b: u32, k: vec4u, x: f32, acc: vec4f) {
   if (b >= p.B) { return; }
-  dHCc[b * p.H + k] = select(x * acc, 0.0, x == 0.0);
+  for (var c = 0u; c < 4u; c++) {
+    if (k[c] < p.H) { dHCc[b * p.H + k[c]] = select(x * acc[c], 0.0, x == 0.0); }
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -131,29 +133,52 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       x2 = xi_of(t, b0 + 2u);
       x3 = xi_of(t, b0 + 3u);
     }
-    for (var j = li; j < H; j += WG) {
-      pointwise(0u, t, b0, j, m, x0);
-      if (ROWS > 1u) { pointwise(1u, t, b0, j, m, x1); }
-      if (ROWS > 2u) {
-        pointwise(2u, t, b0, j, m, x2);
-        pointwise(3u, t, b0, j, m, x3);
+    for (var j0 = 0u; j0 < H; j0 += 4u * WG) {
+      for (var c = 0u; c < 4u; c++) {
+        let j = j0 + li + c * WG;
+        if (j < H) {
+          pointwise(0u, t, b0, j, m, x0);
+          if (ROWS > 1u) { pointwise(1u, t, b0, j, m, x1); }
+          if (ROWS > 2u) {
+            pointwise(2u, t, b0, j, m, x2);
+            pointwise(3u, t, b0, j, m, x3);
+          }
+        }
       }
     }
     workgroupBarrier();
     let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
-    for (var k = li; k < H; k += WG) {
-      var a0 = 0.0;
-      var a1 = 0.0;
-      var a2 = 0.0;
-      var a3 = 0.0;
+    for (var j0 = 0u; j0 < H; j0 += 4u * WG) {
+      let k = vec4u(j0 + li, j0 + li + WG, j0 + li + 2u * WG, j0 + li + 3u * WG);
+      // columns past H read column H − 1 (their sums are dropped)
+      let kc = min(k, vec4u(H - 1u)) + vec4u(p.w_offset);
+      // Initialised explicitly: SwiftShader was seen to keep the previous
+      // iteration's value of an uninitialised `var` declared in a loop.
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      var a2 = vec4f(0.0);
+      var a3 = vec4f(0.0);
       if (any) {
-        for (var q = 0u; q < 4u * H; q++) {
-          let w = P[p.w_offset + q * H + k];
-          a0 += dgs[q] * w;
-          if (ROWS > 1u) { a1 += dgs[4u * H_MAX + q] * w; }
+        for (var j = 0u; j < H; j++) {
+          let ri = j * H;
+          let rf = ri + H * H;
+          let rg = rf + H * H;
+          let ro = rg + H * H;
+          let wi = vec4f(P[ri + kc.x], P[ri + kc.y], P[ri + kc.z], P[ri + kc.w]);
+          let wf = vec4f(P[rf + kc.x], P[rf + kc.y], P[rf + kc.z], P[rf + kc.w]);
+          let wg_ = vec4f(P[rg + kc.x], P[rg + kc.y], P[rg + kc.z], P[rg + kc.w]);
+          let wo = vec4f(P[ro + kc.x], P[ro + kc.y], P[ro + kc.z], P[ro + kc.w]);
+          let d0 = dgs[j];
+          a0 += d0.x * wi + d0.y * wf + d0.z * wg_ + d0.w * wo;
+          if (ROWS > 1u) {
+            let d1 = dgs[H_MAX + j];
+            a1 += d1.x * wi + d1.y * wf + d1.z * wg_ + d1.w * wo;
+          }
           if (ROWS > 2u) {
-            a2 += dgs[8u * H_MAX + q] * w;
-            a3 += dgs[12u * H_MAX + q] * w;
+            let d2 = dgs[2u * H_MAX + j];
+            a2 += d2.x * wi + d2.y * wf + d2.z * wg_ + d2.w * wo;
+            let d3 = dgs[3u * H_MAX + j];
+            a3 += d3.x * wi + d3.y * wf + d3.z * wg_ + d3.w * wo;
           }
         }
       }

@@ -1,8 +1,9 @@
 // What the gated cells' recurrence kernels (lstm.ts, gru.ts) share: the
 // checks of their options and dims, and the workgroup size. Each workgroup
 // walks ROWS sequences through time; each thread owns hidden units
-// j = li, li + WG, … (all gates of each), so WG covers H in as few passes as
-// the device allows.
+// j = li, li + WG, … (all gates of each; a kernel that blocks U units per
+// thread takes U of them per pass), so WG covers H in as few passes as the
+// device allows.
 import { BpttError, requireInt } from '../errors';
 import { ceilDiv, F32 } from './kernel';
 
@@ -11,8 +12,12 @@ export function maxHiddenFor(device: GPUDevice, rows: number, floatsPerUnit: num
   return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (floatsPerUnit * rows * F32));
 }
 
-/** Check `rows` and `hidden` against the cache size; returns the `override` constants. */
-export function gatedConstants(device: GPUDevice, name: string, hidden: number, rows: number, floatsPerUnit: number): Record<string, number | boolean> {
+/**
+ * Check `rows` and `hidden` against the cache size; returns the `override`
+ * constants. `unitsPerThread`: hidden units each thread owns (WG covers
+ * ceil(H / unitsPerThread) threads, rounded up to 32).
+ */
+export function gatedConstants(device: GPUDevice, name: string, hidden: number, rows: number, floatsPerUnit: number, unitsPerThread = 1): Record<string, number | boolean> {
   if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError(`${name}.rows`, String(rows), 'must be 1, 2 or 4');
   const limit = maxHiddenFor(device, rows, floatsPerUnit);
   if (!Number.isInteger(hidden) || hidden < 1 || hidden > limit) {
@@ -22,7 +27,7 @@ export function gatedConstants(device: GPUDevice, name: string, hidden: number, 
       `must be an integer in [1, ${limit}] (maxComputeWorkgroupStorageSize = ${device.limits.maxComputeWorkgroupStorageSize} bytes holds ${floatsPerUnit}·rows·H floats, rows = ${rows})`,
     );
   }
-  const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX, 256, ceilDiv(hidden, 32) * 32);
+  const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX, 256, ceilDiv(ceilDiv(hidden, unitsPerThread), 32) * 32);
   return { WG, ROWS: rows, H_MAX: hidden };
 }
 

@@ -147,7 +147,7 @@ export type LstmBackwardBuffers = {
  */
 export function createLstmBackward(device: GPUDevice, options: Omit<LstmKernelOptions, 'bias'>): KernelHandle<LstmBackwardBuffers, LstmBackwardDims> & { readonly rows: number } {
   const rows = options.rows ?? 1;
-  const c = gatedConstants(device, 'lstm_backward', options.hidden, rows, BACKWARD_FLOATS);
+  const c = gatedConstants(device, 'lstm_backward', options.hidden, rows, BACKWARD_FLOATS, 4);
   const H = options.hidden;
   const k = new Kernel(
     device,
