@@ -37,6 +37,8 @@ export default defineConfig(({ mode }) => {
         },
     test: {
       include: ['test/**/*.test.ts', 'e2e/**/*.test.ts'],
+      // per test and per file: validation errors fail the test, a file's kernel buffers are freed
+      setupFiles: ['test/setup.ts'],
       pool: 'forks',
       // SwiftShader runs on the CPU: generous per-test time, shapes kept small.
       testTimeout: 120_000,

@@ -1,30 +1,39 @@
-// Test helper: one real WebGPU device per test file (Dawn + SwiftShader here,
-// a GPU where there is one). Validation errors fail the test that caused them.
-import { afterAll, afterEach } from 'vitest';
+// Test helper: one real WebGPU device per test process (Dawn + SwiftShader
+// here, a GPU where there is one), shared by every test file the process runs
+// (scripts/test.sh runs the unit files without isolation, two processes), so
+// a pipeline compiled for one file is cached for the next: compiling is most
+// of what a small test costs on SwiftShader. Validation errors fail the test
+// that caused them (test/setup.ts calls settleDevice after each test).
+// A test that must lose or destroy a device makes its own with createNodeDevice.
 import { createNodeDevice } from '../src/node/device';
 
-let device: GPUDevice | null = null;
-const errors: string[] = [];
+interface Shared {
+  device: Promise<GPUDevice> | null;
+  errors: string[];
+}
+// on globalThis: one device per process even where files get fresh modules (vitest's default isolation)
+const KEY = Symbol.for('webgpu-bptt:test-device');
+const shared: Shared = ((globalThis as Record<symbol, Shared>)[KEY] ??= { device: null, errors: [] });
 
-export async function gpu(): Promise<GPUDevice> {
-  if (device) return device;
-  device = await createNodeDevice({ quiet: true });
-  device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
-  return device;
+/** The process's device, created on first use and destroyed when the process exits. */
+export function gpu(): Promise<GPUDevice> {
+  shared.device ??= createNodeDevice({ quiet: true }).then((device) => {
+    device.addEventListener('uncapturederror', (e) => shared.errors.push((e as GPUUncapturedErrorEvent).error.message));
+    device.lost.then(() => (shared.device = null));
+    process.once('exit', () => device.destroy());
+    return device;
+  });
+  return shared.device;
 }
 
-afterEach(async () => {
-  if (device) await device.queue.onSubmittedWorkDone();
-  if (errors.length) {
-    const msg = errors.splice(0).join('\n');
+/** After each test: wait for the device's queue, then fail on any validation error the test caused. */
+export async function settleDevice(): Promise<void> {
+  if (shared.device) await (await shared.device).queue.onSubmittedWorkDone();
+  if (shared.errors.length) {
+    const msg = shared.errors.splice(0).join('\n');
     throw new Error(`WebGPU validation errors:\n${msg}`);
   }
-});
-
-afterAll(() => {
-  device?.destroy();
-  device = null;
-});
+}
 
 /** max |a − b| / max |b| (relative to the reference's scale). */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {

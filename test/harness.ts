@@ -1,8 +1,8 @@
-// The shared test harness: one device per test file (test/gpu.ts), buffers
-// for a kernel's operands with one owner per file, one dispatch and its
+// The shared test harness: the process's device (test/gpu.ts), buffers
+// for a kernel's operands with one owner per file (freed by test/setup.ts), one dispatch and its
 // read-back, the error report every kernel test prints, the gradient
 // comparison of the reference tests, and the CLI run in-process.
-import { afterAll, expect, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { gpu, relErr } from './gpu';
 import type { GradcheckResult } from '../src/cli/gradcheck';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
@@ -14,10 +14,12 @@ import type { Bound } from '../src/kernels/kernel';
 export { gpu, relErr, maxAbs } from './gpu';
 
 let arena: BufferArena | null = null;
-afterAll(() => {
+
+/** After each test file: destroy the buffers kernelHarness made for it. */
+export function releaseArena(): void {
   arena?.destroy();
   arena = null;
-});
+}
 
 /** What a kernel test needs: the file's device, operand buffers, one dispatch, a read-back. */
 export interface KernelHarness {
