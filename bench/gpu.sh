@@ -9,7 +9,9 @@
 #   bench/gpu.sh [--workloads S,M,L,LSTM] [--steps 10] [--warmup 2] [--sweep]
 #                [--python python3] [--torch-device auto|cuda|cpu] [--no-browser] [--tiny]
 #
-# --tiny: the tiny workload, 2 steps, two matmul variants tuned (what the test suite runs, on SwiftShader).
+# --tiny: the tiny workload, 2 steps, two matmul variants tuned, no inference (what the test suite runs, on SwiftShader).
+# The Node and Chromium parts also time inference (bench/inference.ts); their JSON
+# keeps it (the table here is the training step's).
 # --sweep: also our GEMM sweep and each GEMM against it (slower).
 # --no-browser: leave the Chromium part out (CHROMIUM_PATH names the browser).
 # A workload our engine lacks (e.g. a cell) is a row that says so.
@@ -21,6 +23,7 @@ STEPS=10
 WARMUP=2
 SWEEP=--no-sweep
 TUNE=
+INFER=LSTM
 PY=${PYTHON:-python3}
 TORCH_DEVICE=auto
 BROWSER=1
@@ -37,7 +40,7 @@ while [ $# -gt 0 ]; do
     --python) PY=$2; shift 2 ;;
     --torch-device) TORCH_DEVICE=$2; shift 2 ;;
     --no-browser) BROWSER=0; shift ;;
-    --tiny) WORKLOADS=tiny; STEPS=2; WARMUP=1; TUNE="--matmul-variants scalar@8x8,vec4@8x8"; shift ;;
+    --tiny) WORKLOADS=tiny; STEPS=2; WARMUP=1; TUNE="--matmul-variants scalar@8x8,vec4@8x8"; INFER=none; shift ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench/gpu.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -51,7 +54,7 @@ SPECS=$($TS bench/gpu-table.ts specs "$WORKLOADS") || exit 2
 echo "== webgpu-bptt in Node (limit ${NODE_LIMIT} s) =="
 NODE_NOTE=
 timeout "$NODE_LIMIT" $TS bench/run.ts --env node --workloads "$WORKLOADS" --strategies full --peers none \
-  --steps "$STEPS" --warmup "$WARMUP" $SWEEP $TUNE --no-write --json "$OUT/node.json" >"$OUT/node.log" 2>&1
+  --steps "$STEPS" --warmup "$WARMUP" $SWEEP $TUNE --inference "$INFER" --no-write --json "$OUT/node.json" >"$OUT/node.log" 2>&1
 rc=$?
 grep -v '^$' "$OUT/node.log" | grep -E '^(workload|  )' || true
 if [ $rc -ne 0 ]; then
@@ -63,7 +66,7 @@ BROWSER_NOTE=
 if [ "$BROWSER" = 1 ] && [ -x "$CHROMIUM" ]; then
   echo "== webgpu-bptt in headless Chromium (limit ${BROWSER_LIMIT} s) =="
   timeout "$BROWSER_LIMIT" $TS bench/run.ts --env browser --workloads "$WORKLOADS" --strategies full --peers none \
-    --steps "$STEPS" --warmup "$WARMUP" $SWEEP $TUNE --no-write --json "$OUT/browser.json" >"$OUT/browser.log" 2>&1
+    --steps "$STEPS" --warmup "$WARMUP" $SWEEP $TUNE --inference "$INFER" --no-write --json "$OUT/browser.json" >"$OUT/browser.log" 2>&1
   rc=$?
   grep -E '^(Chromium flags|adapter): ' "$OUT/browser.log" || true
   if [ $rc -ne 0 ]; then
