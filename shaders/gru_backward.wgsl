@@ -14,11 +14,15 @@
 // weight-gradient terms of step t are not. The loss mask m_t selects the
 // losses of one gradient stream (1 otherwise).
 //
-// Each workgroup owns ROWS sequences; each thread owns hidden units
-// j = li, li + WG, … in both phases, so the carry of its units stays in dHc,
-// read and written by that thread only (phase 1 leaves dh ⊙ z there for
-// phase 2). Phase 1 (pointwise) puts dGh of the ROWS sequences in workgroup
-// memory; phase 2 is the GEMV Σ_q W_hh[q, k] dGh[q] over the 3H gate rows.
+// Each workgroup owns ROWS sequences; each thread owns the 4 hidden units
+// j = j0 + li + c·WG (c = 0 … 3; j0 = 0, 4·WG, …) in both phases, so the
+// carry of its units stays in dHc, read and written by that thread only
+// (phase 1 leaves dh ⊙ z there for phase 2), and neighbouring threads read
+// neighbouring weights. Phase 1 (pointwise) puts dGh of the ROWS sequences
+// in workgroup memory as one vec4 (r, z, n, 0) per unit; phase 2 is the
+// GEMV Σ_q W_hh[q, k] dGh[q] over the 3H gate rows, walked one unit j (3
+// gate rows) at a time: 12 weight loads and ROWS vec4 loads from workgroup
+// memory feed 12 · ROWS multiply-adds.
 //
 // W_hh: (3H, H) row-major at P[w_offset]
 // Hs: (T + 1, B, H)   G: (T, B, 4H) [r, z, n, hn]   dHo: (T, B, H)
@@ -30,7 +34,7 @@
 override WG: u32 = 64u;
 // Sequences per workgroup: 1, 2 or 4.
 override ROWS: u32 = 1u;
-// The hidden size H; sizes the workgroup cache (3 · ROWS · H_MAX floats).
+// The hidden size H; sizes the workgroup cache (4 · ROWS · H_MAX floats).
 override H_MAX: u32 = 256u;
 
 struct Params {
@@ -57,7 +61,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dG: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dH: array<f32>;
 
-var<workgroup> dgs: array<f32, 3u * ROWS * H_MAX>;
+// dGh of sequence r, unit j: (r, z, n, 0) at [r · H_MAX + j].
+var<workgroup> dgs: array<vec4f, ROWS * H_MAX>;
 
 // ξ of sequence b at step t (0 past the batch).
 fn xi_of(t: u32, b: u32) -> f32 {
@@ -93,17 +98,19 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32) {
     dG[oh + 2u * H] = d.z;
     dHc[b * H + j] = dh * zg;
   }
-  let o = r * 3u * H_MAX + j;
-  dgs[o] = d.x;
-  dgs[o + H] = d.y;
-  dgs[o + 2u * H] = d.z;
+  dgs[r * H_MAX + j] = vec4f(d, 0.0);
 }
 
-// The carry of sequence b, unit k: ξ · (dh ⊙ z + W_hhᵀ dGh)[k].
-fn put_carry(b: u32, k: u32, x: f32, acc: f32) {
+// The carry of sequence b, units k: ξ · (dh ⊙ z + W_hhᵀ dGh)[k] (k.x … k.w;
+// those ≥ H skipped).
+fn put_carry(b: u32, k: vec4u, x: f32, acc: vec4f) {
   if (b >= p.B) { return; }
-  let i = b * p.H + k;
-  dHc[i] = select(x * (dHc[i] + acc), 0.0, x == 0.0);
+  for (var c = 0u; c < 4u; c++) {
+    if (k[c] < p.H) {
+      let i = b * p.H + k[c];
+      dHc[i] = select(x * (dHc[i] + acc[c]), 0.0, x == 0.0);
+    }
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -114,12 +121,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   for (var s = p.t1; s > p.t0; s--) {
     let t = s - 1u;
     let m = xi[p.mask_offset + t];
-    for (var j = li; j < H; j += WG) {
-      pointwise(0u, t, b0, j, m);
-      if (ROWS > 1u) { pointwise(1u, t, b0, j, m); }
-      if (ROWS > 2u) {
-        pointwise(2u, t, b0, j, m);
-        pointwise(3u, t, b0, j, m);
+    for (var j0 = 0u; j0 < H; j0 += 4u * WG) {
+      for (var c = 0u; c < 4u; c++) {
+        let j = j0 + li + c * WG;
+        if (j < H) {
+          pointwise(0u, t, b0, j, m);
+          if (ROWS > 1u) { pointwise(1u, t, b0, j, m); }
+          if (ROWS > 2u) {
+            pointwise(2u, t, b0, j, m);
+            pointwise(3u, t, b0, j, m);
+          }
+        }
       }
     }
     workgroupBarrier();
@@ -133,21 +145,35 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       x3 = xi_of(t, b0 + 3u);
     }
     let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
-    for (var k = li; k < H; k += WG) {
+    for (var j0 = 0u; j0 < H; j0 += 4u * WG) {
+      let k = vec4u(j0 + li, j0 + li + WG, j0 + li + 2u * WG, j0 + li + 3u * WG);
+      // columns past H read column H − 1 (their sums are dropped)
+      let kc = min(k, vec4u(H - 1u)) + vec4u(p.w_offset);
       // Initialised explicitly: SwiftShader was seen to keep the previous
       // iteration's value of an uninitialised `var` declared in a loop.
-      var a0 = 0.0;
-      var a1 = 0.0;
-      var a2 = 0.0;
-      var a3 = 0.0;
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      var a2 = vec4f(0.0);
+      var a3 = vec4f(0.0);
       if (any) {
-        for (var q = 0u; q < 3u * H; q++) {
-          let w = P[p.w_offset + q * H + k];
-          a0 += dgs[q] * w;
-          if (ROWS > 1u) { a1 += dgs[3u * H_MAX + q] * w; }
+        for (var j = 0u; j < H; j++) {
+          let rr = j * H;
+          let rz = rr + H * H;
+          let rn = rz + H * H;
+          let wr = vec4f(P[rr + kc.x], P[rr + kc.y], P[rr + kc.z], P[rr + kc.w]);
+          let wz = vec4f(P[rz + kc.x], P[rz + kc.y], P[rz + kc.z], P[rz + kc.w]);
+          let wn = vec4f(P[rn + kc.x], P[rn + kc.y], P[rn + kc.z], P[rn + kc.w]);
+          let d0 = dgs[j];
+          a0 += d0.x * wr + d0.y * wz + d0.z * wn;
+          if (ROWS > 1u) {
+            let d1 = dgs[H_MAX + j];
+            a1 += d1.x * wr + d1.y * wz + d1.z * wn;
+          }
           if (ROWS > 2u) {
-            a2 += dgs[6u * H_MAX + q] * w;
-            a3 += dgs[9u * H_MAX + q] * w;
+            let d2 = dgs[2u * H_MAX + j];
+            a2 += d2.x * wr + d2.y * wz + d2.z * wn;
+            let d3 = dgs[3u * H_MAX + j];
+            a3 += d3.x * wr + d3.y * wz + d3.z * wn;
           }
         }
       }

@@ -15,9 +15,10 @@ const ForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', 
 const BackwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32', gh_offset: 'u32' });
 
 // Workgroup cache per sequence and hidden unit: the forward keeps h double
-// buffered (2 floats), the backward the three gates' ∂L/∂(W_hh h) (3 floats).
+// buffered (2 floats), the backward the three gates' ∂L/∂(W_hh h) as one
+// vec4 (4 floats).
 const FORWARD_FLOATS = 2;
-const BACKWARD_FLOATS = 3;
+const BACKWARD_FLOATS = 4;
 
 /** Pipeline options of the GRU recurrence kernels. */
 export interface GruKernelOptions {
@@ -153,7 +154,7 @@ export type GruBackwardBuffers = {
  */
 export function createGruBackward(device: GPUDevice, options: Omit<GruKernelOptions, 'bias'>): KernelHandle<GruBackwardBuffers, GruBackwardDims> & { readonly rows: number } {
   const rows = options.rows ?? 1;
-  const c = gatedConstants(device, 'gru_backward', options.hidden, rows, BACKWARD_FLOATS);
+  const c = gatedConstants(device, 'gru_backward', options.hidden, rows, BACKWARD_FLOATS, 4);
   const H = options.hidden;
   const k = new Kernel(
     device,
