@@ -80,7 +80,9 @@ export function gradDiff(c: RnnConfig, a: Weights<Float64Array>, b: Weights<Floa
 
 /**
  * `webgpu-bptt ...args` run in this process (src/cli/main.ts, the code the
- * built CLI runs): its exit code and what it wrote to stdout and stderr.
+ * built CLI runs) on the process's test device, so its pipelines compile once:
+ * its exit code and what it wrote to stdout and stderr. (The tests that spawn
+ * the built CLI check the device it makes of its own.)
  */
 export async function runCli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   const { main } = await import('../src/cli/main');
@@ -89,7 +91,7 @@ export async function runCli(...args: string[]): Promise<{ status: number; stdou
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += a.join(' ') + '\n'));
   const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += a.join(' ') + '\n'));
   try {
-    const status = await main(args);
+    const status = await main(args, { device: await gpu() });
     return { status, stdout, stderr };
   } finally {
     out.mockRestore();

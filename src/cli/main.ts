@@ -63,14 +63,22 @@ export const BENCH: CommandSpec = {
 /** The largest CASE.json gradcheck reads. */
 const MAX_CASE_BYTES = 256 * 1024 * 1024;
 
-async function device(args: Args): Promise<GPUDevice> {
+/** Options of main() for a caller that runs commands in its own process. */
+export interface MainOptions {
+  /** A device the caller owns: commands use it instead of creating one (--driver is then not read), and leave it alive. */
+  device?: GPUDevice;
+}
+
+/** A command's device and how to let go of it: destroyed if the command created it, kept if the caller gave it. */
+async function device(args: Args, o: MainOptions): Promise<{ dev: GPUDevice; release(): void }> {
+  if (o.device) return { dev: o.device, release: () => {} };
   const driver = choice(args, 'driver', ['auto', 'swiftshader', 'system'], 'auto');
   const dev = await createNodeDevice({ driver: driver as DriverChoice });
   if (process.env.WEBGPU_BPTT_VERBOSE) console.error(`device: ${describeAdapter(dev)}`);
-  return dev;
+  return { dev, release: () => dev.destroy() };
 }
 
-async function gradcheck(args: Args): Promise<number> {
+async function gradcheck(args: Args, o: MainOptions): Promise<number> {
   const file = args.positional[0];
   const text = new TextDecoder().decode(readRegularFile('CASE.json', file, MAX_CASE_BYTES, 'a JSON case'));
   let json: unknown;
@@ -80,29 +88,29 @@ async function gradcheck(args: Args): Promise<number> {
     throw new BpttError('CASE.json', file, `is not valid JSON (${(e as Error).message})`);
   }
   const k = parseCase(json);
-  const dev = args.flags.has('reference') ? null : await device(args);
+  const d = args.flags.has('reference') ? null : await device(args, o);
   try {
-    const result = await runGradcheck(k, dev);
+    const result = await runGradcheck(k, d?.dev ?? null);
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
-    dev?.destroy();
+    d?.release();
   }
   return 0;
 }
 
 const COMMANDS: Record<string, CommandSpec> = { train: TRAIN, sample: SAMPLE, gradcheck: GRADCHECK, export: EXPORT, bench: BENCH };
 
-async function run(command: string, args: Args, rest: string[]): Promise<number> {
+async function run(command: string, args: Args, rest: string[], o: MainOptions): Promise<number> {
   switch (command) {
     case 'gradcheck':
-      return gradcheck(args);
+      return gradcheck(args, o);
     case 'train': {
       const prepared = await prepareTrain(args);
-      const dev = await device(args);
+      const { dev, release } = await device(args, o);
       try {
         await train(dev, prepared);
       } finally {
-        dev.destroy();
+        release();
       }
       return 0;
     }
@@ -111,11 +119,11 @@ async function run(command: string, args: Args, rest: string[]): Promise<number>
       return 0;
     case 'sample': {
       const prepared = prepareSample(args);
-      const dev = await device(args);
+      const { dev, release } = await device(args, o);
       try {
         console.log(await sample(dev, prepared));
       } finally {
-        dev.destroy();
+        release();
       }
       return 0;
     }
@@ -133,7 +141,7 @@ async function run(command: string, args: Args, rest: string[]): Promise<number>
 }
 
 /** Run the command line `argv` (without node and the script); resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -147,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(helpText(spec));
       return 0;
     }
-    return await run(command, args, rest);
+    return await run(command, args, rest, options);
   } catch (e) {
     if (e instanceof BpttError) {
       console.error(`webgpu-bptt: ${e.message}`);
