@@ -12,10 +12,12 @@
 // Sequences are independent, so each workgroup owns ROWS of the B sequences
 // and walks them through time on its own: no waiting between workgroups
 // (WGSL promises no forward progress across them). The current h of its ROWS
-// sequences lives in workgroup memory, double buffered. Each thread owns
-// hidden units j = li, li + WG, … and computes all four gates of each, so
-// the gate GEMV and the cell's pointwise math are fused: per k, 4 weight
-// loads feed 4 · ROWS multiply-adds. The weights are read transposed
+// sequences lives in workgroup memory, double buffered, as vec4s along k
+// (padded with zeros to a multiple of 4). Each thread owns hidden units
+// j = li, li + WG, … and computes all four gates of each, so the gate GEMV
+// and the cell's pointwise math are fused: k is walked 4 at a time, and per
+// 4 k, 16 weight loads and ROWS vec4 loads from workgroup memory feed
+// 16 · ROWS multiply-adds. The weights are read transposed
 // (WT[k, q] = W_hh[q, k]) so that neighbouring threads read neighbouring
 // weights. A thread keeps its units for the whole walk, so c_t is read back
 // from Cs where the same thread wrote it (no workgroup memory for c).
@@ -33,8 +35,10 @@
 override WG: u32 = 64u;
 // Sequences per workgroup: 1, 2 or 4.
 override ROWS: u32 = 1u;
-// The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).
+// The hidden size H; sizes the workgroup cache (2 · ROWS · H4 vec4s).
 override H_MAX: u32 = 256u;
+// vec4s per cached state: H_MAX rounded up to a multiple of 4, over 4.
+override H4: u32 = (H_MAX + 3u) / 4u;
 // Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).
 override HAS_BIAS: bool = false;
 
@@ -55,7 +59,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> G: array<f32>;
 @group(0) @binding(7) var<storage, read> lengths: array<u32>;
 
-var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
+// h of sequence r, unit j at hs[half + r · H4 + j / 4][j % 4] (half: 0 or ROWS · H4).
+var<workgroup> hs: array<vec4f, 2u * ROWS * H4>;
 
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
@@ -76,7 +81,7 @@ fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
   if (b < p.B && t >= lengths[b]) {
     // a padded step: the state is held, the gates are zero
     let s = (t * p.B + b) * H + j;
-    h = hs[cur + r * H_MAX + j];
+    h = hs[cur + r * H4 + j / 4u][j % 4u];
     Cs[s + p.B * H] = Cs[s];
     Hs[s + p.B * H] = h;
     let q = (t * p.B + b) * 4u * H + j;
@@ -105,7 +110,7 @@ fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
     G[q + 2u * H] = gg;
     G[q + 3u * H] = og;
   }
-  hs[nxt + r * H_MAX + j] = h;
+  hs[nxt + r * H4 + j / 4u][j % 4u] = h;
 }
 
 @compute @workgroup_size(WG)
@@ -113,13 +118,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let B = p.B;
   let H = p.H;
   let b0 = wg.x * ROWS;
-  let half = ROWS * H_MAX;
+  let half = ROWS * H4;
 
+  // both halves: the states of t0, zeros past H (the padding stays 0)
   for (var r = 0u; r < ROWS; r++) {
-    for (var j = li; j < H; j += WG) {
+    for (var j = li; j < 4u * H4; j += WG) {
       var h = 0.0;
-      if (b0 + r < B) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
-      hs[r * H_MAX + j] = h;
+      if (b0 + r < B && j < H) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
+      hs[r * H4 + j / 4u][j % 4u] = h;
+      hs[half + r * H4 + j / 4u][j % 4u] = 0.0;
     }
   }
   workgroupBarrier();
@@ -134,14 +141,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a1 = vec4f(0.0);
       var a2 = vec4f(0.0);
       var a3 = vec4f(0.0);
-      for (var k = 0u; k < H; k++) {
-        let q = k * 4u * H + j;
-        let w = vec4f(WT[q], WT[q + H], WT[q + 2u * H], WT[q + 3u * H]);
-        a0 += hs[cur + k] * w;
-        if (ROWS > 1u) { a1 += hs[cur + H_MAX + k] * w; }
+      for (var k4 = 0u; k4 < H4; k4++) {
+        // rows past H read row H − 1 against a cached 0
+        let k = 4u * k4;
+        let q0 = min(k, H - 1u) * 4u * H + j;
+        let q1 = min(k + 1u, H - 1u) * 4u * H + j;
+        let q2 = min(k + 2u, H - 1u) * 4u * H + j;
+        let q3 = min(k + 3u, H - 1u) * 4u * H + j;
+        let w0 = vec4f(WT[q0], WT[q0 + H], WT[q0 + 2u * H], WT[q0 + 3u * H]);
+        let w1 = vec4f(WT[q1], WT[q1 + H], WT[q1 + 2u * H], WT[q1 + 3u * H]);
+        let w2 = vec4f(WT[q2], WT[q2 + H], WT[q2 + 2u * H], WT[q2 + 3u * H]);
+        let w3 = vec4f(WT[q3], WT[q3 + H], WT[q3 + 2u * H], WT[q3 + 3u * H]);
+        let h0 = hs[cur + k4];
+        a0 += h0.x * w0 + h0.y * w1 + h0.z * w2 + h0.w * w3;
+        if (ROWS > 1u) {
+          let h1 = hs[cur + H4 + k4];
+          a1 += h1.x * w0 + h1.y * w1 + h1.z * w2 + h1.w * w3;
+        }
         if (ROWS > 2u) {
-          a2 += hs[cur + 2u * H_MAX + k] * w;
-          a3 += hs[cur + 3u * H_MAX + k] * w;
+          let h2 = hs[cur + 2u * H4 + k4];
+          a2 += h2.x * w0 + h2.y * w1 + h2.z * w2 + h2.w * w3;
+          let h3 = hs[cur + 3u * H4 + k4];
+          a3 += h3.x * w0 + h3.y * w1 + h3.z * w2 + h3.w * w3;
         }
       }
       cell(0u, a0, t, b0, j, cur, nxt);
