@@ -68,6 +68,20 @@ export const SWEEP: Spec[] = [
   { kind: 'tiled', tm: 4, tn: 4, aVec: false, bVec: false, unroll: false, wg: [16, 16] },
 ];
 
+// The sweep's own pipeline cache, per device and by WGSL text: a variant's
+// text depends on the shape only through Aᵀ / Bᵀ (M, N, K are uniforms), so
+// shapes that share both reuse its pipeline, and re-timing the ceiling beside
+// our kernel compiles nothing again.
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function sweepPipeline(device: GPUDevice, code: string): GPUComputePipeline {
+  let byCode = pipelines.get(device);
+  if (!byCode) pipelines.set(device, (byCode = new Map()));
+  let pipe = byCode.get(code);
+  if (!pipe) byCode.set(code, (pipe = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } })));
+  return pipe;
+}
+
 function fits(s: Spec, sh: SweepShape, limits: GPUSupportedLimits): boolean {
   if (s.wg[0] * s.wg[1] > limits.maxComputeInvocationsPerWorkgroup) return false;
   if (s.aVec && !(sh.transA && sh.M % 4 === 0)) return false;
@@ -226,7 +240,7 @@ function setup(device: GPUDevice, sh: SweepShape) {
   device.queue.writeBuffer(bufs.u, 0, new Uint32Array([sh.M, sh.N, sh.K, 0]));
   const read = device.createBuffer({ size: bufs.c.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const prepare = (s: Spec) => {
-    const pipe = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: wgsl(s, sh) }), entryPoint: 'main' } });
+    const pipe = sweepPipeline(device, wgsl(s, sh));
     const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [bufs.u, bufs.a, bufs.b, bufs.c].map((buffer, i) => ({ binding: i, resource: { buffer } })) });
     const [gx, gy] = dispatchSize(s, sh);
     return (pass: GPUComputePassEncoder) => {
