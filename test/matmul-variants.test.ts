@@ -25,17 +25,26 @@ interface Case {
   off?: [number, number, number, number];
 }
 // shapes that fit the vec4 variants (K, and M for Aᵀ / N for B, multiples of 4) but no block size,
-// and shapes that fit only the scalar one
+// and shapes that fit only the scalar one. The compiled options (Aᵀ, Bᵀ, bias, activation) come in
+// four combinations, one per transposition, that between them take every value of each option
+// (the loads depend on the transposes, the epilogue on bias and activation); sizes, β and offsets
+// are uniforms and vary freely. Each combination is one pipeline per variant on this device.
+const OPS = {
+  plain: { bias: true, activation: 'relu' },
+  tA: { transA: true, activation: 'tanh' },
+  tB: { transB: true, bias: true, activation: 'tanh' },
+  tAB: { transA: true, transB: true },
+} as const satisfies Record<string, Partial<Case>>;
 const CASES: Case[] = [
-  { M: 13, N: 20, K: 12, bias: true, activation: 'relu', beta: 0.5, off: [4, 8, 3, 1] },
-  { M: 70, N: 68, K: 12, beta: 1, activation: 'tanh' },
-  { M: 12, N: 36, K: 16, transA: true, beta: 1, activation: 'tanh', off: [8, 4, 5, 0] },
-  { M: 76, N: 44, K: 20, transA: true, bias: true },
-  { M: 9, N: 7, K: 20, transB: true, bias: true, activation: 'tanh', off: [0, 4, 2, 3] },
-  { M: 37, N: 71, K: 8, transB: true, beta: 0.5, activation: 'relu' },
-  { M: 20, N: 11, K: 8, transA: true, transB: true, beta: 0.5 },
-  { M: 5, N: 3, K: 7, bias: true, beta: 1, activation: 'relu' }, // no vec4 variant fits (K = 7)
-  { M: 6, N: 10, K: 12, transA: true }, // no vec4 variant fits (Aᵀ with M = 6)
+  { M: 13, N: 20, K: 12, ...OPS.plain, beta: 0.5, off: [4, 8, 3, 1] },
+  { M: 70, N: 68, K: 12, ...OPS.plain, beta: 1 },
+  { M: 12, N: 36, K: 16, ...OPS.tA, beta: 1, off: [8, 4, 5, 0] },
+  { M: 76, N: 44, K: 20, ...OPS.tA },
+  { M: 9, N: 7, K: 20, ...OPS.tB, off: [0, 4, 2, 3] },
+  { M: 37, N: 71, K: 8, ...OPS.tB, beta: 0.5 },
+  { M: 20, N: 11, K: 8, ...OPS.tAB, beta: 0.5 },
+  { M: 5, N: 3, K: 7, ...OPS.plain, beta: 1 }, // no vec4 variant fits (K = 7)
+  { M: 6, N: 10, K: 12, ...OPS.tA }, // no vec4 variant fits (Aᵀ with M = 6)
 ];
 
 async function runCase(device: GPUDevice, cs: Case, variant: MatmulVariant | undefined) {
