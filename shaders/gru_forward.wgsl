@@ -17,9 +17,10 @@
 //
 // Each workgroup owns ROWS sequences and walks them through time alone (no
 // waiting between workgroups); their h lives in workgroup memory, double
-// buffered. Each thread owns hidden units j = li, li + WG, … and computes
-// the three recurrent sums of each (3 weight loads feed 3 · ROWS
-// multiply-adds per k) and then the cell, fused. The weights are read
+// buffered, as vec4s along k (padded with zeros to a multiple of 4). Each
+// thread owns hidden units j = li, li + WG, … and computes the three
+// recurrent sums of each (k walked 4 at a time: 12 weight loads and ROWS
+// vec4 workgroup loads feed 12 · ROWS multiply-adds) and then the cell, fused. The weights are read
 // transposed (WT[k, q] = W_hh[q, k]): neighbouring threads, neighbouring weights.
 //
 // WT: (H, 3H) row-major from 0     b_hh: (3H) at P[b_offset] (HAS_BIAS)
@@ -29,8 +30,10 @@
 override WG: u32 = 64u;
 // Sequences per workgroup: 1, 2 or 4.
 override ROWS: u32 = 1u;
-// The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).
+// The hidden size H; sizes the workgroup cache (2 · ROWS · H4 vec4s).
 override H_MAX: u32 = 256u;
+// vec4s per cached state: H_MAX rounded up to a multiple of 4, over 4.
+override H4: u32 = (H_MAX + 3u) / 4u;
 // Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).
 override HAS_BIAS: bool = false;
 
@@ -50,7 +53,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> G: array<f32>;
 @group(0) @binding(6) var<storage, read> lengths: array<u32>;
 
-var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;
+// h of sequence r, unit j at hs[half + r · H4 + j / 4][j % 4] (half: 0 or ROWS · H4).
+var<workgroup> hs: array<vec4f, 2u * ROWS * H4>;
 
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
@@ -70,7 +74,7 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
   var h = 0.0;
   if (b < p.B && t >= lengths[b]) {
     // a padded step: the state is held, the gates are zero
-    h = hs[cur + r * H_MAX + j];
+    h = hs[cur + r * H4 + j / 4u][j % 4u];
     Hs[((t + 1u) * p.B + b) * H + j] = h;
     let g = (t * p.B + b) * 4u * H + j;
     G[g] = 0.0;
@@ -87,7 +91,7 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
     let rg = sigmoid(Zx[q] + a.x);
     let zg = sigmoid(Zx[q + H] + a.y);
     let ng = tanh_(Zx[q + 2u * H] + rg * a.z);
-    h = (1.0 - zg) * ng + zg * hs[cur + r * H_MAX + j];
+    h = (1.0 - zg) * ng + zg * hs[cur + r * H4 + j / 4u][j % 4u];
     Hs[((t + 1u) * p.B + b) * H + j] = h;
     let g = (t * p.B + b) * 4u * H + j;
     G[g] = rg;
@@ -95,7 +99,7 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
     G[g + 2u * H] = ng;
     G[g + 3u * H] = a.z;
   }
-  hs[nxt + r * H_MAX + j] = h;
+  hs[nxt + r * H4 + j / 4u][j % 4u] = h;
 }
 
 @compute @workgroup_size(WG)
@@ -103,13 +107,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let B = p.B;
   let H = p.H;
   let b0 = wg.x * ROWS;
-  let half = ROWS * H_MAX;
+  let half = ROWS * H4;
 
+  // both halves: the states of t0, zeros past H (the padding stays 0)
   for (var r = 0u; r < ROWS; r++) {
-    for (var j = li; j < H; j += WG) {
+    for (var j = li; j < 4u * H4; j += WG) {
       var h = 0.0;
-      if (b0 + r < B) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
-      hs[r * H_MAX + j] = h;
+      if (b0 + r < B && j < H) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }
+      hs[r * H4 + j / 4u][j % 4u] = h;
+      hs[half + r * H4 + j / 4u][j % 4u] = 0.0;
     }
   }
   workgroupBarrier();
@@ -124,14 +130,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a1 = vec3f(0.0);
       var a2 = vec3f(0.0);
       var a3 = vec3f(0.0);
-      for (var k = 0u; k < H; k++) {
-        let q = k * 3u * H + j;
-        let w = vec3f(WT[q], WT[q + H], WT[q + 2u * H]);
-        a0 += hs[cur + k] * w;
-        if (ROWS > 1u) { a1 += hs[cur + H_MAX + k] * w; }
+      for (var k4 = 0u; k4 < H4; k4++) {
+        // rows past H read row H − 1 against a cached 0
+        let k = 4u * k4;
+        let q0 = min(k, H - 1u) * 3u * H + j;
+        let q1 = min(k + 1u, H - 1u) * 3u * H + j;
+        let q2 = min(k + 2u, H - 1u) * 3u * H + j;
+        let q3 = min(k + 3u, H - 1u) * 3u * H + j;
+        let w0 = vec3f(WT[q0], WT[q0 + H], WT[q0 + 2u * H]);
+        let w1 = vec3f(WT[q1], WT[q1 + H], WT[q1 + 2u * H]);
+        let w2 = vec3f(WT[q2], WT[q2 + H], WT[q2 + 2u * H]);
+        let w3 = vec3f(WT[q3], WT[q3 + H], WT[q3 + 2u * H]);
+        let h0 = hs[cur + k4];
+        a0 += h0.x * w0 + h0.y * w1 + h0.z * w2 + h0.w * w3;
+        if (ROWS > 1u) {
+          let h1 = hs[cur + H4 + k4];
+          a1 += h1.x * w0 + h1.y * w1 + h1.z * w2 + h1.w * w3;
+        }
         if (ROWS > 2u) {
-          a2 += hs[cur + 2u * H_MAX + k] * w;
-          a3 += hs[cur + 3u * H_MAX + k] * w;
+          let h2 = hs[cur + 2u * H4 + k4];
+          a2 += h2.x * w0 + h2.y * w1 + h2.z * w2 + h2.w * w3;
+          let h3 = hs[cur + 3u * H4 + k4];
+          a3 += h3.x * w0 + h3.y * w1 + h3.z * w2 + h3.w * w3;
         }
       }
       cell(0u, a0, t, b0, j, cur, nxt);
