@@ -22,11 +22,18 @@
 // dHc: (B, H) in: gradient reaching Hs[t1] from beyond the window (0 for a
 //      fresh window); out: gradient reaching Hs[t0] (already times ξ_t0).
 // Each workgroup owns ROWS sequences; dispatch (ceil(B / ROWS), 1, 1).
+// ∂L/∂z of the step is cached in workgroup memory as vec4s along j
+// (zero-padded to a multiple of 4); each thread owns the 4 output units
+// k0 + li + c·WG (c = 0 … 3) of the GEMV and walks j 4 at a time: per 4 j,
+// 16 weight loads (neighbouring threads, neighbouring weights) and ROWS vec4
+// workgroup loads feed 16 · ROWS multiply-adds.
 
 override WG: u32 = 64u;
 // Sequences per workgroup: 1, 2 or 4.
 override ROWS: u32 = 1u;
 override H_MAX: u32 = 256u;
+// vec4s per cached ∂L/∂z: H_MAX rounded up to a multiple of 4, over 4.
+override H4: u32 = (H_MAX + 3u) / 4u;
 // 0 = identity, 1 = tanh, 2 = relu
 override ACTIVATION: u32 = 1u;
 
@@ -49,7 +56,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dZ: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dH: array<f32>;
 
-var<workgroup> dzs: array<f32, ROWS * H_MAX>;
+// ∂L/∂z of sequence r, unit j at dzs[r · H4 + j / 4][j % 4].
+var<workgroup> dzs: array<vec4f, ROWS * H4>;
 var<workgroup> carry: array<f32, ROWS * H_MAX>;
 
 fn dactivate(h: f32) -> f32 {
@@ -65,10 +73,10 @@ fn xi_of(t: u32, b: u32) -> f32 {
 }
 
 // ξ = 0 cuts exactly (no 0 · Inf); the kernel never scales ∂L/∂z itself.
-fn put_carry(r: u32, k0: u32, x: f32, acc: vec4f) {
+// Units kk (those ≥ H skipped).
+fn put_carry(r: u32, kk: vec4u, x: f32, acc: vec4f) {
   for (var c = 0u; c < 4u; c++) {
-    if (k0 + c >= p.H) { return; }
-    carry[r * H_MAX + k0 + c] = select(x * acc[c], 0.0, x == 0.0);
+    if (kk[c] < p.H) { carry[r * H_MAX + kk[c]] = select(x * acc[c], 0.0, x == 0.0); }
   }
 }
 
@@ -92,16 +100,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     let m = xi[p.mask_offset + t];
     for (var r = 0u; r < ROWS; r++) {
       let b = b0 + r;
-      for (var j = li; j < H; j += WG) {
+      for (var j = li; j < 4u * H4; j += WG) {
         var dz = 0.0;
-        if (b < B) {
+        if (b < B && j < H) {
           let row = (t * B + b) * H + j;
           let dh = m * dHo[row] + carry[r * H_MAX + j];
           dH[row] = dh;
           dz = dh * dactivate(Hs[row + B * H]);
           dZ[row] = dz;
         }
-        dzs[r * H_MAX + j] = dz;
+        dzs[r * H4 + j / 4u][j % 4u] = dz;
       }
     }
     workgroupBarrier();
@@ -115,8 +123,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       x3 = xi_of(t, b0 + 3u);
     }
     let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
-    for (var k0 = li * 4u; k0 < H; k0 += WG * 4u) {
-      let kk = vec4u(k0, min(k0 + 1u, H - 1u), min(k0 + 2u, H - 1u), min(k0 + 3u, H - 1u));
+    for (var k0 = 0u; k0 < H; k0 += 4u * WG) {
+      let kk = vec4u(k0 + li, k0 + li + WG, k0 + li + 2u * WG, k0 + li + 3u * WG);
+      // columns past H read column H − 1 (their sums are dropped)
+      let kc = min(kk, vec4u(H - 1u)) + vec4u(p.w_offset);
       // Initialised explicitly: SwiftShader was seen to keep the previous
       // iteration's value of an uninitialised `var` declared in a loop.
       var a0 = vec4f(0.0);
@@ -124,22 +134,36 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a2 = vec4f(0.0);
       var a3 = vec4f(0.0);
       if (any) {
-        for (var j = 0u; j < H; j++) {
-          let row = p.w_offset + j * H;
-          let w = vec4f(P[row + kk.x], P[row + kk.y], P[row + kk.z], P[row + kk.w]);
-          a0 += dzs[j] * w;
-          if (ROWS > 1u) { a1 += dzs[H_MAX + j] * w; }
+        for (var j4 = 0u; j4 < H4; j4++) {
+          // rows past H read row H − 1 against a cached 0
+          let j = 4u * j4;
+          let r0 = min(j, H - 1u) * H;
+          let r1 = min(j + 1u, H - 1u) * H;
+          let r2 = min(j + 2u, H - 1u) * H;
+          let r3 = min(j + 3u, H - 1u) * H;
+          let w0 = vec4f(P[r0 + kc.x], P[r0 + kc.y], P[r0 + kc.z], P[r0 + kc.w]);
+          let w1 = vec4f(P[r1 + kc.x], P[r1 + kc.y], P[r1 + kc.z], P[r1 + kc.w]);
+          let w2 = vec4f(P[r2 + kc.x], P[r2 + kc.y], P[r2 + kc.z], P[r2 + kc.w]);
+          let w3 = vec4f(P[r3 + kc.x], P[r3 + kc.y], P[r3 + kc.z], P[r3 + kc.w]);
+          let d0 = dzs[j4];
+          a0 += d0.x * w0 + d0.y * w1 + d0.z * w2 + d0.w * w3;
+          if (ROWS > 1u) {
+            let d1 = dzs[H4 + j4];
+            a1 += d1.x * w0 + d1.y * w1 + d1.z * w2 + d1.w * w3;
+          }
           if (ROWS > 2u) {
-            a2 += dzs[2u * H_MAX + j] * w;
-            a3 += dzs[3u * H_MAX + j] * w;
+            let d2 = dzs[2u * H4 + j4];
+            a2 += d2.x * w0 + d2.y * w1 + d2.z * w2 + d2.w * w3;
+            let d3 = dzs[3u * H4 + j4];
+            a3 += d3.x * w0 + d3.y * w1 + d3.z * w2 + d3.w * w3;
           }
         }
       }
-      put_carry(0u, k0, x0, a0);
-      if (ROWS > 1u) { put_carry(1u, k0, x1, a1); }
+      put_carry(0u, kk, x0, a0);
+      if (ROWS > 1u) { put_carry(1u, kk, x1, a1); }
       if (ROWS > 2u) {
-        put_carry(2u, k0, x2, a2);
-        put_carry(3u, k0, x3, a3);
+        put_carry(2u, kk, x2, a2);
+        put_carry(3u, kk, x3, a3);
       }
     }
     workgroupBarrier();

@@ -51,8 +51,9 @@ export interface RnnBackwardDims extends RnnDims {
 
 /** Largest hidden size the recurrence kernels take on `device` with `rows` sequences per workgroup. */
 export function maxHidden(device: GPUDevice, rows = 1): number {
-  // Forward: 2·rows·H floats of workgroup memory; backward: the same.
-  return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * F32));
+  // Forward: 2·rows·H floats of workgroup memory, backward the same, H
+  // rounded up to a multiple of 4 (the caches are vec4s).
+  return 4 * Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * 4 * F32));
 }
 
 /** Sequences per workgroup: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
@@ -69,10 +70,10 @@ function constants(device: GPUDevice, o: RnnKernelOptions) {
     throw new BpttError(
       'hidden',
       String(o.hidden),
-      `must be an integer in [1, ${limit}] (maxComputeWorkgroupStorageSize = ${device.limits.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, rows = ${rows})`,
+      `must be an integer in [1, ${limit}] (maxComputeWorkgroupStorageSize = ${device.limits.maxComputeWorkgroupStorageSize} bytes holds 2·rows·H floats, H rounded up to a multiple of 4, rows = ${rows})`,
     );
   }
-  // Each thread owns 4 hidden units.
+  // Each thread owns 4 hidden units (strided by WG).
   const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, 256, ceilDiv(ceilDiv(o.hidden, 4), 32) * 32);
   return { rows, c: { WG, ROWS: rows, H_MAX: o.hidden, ACTIVATION: ACTIVATION_CODE[o.activation] } as Record<string, number | boolean> };
 }
