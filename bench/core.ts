@@ -17,7 +17,7 @@ import { liveMemory } from '../src/gpu/buffers';
 import { describeAdapter, adapterIdentity, softwareAdapterReason, type AdapterIdentity } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
 import { profiledStep, phases, type PhaseTime } from './phases';
-import { stepFlops, workloadConfig, type Workload } from './workloads';
+import { stepFlops, workloadConfig, cellGates, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
 import { createTfjsLstmStep } from './tfjs-lstm';
 import { runSweep, prepareVariant, timeOnce, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
@@ -94,6 +94,31 @@ export interface GemmRow {
   ceilingVariant: string;
 }
 
+/**
+ * One recurrence kernel (the forward or the reverse of the workload's cell)
+ * against the sweep's best rate at its per-step shape: T products of
+ * (B×H)·(H×G·H) per window (the reverse's product is the transposed one,
+ * the same FLOPs). Its time is the profiled phase's.
+ */
+export interface RecurrenceKernelRow {
+  /** The kernel the step ran, e.g. `lstm_backward` (rows 4) or `split_forward`. */
+  kernel: string;
+  direction: 'forward' | 'backward';
+  /** The per-step product (B×H)·(H×G·H). */
+  shape: SweepShape;
+  /** Products per window (T). */
+  steps: number;
+  /** ms per step-window: the phase's time (timestamp-query where the device has it). */
+  ms: number;
+  /** steps · 2·B·H·G·H / ms. */
+  gflops: number;
+  /** The sweep's best rate at `shape`, and its variant. */
+  ceilingGflops: number;
+  ceilingVariant: string;
+  /** gflops / ceilingGflops. */
+  ratio: number;
+}
+
 export interface WorkloadResult {
   workload: Workload;
   flops: number;
@@ -107,6 +132,8 @@ export interface WorkloadResult {
   /** The step's GEMM FLOPs (recurrences included) at the sweep's best rates. */
   ceilingMs: number;
   phases: PhaseTime[];
+  /** Each recurrence kernel (forward, backward) against the sweep at its per-step shape (absent without the sweep). */
+  recurrenceKernels?: RecurrenceKernelRow[];
   ours: OurResult[];
   peers: PeerResult[];
 }
@@ -175,6 +202,20 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
     name: g.name, phase: g.phase, count: g.count, shape: { M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB },
     variant: bound.variant, gflops: flop / (ours * 1e6), ceilingGflops: flop / (best.ms * 1e6), ceilingVariant: best.variant,
   };
+}
+
+/** The forward and reverse recurrence kernels' rows: the profiled phases' times against the sweep at (B×H)·(H×G·H). */
+function recurrenceKernels(w: Workload, r: NonNullable<WorkloadResult['recurrence']>, ph: PhaseTime[], rec: Pick<BpttShape, 'rows' | 'recurrence'>): RecurrenceKernelRow[] {
+  const flop = w.T * 2 * r.shape.M * r.shape.N * r.shape.K;
+  const out: RecurrenceKernelRow[] = [];
+  for (const direction of ['forward', 'backward'] as const) {
+    const ms = ph.find((p) => p.phase === direction)?.ms;
+    if (!ms) continue;
+    const name = rec.recurrence === 'split' ? `split_${direction}` : `${w.cell ?? 'rnn'}_${direction} (rows ${rec.rows})`;
+    const gflops = flop / (ms * 1e6);
+    out.push({ kernel: name, direction, shape: r.shape, steps: w.T, ms, gflops, ceilingGflops: r.ceilingGflops, ceilingVariant: r.ceilingVariant, ratio: gflops / r.ceilingGflops });
+  }
+  return out;
 }
 
 async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rec: Pick<BpttShape, 'rows' | 'recurrence'>, ceilingMs: number, flops: number): Promise<OurResult> {
@@ -306,7 +347,7 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
       log(`  tuned rows: ${result.tuning.rows!.best} (${Object.entries(result.tuning.rows!.ms).map(([r, ms]) => `rows ${r}: ${ms.toFixed(1)} ms`).join(', ')})`);
     }
     // the ceiling: the sweep at the step's GEMM shapes and the recurrence's (B×H)·(H×G·H)
-    const G = w.cell === 'lstm' ? 4 : 1;
+    const G = cellGates(w);
     const recShape: SweepShape = { M: w.B, N: G * w.H, K: w.H };
     if (!o.noSweep) {
       const sweepShapes: SweepShape[] = [...shapes.map((g) => ({ M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB })), recShape];
@@ -342,6 +383,10 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
         profiled.destroy();
       }
       log(`  phases (${result.phases[0]?.method}): ${result.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(', ')}`);
+      if (result.recurrence) {
+        result.recurrenceKernels = recurrenceKernels(w, result.recurrence, result.phases, rec);
+        for (const k of result.recurrenceKernels) log(`  ${k.kernel}: ${k.ms.toFixed(1)} ms per window, ${k.gflops.toFixed(2)} GFLOP/s, ${(100 * k.ratio).toFixed(0)}% of the sweep's ${k.ceilingGflops.toFixed(2)} at ${shapeLabel(k.shape)}`);
+      }
     }
     if (o.tfjs) {
       for (const b of o.tfjs.backends) {

@@ -32,6 +32,24 @@ function gemmSection(w: WorkloadResult): string[] {
   }
   out.push('');
   out.push(`The ceiling for the whole step: ${fmt(w.ceilingMs)} ms if every GEMM FLOP (recurrences included) ran at the sweep's best rate at its shape.`, '');
+  out.push(...recurrenceKernelSection(w));
+  return out;
+}
+
+/** Each recurrence kernel's ms per step-window and its ratio to the sweep's best rate at its per-step shape. */
+function recurrenceKernelSection(w: WorkloadResult): string[] {
+  const ks = w.recurrenceKernels ?? [];
+  if (!ks.length) return [];
+  const out = [
+    `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs; its time is the profiled phase's):`,
+    '',
+    '| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const k of ks) {
+    out.push(`| ${k.kernel} | ${shapeLabel(k.shape)} | ${k.steps} | ${fmt(k.ms)} | ${fmt(k.gflops, 2)} | ${fmt(k.ceilingGflops, 2)} (${k.ceilingVariant}) | ${pct(k.ratio)} |`);
+  }
+  out.push('');
   return out;
 }
 

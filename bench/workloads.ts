@@ -8,7 +8,12 @@ export interface Workload {
   B: number;
   T: number;
   /** The recurrent cell (default 'rnn', the chapter's). */
-  cell?: 'rnn' | 'lstm';
+  cell?: 'rnn' | 'lstm' | 'gru';
+}
+
+/** Gates per hidden unit of a workload's cell: G = 4 (LSTM), 3 (GRU), 1 (rnn); a recurrence step is (B×H)·(H×G·H). */
+export function cellGates(w: Pick<Workload, 'cell'>): number {
+  return w.cell === 'lstm' ? 4 : w.cell === 'gru' ? 3 : 1;
 }
 
 export const WORKLOADS: Record<string, Workload> = {
@@ -28,7 +33,7 @@ export function workloadConfig(w: Workload): ModelConfig {
 
 /**
  * FLOPs one training step actually needs (multiply-add = 2), for a cell with
- * G gates (1 for the RNN, 4 for the LSTM). The one-hot input is a gather (no
+ * G gates (1 for the RNN, 4 for the LSTM, 3 for the GRU). The one-hot input is a gather (no
  * FLOPs) and its gradient a sum (R·G·H adds).
  *   forward recurrence 2R·H·GH, output 2RHQ, loss ≈ 5RQ,
  *   dHo 2RQH, backward recurrence 2R·GH·H, dW_hh 2R·GH·H, dW_qh 2RQH,
@@ -36,7 +41,7 @@ export function workloadConfig(w: Workload): ModelConfig {
  *   (gate nonlinearities and the cell state are left out: O(R·GH))
  */
 export function stepFlops(w: Workload): number {
-  const R = w.B * w.T, H = w.H, Q = w.V, GH = (w.cell === 'lstm' ? 4 : 1) * H;
+  const R = w.B * w.T, H = w.H, Q = w.V, GH = cellGates(w) * H;
   const P = GH * w.V + GH * H + Q * H + GH + Q;
   return 6 * R * H * GH + 6 * R * H * Q + 5 * R * Q + R * GH + R * (GH + Q) + 10 * P;
 }
