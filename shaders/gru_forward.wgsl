@@ -28,7 +28,7 @@
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
 override WG: u32 = 64u;
-// Sequences per workgroup: 1, 2 or 4.
+// Sequences per workgroup: 1, 2, 4 or 8.
 override ROWS: u32 = 1u;
 // The hidden size H; sizes the workgroup cache (2 · ROWS · H4 vec4s).
 override H_MAX: u32 = 256u;
@@ -130,6 +130,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a1 = vec3f(0.0);
       var a2 = vec3f(0.0);
       var a3 = vec3f(0.0);
+      var a4 = vec3f(0.0);
+      var a5 = vec3f(0.0);
+      var a6 = vec3f(0.0);
+      var a7 = vec3f(0.0);
       for (var k4 = 0u; k4 < H4; k4++) {
         // rows past H read row H − 1 against a cached 0
         let k = 4u * k4;
@@ -153,12 +157,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
           let h3 = hs[cur + 3u * H4 + k4];
           a3 += h3.x * w0 + h3.y * w1 + h3.z * w2 + h3.w * w3;
         }
+        if (ROWS > 4u) {
+          let h4 = hs[cur + 4u * H4 + k4];
+          a4 += h4.x * w0 + h4.y * w1 + h4.z * w2 + h4.w * w3;
+          let h5 = hs[cur + 5u * H4 + k4];
+          a5 += h5.x * w0 + h5.y * w1 + h5.z * w2 + h5.w * w3;
+          let h6 = hs[cur + 6u * H4 + k4];
+          a6 += h6.x * w0 + h6.y * w1 + h6.z * w2 + h6.w * w3;
+          let h7 = hs[cur + 7u * H4 + k4];
+          a7 += h7.x * w0 + h7.y * w1 + h7.z * w2 + h7.w * w3;
+        }
       }
       cell(0u, a0, t, b0, j, cur, nxt);
       if (ROWS > 1u) { cell(1u, a1, t, b0, j, cur, nxt); }
       if (ROWS > 2u) {
         cell(2u, a2, t, b0, j, cur, nxt);
         cell(3u, a3, t, b0, j, cur, nxt);
+      }
+      if (ROWS > 4u) {
+        cell(4u, a4, t, b0, j, cur, nxt);
+        cell(5u, a5, t, b0, j, cur, nxt);
+        cell(6u, a6, t, b0, j, cur, nxt);
+        cell(7u, a7, t, b0, j, cur, nxt);
       }
     }
     workgroupBarrier();

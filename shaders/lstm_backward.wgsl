@@ -32,7 +32,7 @@
 // Dispatch: (ceil(B / ROWS), 1, 1).
 
 override WG: u32 = 64u;
-// Sequences per workgroup: 1, 2 or 4.
+// Sequences per workgroup: 1, 2, 4 or 8.
 override ROWS: u32 = 1u;
 // The hidden size H; sizes the workgroup cache (4 · ROWS · H_MAX floats).
 override H_MAX: u32 = 256u;
@@ -128,10 +128,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     var x1 = 0.0;
     var x2 = 0.0;
     var x3 = 0.0;
+    var x4 = 0.0;
+    var x5 = 0.0;
+    var x6 = 0.0;
+    var x7 = 0.0;
     if (ROWS > 1u) { x1 = xi_of(t, b0 + 1u); }
     if (ROWS > 2u) {
       x2 = xi_of(t, b0 + 2u);
       x3 = xi_of(t, b0 + 3u);
+    }
+    if (ROWS > 4u) {
+      x4 = xi_of(t, b0 + 4u);
+      x5 = xi_of(t, b0 + 5u);
+      x6 = xi_of(t, b0 + 6u);
+      x7 = xi_of(t, b0 + 7u);
     }
     for (var j0 = 0u; j0 < H; j0 += 4u * WG) {
       for (var c = 0u; c < 4u; c++) {
@@ -143,11 +153,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
             pointwise(2u, t, b0, j, m, x2);
             pointwise(3u, t, b0, j, m, x3);
           }
+          if (ROWS > 4u) {
+            pointwise(4u, t, b0, j, m, x4);
+            pointwise(5u, t, b0, j, m, x5);
+            pointwise(6u, t, b0, j, m, x6);
+            pointwise(7u, t, b0, j, m, x7);
+          }
         }
       }
     }
     workgroupBarrier();
-    let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
+    let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0 ||
+      x4 != 0.0 || x5 != 0.0 || x6 != 0.0 || x7 != 0.0;
     for (var j0 = 0u; j0 < H; j0 += 4u * WG) {
       let k = vec4u(j0 + li, j0 + li + WG, j0 + li + 2u * WG, j0 + li + 3u * WG);
       // columns past H read column H − 1 (their sums are dropped)
@@ -158,6 +175,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a1 = vec4f(0.0);
       var a2 = vec4f(0.0);
       var a3 = vec4f(0.0);
+      var a4 = vec4f(0.0);
+      var a5 = vec4f(0.0);
+      var a6 = vec4f(0.0);
+      var a7 = vec4f(0.0);
       if (any) {
         for (var j = 0u; j < H; j++) {
           let ri = j * H;
@@ -180,6 +201,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
             let d3 = dgs[3u * H_MAX + j];
             a3 += d3.x * wi + d3.y * wf + d3.z * wg_ + d3.w * wo;
           }
+          if (ROWS > 4u) {
+            let d4 = dgs[4u * H_MAX + j];
+            a4 += d4.x * wi + d4.y * wf + d4.z * wg_ + d4.w * wo;
+            let d5 = dgs[5u * H_MAX + j];
+            a5 += d5.x * wi + d5.y * wf + d5.z * wg_ + d5.w * wo;
+            let d6 = dgs[6u * H_MAX + j];
+            a6 += d6.x * wi + d6.y * wf + d6.z * wg_ + d6.w * wo;
+            let d7 = dgs[7u * H_MAX + j];
+            a7 += d7.x * wi + d7.y * wf + d7.z * wg_ + d7.w * wo;
+          }
         }
       }
       put_carry(b0, k, x0, a0);
@@ -187,6 +218,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       if (ROWS > 2u) {
         put_carry(b0 + 2u, k, x2, a2);
         put_carry(b0 + 3u, k, x3, a3);
+      }
+      if (ROWS > 4u) {
+        put_carry(b0 + 4u, k, x4, a4);
+        put_carry(b0 + 5u, k, x5, a5);
+        put_carry(b0 + 6u, k, x6, a6);
+        put_carry(b0 + 7u, k, x7, a7);
       }
     }
     workgroupBarrier();

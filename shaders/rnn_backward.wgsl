@@ -29,7 +29,7 @@
 // workgroup loads feed 16 · ROWS multiply-adds.
 
 override WG: u32 = 64u;
-// Sequences per workgroup: 1, 2 or 4.
+// Sequences per workgroup: 1, 2, 4 or 8.
 override ROWS: u32 = 1u;
 override H_MAX: u32 = 256u;
 // vec4s per cached ∂L/∂z: H_MAX rounded up to a multiple of 4, over 4.
@@ -117,12 +117,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     var x1 = 0.0;
     var x2 = 0.0;
     var x3 = 0.0;
+    var x4 = 0.0;
+    var x5 = 0.0;
+    var x6 = 0.0;
+    var x7 = 0.0;
     if (ROWS > 1u) { x1 = xi_of(t, b0 + 1u); }
     if (ROWS > 2u) {
       x2 = xi_of(t, b0 + 2u);
       x3 = xi_of(t, b0 + 3u);
     }
-    let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0;
+    if (ROWS > 4u) {
+      x4 = xi_of(t, b0 + 4u);
+      x5 = xi_of(t, b0 + 5u);
+      x6 = xi_of(t, b0 + 6u);
+      x7 = xi_of(t, b0 + 7u);
+    }
+    let any = x0 != 0.0 || x1 != 0.0 || x2 != 0.0 || x3 != 0.0 ||
+      x4 != 0.0 || x5 != 0.0 || x6 != 0.0 || x7 != 0.0;
     for (var k0 = 0u; k0 < H; k0 += 4u * WG) {
       let kk = vec4u(k0 + li, k0 + li + WG, k0 + li + 2u * WG, k0 + li + 3u * WG);
       // columns past H read column H − 1 (their sums are dropped)
@@ -133,6 +144,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       var a1 = vec4f(0.0);
       var a2 = vec4f(0.0);
       var a3 = vec4f(0.0);
+      var a4 = vec4f(0.0);
+      var a5 = vec4f(0.0);
+      var a6 = vec4f(0.0);
+      var a7 = vec4f(0.0);
       if (any) {
         for (var j4 = 0u; j4 < H4; j4++) {
           // rows past H read row H − 1 against a cached 0
@@ -157,6 +172,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
             let d3 = dzs[3u * H4 + j4];
             a3 += d3.x * w0 + d3.y * w1 + d3.z * w2 + d3.w * w3;
           }
+          if (ROWS > 4u) {
+            let d4 = dzs[4u * H4 + j4];
+            a4 += d4.x * w0 + d4.y * w1 + d4.z * w2 + d4.w * w3;
+            let d5 = dzs[5u * H4 + j4];
+            a5 += d5.x * w0 + d5.y * w1 + d5.z * w2 + d5.w * w3;
+            let d6 = dzs[6u * H4 + j4];
+            a6 += d6.x * w0 + d6.y * w1 + d6.z * w2 + d6.w * w3;
+            let d7 = dzs[7u * H4 + j4];
+            a7 += d7.x * w0 + d7.y * w1 + d7.z * w2 + d7.w * w3;
+          }
         }
       }
       put_carry(0u, kk, x0, a0);
@@ -164,6 +189,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       if (ROWS > 2u) {
         put_carry(2u, kk, x2, a2);
         put_carry(3u, kk, x3, a3);
+      }
+      if (ROWS > 4u) {
+        put_carry(4u, kk, x4, a4);
+        put_carry(5u, kk, x5, a5);
+        put_carry(6u, kk, x6, a6);
+        put_carry(7u, kk, x7, a7);
       }
     }
     workgroupBarrier();

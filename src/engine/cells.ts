@@ -131,7 +131,7 @@ const SPLIT = {
 /** Which recurrence kernels a layer uses: the variant, and for 'sequence' the sequences per workgroup. */
 export interface RecurrenceChoice {
   recurrence: Recurrence;
-  /** Sequences per workgroup of the 'sequence' kernels (1, 2 or 4). */
+  /** Sequences per workgroup of the 'sequence' kernels (1, 2, 4 or 8). */
   rows: number;
 }
 

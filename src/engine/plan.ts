@@ -22,7 +22,7 @@ export interface BpttShape {
   batch: number;
   /** T, steps per window. */
   steps: number;
-  /** Sequences per workgroup in the recurrence kernels: 1, 2 or 4 (default: the most that fit). */
+  /** Sequences per workgroup in the recurrence kernels: 1, 2, 4 or 8 (default: the most of 1, 2 and 4 that fit; 8 where the tuner chooses it). */
   rows?: number;
   /**
    * How the recurrences run (default 'sequence'): 'sequence' walks every
@@ -216,7 +216,7 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   const recurrence = requireOneOf('recurrence', shape.recurrence ?? 'sequence', RECURRENCES);
   const split = recurrence === 'split';
   const rows = shape.rows === undefined ? (split ? 1 : cellAutoRows(device, config.cell, config.hidden, batch)) : shape.rows;
-  if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4');
+  if (rows !== 1 && rows !== 2 && rows !== 4 && rows !== 8) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4, or 8');
   const steps = requireInt('steps', shape.steps, 1, 1 << 24);
   const streams = requireInt('streams', shape.streams ?? 1, 1, 1 << 12);
   const lossFrom = requireInt('lossFrom', shape.lossFrom ?? 0, 0, steps - 1);

@@ -94,21 +94,21 @@ async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number
 
 /**
  * Time the forward and backward recurrences of one step with the 'sequence'
- * kernels at `rows` = 1, 2 and 4 sequences per workgroup (where they fit the
+ * kernels at `rows` = 1, 2, 4 and 8 sequences per workgroup (where they fit the
  * device) and with the 'split' kernels, and return the measurements, the
  * fastest rows (`best`) and the faster variant (`recurrence`): pass them as
  * the engine's (or the Trainer's) `rows` and `recurrence` options.
  */
 export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 2): Promise<RowsResult> {
   const ms: Record<number, number> = {};
-  for (const rows of [1, 2, 4]) {
+  for (const rows of [1, 2, 4, 8]) {
     if (rows > batch) continue;
     const t = await timeRecurrences(device, { config, batch, steps, rows }, reps);
     if (t !== null) ms[rows] = t;
   }
   const split = (await timeRecurrences(device, { config, batch, steps, recurrence: 'split' }, reps)) ?? undefined;
   const ranked = Object.entries(ms).sort((x, y) => x[1] - y[1]);
-  if (!ranked.length && split === undefined) throw new BpttError('rows', 'none', `no rows value of 1, 2, 4 fits hidden = ${config.hidden} on this device, nor does the split recurrence`);
+  if (!ranked.length && split === undefined) throw new BpttError('rows', 'none', `no rows value of 1, 2, 4, 8 fits hidden = ${config.hidden} on this device, nor does the split recurrence`);
   const best = ranked.length ? Number(ranked[0][0]) : 1;
   const recurrence: Recurrence = split !== undefined && (!ranked.length || split < ranked[0][1]) ? 'split' : 'sequence';
   return { ms, best, split, recurrence };

@@ -18,7 +18,7 @@ export function maxHiddenFor(device: GPUDevice, rows: number, floatsPerUnit: num
  * ceil(H / unitsPerThread) threads, rounded up to 32).
  */
 export function gatedConstants(device: GPUDevice, name: string, hidden: number, rows: number, floatsPerUnit: number, unitsPerThread = 1): Record<string, number | boolean> {
-  if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError(`${name}.rows`, String(rows), 'must be 1, 2 or 4');
+  if (rows !== 1 && rows !== 2 && rows !== 4 && rows !== 8) throw new BpttError(`${name}.rows`, String(rows), 'must be 1, 2 or 4, or 8');
   const limit = maxHiddenFor(device, rows, floatsPerUnit);
   if (!Number.isInteger(hidden) || hidden < 1 || hidden > limit) {
     throw new BpttError(

@@ -23,7 +23,7 @@ const BACKWARD_FLOATS = 4;
 export interface LstmKernelOptions {
   /** Hidden size H (fixed per pipeline: it sizes the workgroup cache). */
   hidden: number;
-  /** Sequences per workgroup: 1, 2 or 4 (default 1). */
+  /** Sequences per workgroup: 1, 2, 4 or 8 (default 1). */
   rows?: number;
   /** Forward only: add the recurrent bias b_hh (PyTorch's bias_hh_l{k}) from `params` at `bOffset`. */
   bias?: boolean;

@@ -18,7 +18,7 @@ export interface RnnKernelOptions {
   /** Hidden size H (fixed per pipeline: it sizes the workgroup cache). */
   hidden: number;
   activation: Activation;
-  /** Sequences per workgroup: 1, 2 or 4 (default 1). */
+  /** Sequences per workgroup: 1, 2, 4 or 8 (default 1). */
   rows?: number;
   /** Forward only: add the recurrent bias b_hh (PyTorch's bias_hh_l{k}) from `params` at `bOffset`. */
   bias?: boolean;
@@ -64,7 +64,7 @@ export function autoRows(device: GPUDevice, hidden: number, batch: number): numb
 
 function constants(device: GPUDevice, o: RnnKernelOptions) {
   const rows = o.rows ?? 1;
-  if (rows !== 1 && rows !== 2 && rows !== 4) throw new BpttError('rows', String(rows), 'must be 1, 2 or 4');
+  if (rows !== 1 && rows !== 2 && rows !== 4 && rows !== 8) throw new BpttError('rows', String(rows), 'must be 1, 2 or 4, or 8');
   const limit = maxHidden(device, rows);
   if (!Number.isInteger(o.hidden) || o.hidden < 1 || o.hidden > limit) {
     throw new BpttError(
