@@ -2,48 +2,34 @@
 // float64 functions (src/reference/cells-kernels64.ts), over shapes that are
 // not multiples of the workgroup or batch tile: H = 1, 5, 33, 130, 257 and
 // the largest H for ROWS = 4; B not a multiple of ROWS; T = 1; a chunk
-// t0 > 0 in the middle of the tensors; ROWS = 1, 2, 4. Prints the max
-// relative error of each case. The float64 backward functions are checked
-// first against centred finite differences of the float64 forward functions.
+// t0 > 0 in the middle of the tensors; ROWS = 1, 2, 4. Every case runs on
+// both kinds of recurrence kernel, which bind the same buffers and dims
+// (test/recurrence-fixtures.ts): the sequence kernels (lstm_*.wgsl,
+// gru_*.wgsl at ROWS sequences per workgroup) and the split recurrence
+// (src/kernels/split.ts; no ROWS: the largest H is the sequence kernels' for
+// ROWS = 4), whose tests are named `split …`. ξ = 0 cutting a non-finite
+// gradient is checked here for every cell (rnn too) and both kinds. Prints
+// the max relative error of each case. The float64 backward functions are
+// checked first against centred finite differences of the float64 forward
+// functions. Elsewhere: the rnn recurrence of both kinds in
+// test/kernels.test.ts; whole training steps with recurrence 'split' and
+// its options in test/split-recurrence.test.ts.
 import { describe, it, expect } from 'vitest';
-import { relErr, kernelHarness, report as reportError } from './harness';
+import { relErr, kernelHarness, report as reportError, type KernelHarness } from './harness';
 import { createRng } from '../src/util/rng';
 import { BpttError } from '../src/errors';
 import { createLstmForward, createLstmBackward, maxHiddenLstm, autoRowsLstm } from '../src/kernels/lstm';
 import { createGruForward, createGruBackward, maxHiddenGru, autoRowsGru } from '../src/kernels/gru';
+import type { SplitCell } from '../src/kernels/split';
 import { lstmForward64, lstmBackward64, gruForward64, gruBackward64 } from '../src/reference/cells-kernels64';
+import { rnnForward64, rnnBackward64 } from '../src/reference/kernels64';
+import { KERNEL_KINDS, rnnKernels, lstmKernels, gruKernels, kindTestName, kernelLabel, labelWidth, transpose, cat, expectUntouched, xiBuffer, type KernelKind, type LargestHidden } from './recurrence-fixtures';
 
 const rng = createRng(909);
 const randn = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
 const randn64 = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
 const setup = kernelHarness;
-const report = (name: string, err: number, tol: number) => reportError(name, err, tol, 52);
-
-/** W (G·H, H) row-major → Wᵀ (H, G·H) row-major, as createTranspose makes it. */
-function transpose(W: Float32Array, rows: number, cols: number): Float32Array {
-  const WT = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) WT[c * rows + r] = W[r * cols + c];
-  return WT;
-}
-
-/** ξ per (t, b): 0, 2 or 1 in a pattern that gives each sequence its own cuts. */
-const xiPattern = (T: number, B: number) => Float32Array.from({ length: T * B }, (_, i) => ((i + Math.floor(i / B)) % 3 === 1 ? 0 : i % 3 === 2 ? 2 : 1));
-/** A loss mask with a zero. */
-const maskPattern = (T: number) => Float32Array.from({ length: T }, (_, t) => (t % 4 === 2 ? 0 : 1));
-
-/** The elements of a (T[+1], B, n) tensor outside rows [from, to) are unchanged. */
-function expectUntouched(got: Float32Array, before: Float32Array, rowLen: number, from: number, to: number) {
-  expect(Array.from(got.subarray(0, from * rowLen))).toEqual(Array.from(before.subarray(0, from * rowLen)));
-  expect(Array.from(got.subarray(to * rowLen))).toEqual(Array.from(before.subarray(to * rowLen)));
-}
-
-/** Two arrays back to back (the kernels' merged buffers). */
-const cat = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-};
+const report = (name: string, err: number, tol: number, kind: KernelKind = 'sequence') => reportError(name, err, tol, labelWidth(kind, 52));
 
 // ---------------------------------------------------------------------------
 // The float64 functions against centred finite differences.
@@ -164,9 +150,11 @@ describe('float64 kernel functions against finite differences', () => {
 });
 
 // ---------------------------------------------------------------------------
-// The kernels against the float64 functions.
+// The kernels against the float64 functions: each case on the sequence
+// kernels, then on the split recurrence (tests named `split …`, the case's
+// ROWS left out of names and labels), with the same buffers and checks.
 
-/** B, T (tensor length), t0, t1 (the chunk), H, ROWS, bias. H = 0: the largest H for ROWS. */
+/** B, T (tensor length), t0, t1 (the chunk), H, ROWS, bias. H = 0: the largest H for ROWS (the split recurrence: for ROWS = 4). */
 type Case = [number, number, number, number, number, number, boolean];
 const cases: Case[] = [
   [1, 1, 0, 1, 1, 1, true],
@@ -177,166 +165,193 @@ const cases: Case[] = [
   [3, 2, 0, 2, 257, 1, true],
   [4, 2, 1, 2, 0, 4, false],
 ];
-const name = ([B, T, t0, t1, H, rows, bias]: Case) => `B=${B} T=${T} t=${t0}..${t1} H=${H || 'max'} rows=${rows}${bias ? ' bias' : ''}`;
+/** The case's name in test names and report labels; ROWS only for the sequence kernels. */
+const name = ([B, T, t0, t1, H, rows, bias]: Case, kind: KernelKind = 'sequence') =>
+  `B=${B} T=${T} t=${t0}..${t1} H=${H || 'max'}${kind === 'sequence' ? ` rows=${rows}` : ''}${bias ? ' bias' : ''}`;
 
-/** The ξ buffer: the loss mask at maskOffset, ξ (T, B) at xiOffset, padding around. */
-function xiBuffer(T: number, B: number) {
-  const xi = xiPattern(T, B), mask = maskPattern(T);
-  const maskOffset = 3, xiOffset = 5 + T;
-  const buf = new Float32Array(xiOffset + T * B + 2).fill(7);
-  buf.set(mask, maskOffset);
-  buf.set(xi, xiOffset);
-  return { buf, xi, mask, maskOffset, xiOffset };
+/**
+ * Each case on each kind of kernel, one test each (named by kindTestName):
+ * `body` gets the case, the kind, the harness and H (the case's, or the
+ * kind's largest for the case's ROWS).
+ */
+function forEachCase(maxHidden: LargestHidden, body: (c: Case, kind: KernelKind, h: KernelHarness, H: number) => Promise<void>) {
+  for (const kind of KERNEL_KINDS) {
+    for (const c of cases) {
+      it(kindTestName(kind, name(c, kind)), async () => {
+        const h = await setup();
+        await body(c, kind, h, c[4] || maxHidden[kind](h.device, c[5]));
+      });
+    }
+  }
+}
+
+/**
+ * Random W_hh (G·H, H), Zx (T, B, G·H) and b_hh (G·H), and the params
+ * buffer: W_hh at wOffset and b_hh at bOffset among other values.
+ */
+function gatedOperands(up: KernelHarness['up'], B: number, T: number, G: number, H: number) {
+  const W = randn(G * H, 1 / Math.sqrt(H)), Zx = randn(T * B * G), bhh = randn(G, 0.3);
+  const wOffset = 32, bOffset = wOffset + G * H + 5;
+  const P = randn(bOffset + G + 3);
+  P.set(W, wOffset);
+  P.set(bhh, bOffset);
+  return { W, Zx, bhh, wOffset, bOffset, params: up(P) };
 }
 
 describe('lstm_forward.wgsl / lstm_backward.wgsl', () => {
-  for (const c of cases) {
-    it(name(c), async () => {
-      const [B, T, t0, t1, H0, rows, bias] = c;
-      const { device, up, run, read } = await setup();
-      const H = H0 || maxHiddenLstm(device, rows);
-      const n = t1 - t0, G = 4 * H, S = B * H;
-      const W = randn(G * H, 1 / Math.sqrt(H)), Zx = randn(T * B * G), bhh = randn(G, 0.3);
-      const wOffset = 32, bOffset = wOffset + G * H + 5;
-      const P = randn(bOffset + G + 3);
-      P.set(W, wOffset);
-      P.set(bhh, bOffset);
-      const params = up(P);
-      // whole tensors hold other values; the kernel must read state t0 and touch only t0 + 1 … t1
-      const hsInit = randn((T + 1) * S, 0.5), csInit = randn((T + 1) * S), gatesInit = randn(T * B * G);
-      const hs = up(hsInit), cs = up(csInit), gates = up(gatesInit);
-      const fwd = createLstmForward(device, { hidden: H, rows, bias });
-      run(fwd, fwd.bind({ weightsT: up(transpose(W, G, H)), params, zx: up(Zx), hs, cs, gates }, { B, t0, t1, bOffset }));
-      const want = lstmForward64(W, Zx.subarray(t0 * B * G), hsInit.subarray(t0 * S), csInit.subarray(t0 * S), B, n, H, bias ? bhh : undefined);
-      const [hsGpu, csGpu, gatesGpu] = await Promise.all([read(hs, (T + 1) * S), read(cs, (T + 1) * S), read(gates, T * B * G)]);
-      report(`lstm_forward hs ${name(c)}`, relErr(hsGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want.Hs.subarray(S)), 1e-5);
-      report(`lstm_forward cs ${name(c)}`, relErr(csGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want.Cs.subarray(S)), 1e-5);
-      report(`lstm_forward gates ${name(c)}`, relErr(gatesGpu.subarray(t0 * B * G, t1 * B * G), want.gates), 1e-5);
-      expectUntouched(hsGpu, hsInit, S, t0 + 1, t1 + 1);
-      expectUntouched(csGpu, csInit, S, t0 + 1, t1 + 1);
-      expectUntouched(gatesGpu, gatesInit, B * G, t0, t1);
+  forEachCase(lstmKernels.maxHidden, async (c, kind, { device, up, run, read }, H) => {
+    const [B, T, t0, t1, , rows, bias] = c;
+    const n = t1 - t0, G = 4 * H, S = B * H;
+    const { W, Zx, bhh, wOffset, bOffset, params } = gatedOperands(up, B, T, G, H);
+    // whole tensors hold other values; the kernel must read state t0 and touch only t0 + 1 … t1
+    const hsInit = randn((T + 1) * S, 0.5), csInit = randn((T + 1) * S), gatesInit = randn(T * B * G);
+    const hs = up(hsInit), cs = up(csInit), gates = up(gatesInit);
+    const fwd = lstmKernels.forward[kind](device, H, rows, { bias });
+    run(fwd, fwd.bind({ weightsT: up(transpose(W, G, H)), params, zx: up(Zx), hs, cs, gates }, { B, t0, t1, bOffset }));
+    const want = lstmForward64(W, Zx.subarray(t0 * B * G), hsInit.subarray(t0 * S), csInit.subarray(t0 * S), B, n, H, bias ? bhh : undefined);
+    const [hsGpu, csGpu, gatesGpu] = await Promise.all([read(hs, (T + 1) * S), read(cs, (T + 1) * S), read(gates, T * B * G)]);
+    const forward = kernelLabel(kind, 'lstm', 'forward');
+    report(`${forward} hs ${name(c, kind)}`, relErr(hsGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want.Hs.subarray(S)), 1e-5, kind);
+    report(`${forward} cs ${name(c, kind)}`, relErr(csGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want.Cs.subarray(S)), 1e-5, kind);
+    report(`${forward} gates ${name(c, kind)}`, relErr(gatesGpu.subarray(t0 * B * G, t1 * B * G), want.gates), 1e-5, kind);
+    expectUntouched(hsGpu, hsInit, S, t0 + 1, t1 + 1);
+    expectUntouched(csGpu, csInit, S, t0 + 1, t1 + 1);
+    expectUntouched(gatesGpu, gatesInit, B * G, t0, t1);
 
-      const dHo = randn(T * S), dHc0 = randn(S), dCc0 = randn(S);
-      const x = xiBuffer(T, B);
-      const dGInit = randn(T * B * G), dHInit = randn(T * S), dCInit = randn(T * S);
-      // the two carries in one buffer (h, then c); ∂L/∂c_t after ∂L/∂h_t in dH
-      const dHc = up(cat(dHc0, dCc0)), dG = up(dGInit), dH = up(cat(dHInit, dCInit));
-      const bwd = createLstmBackward(device, { hidden: H, rows });
-      run(bwd, bwd.bind({ params, cs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dG, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, cOffset: T * S }));
-      // the reference reads the GPU's own forward, so only this kernel is measured
-      const g = lstmBackward64(W, csGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * G), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, dCc0, B, n, H);
-      const [dGGpu, dHGpuAll, dHcGpuAll] = await Promise.all([read(dG, T * B * G), read(dH, 2 * T * S), read(dHc, 2 * S)]);
-      const [dHGpu, dCGpu, dHcGpu, dCcGpu] = [dHGpuAll.subarray(0, T * S), dHGpuAll.subarray(T * S), dHcGpuAll.subarray(0, S), dHcGpuAll.subarray(S)];
-      report(`lstm_backward dG ${name(c)}`, relErr(dGGpu.subarray(t0 * B * G, t1 * B * G), g.dG), 1e-5);
-      report(`lstm_backward dH ${name(c)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5);
-      report(`lstm_backward dC ${name(c)}`, relErr(dCGpu.subarray(t0 * S, t1 * S), g.dC), 1e-5);
-      report(`lstm_backward dHc out ${name(c)}`, relErr(dHcGpu, g.dHc), 1e-5);
-      report(`lstm_backward dCc out ${name(c)}`, relErr(dCcGpu, g.dCc), 1e-5);
-      expectUntouched(dGGpu, dGInit, B * G, t0, t1);
-      expectUntouched(dHGpu, dHInit, S, t0, t1);
-      expectUntouched(dCGpu, dCInit, S, t0, t1);
-      // ξ_{t0,b} = 0 cuts exactly
-      for (let b = 0; b < B; b++) {
-        if (x.xi[t0 * B + b] !== 0) continue;
-        expect(Array.from(dHcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
-        expect(Array.from(dCcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
-      }
-    });
-  }
+    const dHo = randn(T * S), dHc0 = randn(S), dCc0 = randn(S);
+    const x = xiBuffer(T, B);
+    const dGInit = randn(T * B * G), dHInit = randn(T * S), dCInit = randn(T * S);
+    // the two carries in one buffer (h, then c); ∂L/∂c_t after ∂L/∂h_t in dH
+    const dHc = up(cat(dHc0, dCc0)), dG = up(dGInit), dH = up(cat(dHInit, dCInit));
+    const bwd = lstmKernels.backward[kind](device, H, rows, {});
+    run(bwd, bwd.bind({ params, cs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dG, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, cOffset: T * S }));
+    // the reference reads the GPU's own forward, so only this kernel is measured
+    const g = lstmBackward64(W, csGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * G), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, dCc0, B, n, H);
+    const [dGGpu, dHGpuAll, dHcGpuAll] = await Promise.all([read(dG, T * B * G), read(dH, 2 * T * S), read(dHc, 2 * S)]);
+    const [dHGpu, dCGpu, dHcGpu, dCcGpu] = [dHGpuAll.subarray(0, T * S), dHGpuAll.subarray(T * S), dHcGpuAll.subarray(0, S), dHcGpuAll.subarray(S)];
+    const backward = kernelLabel(kind, 'lstm', 'backward');
+    report(`${backward} dG ${name(c, kind)}`, relErr(dGGpu.subarray(t0 * B * G, t1 * B * G), g.dG), 1e-5, kind);
+    report(`${backward} dH ${name(c, kind)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5, kind);
+    report(`${backward} dC ${name(c, kind)}`, relErr(dCGpu.subarray(t0 * S, t1 * S), g.dC), 1e-5, kind);
+    report(`${backward} dHc out ${name(c, kind)}`, relErr(dHcGpu, g.dHc), 1e-5, kind);
+    report(`${backward} dCc out ${name(c, kind)}`, relErr(dCcGpu, g.dCc), 1e-5, kind);
+    expectUntouched(dGGpu, dGInit, B * G, t0, t1);
+    expectUntouched(dHGpu, dHInit, S, t0, t1);
+    expectUntouched(dCGpu, dCInit, S, t0, t1);
+    // ξ_{t0,b} = 0 cuts exactly
+    for (let b = 0; b < B; b++) {
+      if (x.xi[t0 * B + b] !== 0) continue;
+      expect(Array.from(dHcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
+      expect(Array.from(dCcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
+    }
+  });
 });
 
 describe('gru_forward.wgsl / gru_backward.wgsl', () => {
-  for (const c of cases) {
-    it(name(c), async () => {
-      const [B, T, t0, t1, H0, rows, bias] = c;
-      const { device, up, run, read } = await setup();
-      const H = H0 || maxHiddenGru(device, rows);
-      const n = t1 - t0, G = 3 * H, S = B * H;
-      const W = randn(G * H, 1 / Math.sqrt(H)), Zx = randn(T * B * G), bhh = randn(G, 0.3);
-      const wOffset = 32, bOffset = wOffset + G * H + 5;
-      const P = randn(bOffset + G + 3);
-      P.set(W, wOffset);
-      P.set(bhh, bOffset);
-      const params = up(P);
-      const hsInit = randn((T + 1) * S, 0.5), gatesInit = randn(T * B * 4 * H);
-      const hs = up(hsInit), gates = up(gatesInit);
-      const fwd = createGruForward(device, { hidden: H, rows, bias });
-      run(fwd, fwd.bind({ weightsT: up(transpose(W, G, H)), params, zx: up(Zx), hs, gates }, { B, t0, t1, bOffset }));
-      const want = gruForward64(W, Zx.subarray(t0 * B * G), hsInit.subarray(t0 * S), B, n, H, bias ? bhh : undefined);
-      const [hsGpu, gatesGpu] = await Promise.all([read(hs, (T + 1) * S), read(gates, T * B * 4 * H)]);
-      report(`gru_forward hs ${name(c)}`, relErr(hsGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want.Hs.subarray(S)), 1e-5);
-      report(`gru_forward gates ${name(c)}`, relErr(gatesGpu.subarray(t0 * B * 4 * H, t1 * B * 4 * H), want.gates), 1e-5);
-      expectUntouched(hsGpu, hsInit, S, t0 + 1, t1 + 1);
-      expectUntouched(gatesGpu, gatesInit, B * 4 * H, t0, t1);
+  forEachCase(gruKernels.maxHidden, async (c, kind, { device, up, run, read }, H) => {
+    const [B, T, t0, t1, , rows, bias] = c;
+    const n = t1 - t0, G = 3 * H, S = B * H;
+    const { W, Zx, bhh, wOffset, bOffset, params } = gatedOperands(up, B, T, G, H);
+    const hsInit = randn((T + 1) * S, 0.5), gatesInit = randn(T * B * 4 * H);
+    const hs = up(hsInit), gates = up(gatesInit);
+    const fwd = gruKernels.forward[kind](device, H, rows, { bias });
+    run(fwd, fwd.bind({ weightsT: up(transpose(W, G, H)), params, zx: up(Zx), hs, gates }, { B, t0, t1, bOffset }));
+    const want = gruForward64(W, Zx.subarray(t0 * B * G), hsInit.subarray(t0 * S), B, n, H, bias ? bhh : undefined);
+    const [hsGpu, gatesGpu] = await Promise.all([read(hs, (T + 1) * S), read(gates, T * B * 4 * H)]);
+    const forward = kernelLabel(kind, 'gru', 'forward');
+    report(`${forward} hs ${name(c, kind)}`, relErr(hsGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want.Hs.subarray(S)), 1e-5, kind);
+    report(`${forward} gates ${name(c, kind)}`, relErr(gatesGpu.subarray(t0 * B * 4 * H, t1 * B * 4 * H), want.gates), 1e-5, kind);
+    expectUntouched(hsGpu, hsInit, S, t0 + 1, t1 + 1);
+    expectUntouched(gatesGpu, gatesInit, B * 4 * H, t0, t1);
 
-      const dHo = randn(T * S), dHc0 = randn(S);
-      const x = xiBuffer(T, B);
-      const dGiInit = randn(T * B * G), dGhInit = randn(T * B * G), dHInit = randn(T * S);
-      // dGi, then dGh at ghOffset, in one buffer
-      const dHc = up(dHc0), dG = up(cat(dGiInit, dGhInit)), dH = up(dHInit);
-      const bwd = createGruBackward(device, { hidden: H, rows });
-      run(bwd, bwd.bind({ params, hs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dG, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, ghOffset: T * B * G }));
-      const g = gruBackward64(W, hsGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * 4 * H), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, B, n, H);
-      const [dGGpu, dHGpu, dHcGpu] = await Promise.all([read(dG, 2 * T * B * G), read(dH, T * S), read(dHc, S)]);
-      const [dGiGpu, dGhGpu] = [dGGpu.subarray(0, T * B * G), dGGpu.subarray(T * B * G)];
-      report(`gru_backward dGi ${name(c)}`, relErr(dGiGpu.subarray(t0 * B * G, t1 * B * G), g.dGi), 1e-5);
-      report(`gru_backward dGh ${name(c)}`, relErr(dGhGpu.subarray(t0 * B * G, t1 * B * G), g.dGh), 1e-5);
-      report(`gru_backward dH ${name(c)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5);
-      report(`gru_backward dHc out ${name(c)}`, relErr(dHcGpu, g.dHc), 1e-5);
-      expectUntouched(dGiGpu, dGiInit, B * G, t0, t1);
-      expectUntouched(dGhGpu, dGhInit, B * G, t0, t1);
-      expectUntouched(dHGpu, dHInit, S, t0, t1);
-      for (let b = 0; b < B; b++) {
-        if (x.xi[t0 * B + b] !== 0) continue;
-        expect(Array.from(dHcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
-      }
-    });
-  }
+    const dHo = randn(T * S), dHc0 = randn(S);
+    const x = xiBuffer(T, B);
+    const dGiInit = randn(T * B * G), dGhInit = randn(T * B * G), dHInit = randn(T * S);
+    // dGi, then dGh at ghOffset, in one buffer
+    const dHc = up(dHc0), dG = up(cat(dGiInit, dGhInit)), dH = up(dHInit);
+    const bwd = gruKernels.backward[kind](device, H, rows, {});
+    run(bwd, bwd.bind({ params, hs, gates, dHo: up(dHo), xi: up(x.buf), dHc, dG, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset, ghOffset: T * B * G }));
+    const g = gruBackward64(W, hsGpu.subarray(t0 * S), gatesGpu.subarray(t0 * B * 4 * H), dHo.subarray(t0 * S), x.xi.subarray(t0 * B), x.mask.subarray(t0), dHc0, B, n, H);
+    const [dGGpu, dHGpu, dHcGpu] = await Promise.all([read(dG, 2 * T * B * G), read(dH, T * S), read(dHc, S)]);
+    const [dGiGpu, dGhGpu] = [dGGpu.subarray(0, T * B * G), dGGpu.subarray(T * B * G)];
+    const backward = kernelLabel(kind, 'gru', 'backward');
+    report(`${backward} dGi ${name(c, kind)}`, relErr(dGiGpu.subarray(t0 * B * G, t1 * B * G), g.dGi), 1e-5, kind);
+    report(`${backward} dGh ${name(c, kind)}`, relErr(dGhGpu.subarray(t0 * B * G, t1 * B * G), g.dGh), 1e-5, kind);
+    report(`${backward} dH ${name(c, kind)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), g.dH), 1e-5, kind);
+    report(`${backward} dHc out ${name(c, kind)}`, relErr(dHcGpu, g.dHc), 1e-5, kind);
+    expectUntouched(dGiGpu, dGiInit, B * G, t0, t1);
+    expectUntouched(dGhGpu, dGhInit, B * G, t0, t1);
+    expectUntouched(dHGpu, dHInit, S, t0, t1);
+    for (let b = 0; b < B; b++) {
+      if (x.xi[t0 * B + b] !== 0) continue;
+      expect(Array.from(dHcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------
 // ξ = 0 cuts exactly even when the gradient it cuts is not finite: step 1's
 // dHo is Inf for sequences 0 and 2, whose ξ_1 = 0, while sequence 1 (ξ_1 = 1)
-// shares their workgroup, so the GEMV runs on Inf and NaN. Step 0 must see
-// a zero carry for them (not NaN = 0 · Inf) and stay finite.
+// shares their workgroup (the sequence kernels at ROWS = 2) or their vec4
+// lanes (the split recurrence), so the GEMV runs on Inf and NaN. Step 0 must
+// see a zero carry for them (not NaN = 0 · Inf) and stay finite. Every cell,
+// both kinds.
 
 describe('ξ = 0 cuts a non-finite gradient', () => {
   const B = 3, H = 6, T = 2, rows = 2;
   const xi = Float32Array.from([1, 1, 1, 0, 1, 0]);
   const dHo = Float32Array.from({ length: T * B * H }, (_, i) => (i >= B * H && Math.floor(i / H) % B !== 1 ? Infinity : rng.normal()));
   const mask = Float32Array.from([1, 1]);
-  const xiBuf = Float32Array.from([...mask, ...xi]);
+  const xiBuf = cat(mask, xi);
   const zero = new Float32Array(B * H);
+  const dims = { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 };
 
-  it('lstm_backward', async () => {
-    const { device, up, run, read } = await setup();
-    const G = 4 * H;
-    const W = randn(G * H, 0.4);
-    const f = lstmForward64(W, randn(T * B * G), randn(B * H), randn(B * H), B, T, H);
-    const cs = Float32Array.from(f.Cs), gates = Float32Array.from(f.gates);
-    const dHc = up(cat(zero, zero)), dG = up(new Float32Array(T * B * G)), dH = up(new Float32Array(2 * T * B * H));
-    const bwd = createLstmBackward(device, { hidden: H, rows });
-    run(bwd, bwd.bind({ params: up(W), cs: up(cs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
-    const g = lstmBackward64(W, cs, gates, dHo, xi, mask, zero, zero, B, T, H);
-    const got = await read(dG, B * G);
-    expect(got.every(Number.isFinite)).toBe(true);
-    report('lstm_backward dG at step 0 behind Inf cut by ξ = 0', relErr(got, g.dG.subarray(0, B * G)), 1e-5);
-  });
+  /**
+   * Per cell: run its reverse kernel of `kind` on W_hh = W and a float64
+   * forward's states; step 0's gradient of the pre-activations (the GPU's
+   * and the float64 function's) and its name.
+   */
+  const step0: Record<SplitCell, (kind: KernelKind, W: Float32Array, G: number) => Promise<{ grad: string; got: Float32Array; want: Float64Array }>> = {
+    async lstm(kind, W, G) {
+      const { device, up, run, read } = await setup();
+      const f = lstmForward64(W, randn(T * B * G), randn(B * H), randn(B * H), B, T, H);
+      const cs = Float32Array.from(f.Cs), gates = Float32Array.from(f.gates);
+      const dHc = up(cat(zero, zero)), dG = up(new Float32Array(T * B * G)), dH = up(new Float32Array(2 * T * B * H));
+      const bwd = lstmKernels.backward[kind](device, H, rows, {});
+      run(bwd, bwd.bind({ params: up(W), cs: up(cs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, dims));
+      return { grad: 'dG', got: await read(dG, B * G), want: lstmBackward64(W, cs, gates, dHo, xi, mask, zero, zero, B, T, H).dG.subarray(0, B * G) };
+    },
+    async gru(kind, W, G) {
+      const { device, up, run, read } = await setup();
+      const f = gruForward64(W, randn(T * B * G), randn(B * H), B, T, H);
+      const hs = Float32Array.from(f.Hs), gates = Float32Array.from(f.gates);
+      const dHc = up(zero), dG = up(new Float32Array(2 * T * B * G)), dH = up(new Float32Array(T * B * H));
+      const bwd = gruKernels.backward[kind](device, H, rows, {});
+      run(bwd, bwd.bind({ params: up(W), hs: up(hs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, dims));
+      return { grad: 'dGi', got: await read(dG, B * G), want: gruBackward64(W, hs, gates, dHo, xi, mask, zero, B, T, H).dGi.subarray(0, B * G) };
+    },
+    async rnn(kind, W, G) {
+      const { device, up, run, read } = await setup();
+      const hs = Float32Array.from(rnnForward64(W, randn(T * B * G), randn(B * H), B, T, H, 'tanh'));
+      const dHc = up(zero), dG = up(new Float32Array(T * B * G)), dH = up(new Float32Array(T * B * H));
+      const bwd = rnnKernels.backward[kind](device, H, rows, { activation: 'tanh' });
+      run(bwd, bwd.bind({ params: up(W), hs: up(hs), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, dims));
+      return { grad: 'dZ', got: await read(dG, B * G), want: rnnBackward64(W, hs, dHo, xi, mask, zero, B, T, H, 'tanh').dZ.subarray(0, B * G) };
+    },
+  };
 
-  it('gru_backward', async () => {
-    const { device, up, run, read } = await setup();
-    const G = 3 * H;
-    const W = randn(G * H, 0.4);
-    const f = gruForward64(W, randn(T * B * G), randn(B * H), B, T, H);
-    const hs = Float32Array.from(f.Hs), gates = Float32Array.from(f.gates);
-    const dHc = up(zero), dG = up(new Float32Array(2 * T * B * G)), dH = up(new Float32Array(T * B * H));
-    const bwd = createGruBackward(device, { hidden: H, rows });
-    run(bwd, bwd.bind({ params: up(W), hs: up(hs), gates: up(gates), dHo: up(dHo), xi: up(xiBuf), dHc, dG, dH }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }));
-    const g = gruBackward64(W, hs, gates, dHo, xi, mask, zero, B, T, H);
-    const got = await read(dG, B * G);
-    expect(got.every(Number.isFinite)).toBe(true);
-    report('gru_backward dGi at step 0 behind Inf cut by ξ = 0', relErr(got, g.dGi.subarray(0, B * G)), 1e-5);
-  });
+  for (const kind of KERNEL_KINDS) {
+    for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+      const kernel = kernelLabel(kind, cell, 'backward');
+      it(kernel, async () => {
+        const G = { rnn: 1, lstm: 4, gru: 3 }[cell] * H;
+        const { grad, got, want } = await step0[cell](kind, randn(G * H, 0.4), G);
+        expect(got.every(Number.isFinite)).toBe(true);
+        // the sequence kernels' labels name the gradient; the split recurrence's name the kernel only
+        report(`${kernel} ${kind === 'sequence' ? `${grad} at step 0` : 'step 0'} behind Inf cut by ξ = 0`, relErr(got, want), 1e-5, kind);
+      });
+    }
+  }
 });
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,13 @@
 // matmul (with its bias/tanh/relu epilogues and beta), embed_gather,
 // embed_grad, colsum, rnn_forward, rnn_backward, softmax_xent, mse_loss,
 // reduce_sum, clip_update, transpose, segment_norms, power_iteration,
-// carry_state.
+// carry_state. The rnn cases also run the split recurrence (cell 'rnn',
+// tests named `split …`) with the same buffers and checks. Elsewhere: the
+// LSTM and GRU recurrences of both kinds, and ξ = 0 cutting a non-finite
+// gradient for every cell, in test/cell-kernels.test.ts; whole training
+// steps with recurrence 'split' and its options in
+// test/split-recurrence.test.ts; the shared operands in
+// test/recurrence-fixtures.ts.
 import { describe, it, expect } from 'vitest';
 import { relErr, kernelHarness, report } from './harness';
 import { createRng } from '../src/util/rng';
@@ -13,7 +19,6 @@ import { createMatmul } from '../src/kernels/matmul';
 import { createEmbedGather, createEmbedGrad, bucketByToken } from '../src/kernels/embed';
 import { createColsum } from '../src/kernels/colsum';
 import { createAccumulate } from '../src/kernels/accumulate';
-import { createRnnForward, createRnnBackward } from '../src/kernels/rnn';
 import { createLoss } from '../src/kernels/loss';
 import { createReduceSum } from '../src/kernels/reduce';
 import { createClipUpdate, STATS } from '../src/kernels/clip-update';
@@ -21,6 +26,7 @@ import { createTranspose } from '../src/kernels/transpose';
 import { createSegmentNorms, createPowerIteration, spectralRadius } from '../src/kernels/diagnostics';
 import { createCarryState } from '../src/kernels/carry';
 import * as ref from '../src/reference/kernels64';
+import { KERNEL_KINDS, rnnKernels, kindTestName, kernelLabel, labelWidth, transpose, xiPattern, maskPattern, cat } from './recurrence-fixtures';
 
 const rng = createRng(2024);
 const randn = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
@@ -134,6 +140,11 @@ describe('colsum.wgsl', () => {
   }
 });
 
+// The rnn recurrence: every case runs on both kinds of kernel, which bind
+// the same buffers and dims (test/recurrence-fixtures.ts): the sequence
+// kernels (rnn_forward.wgsl / rnn_backward.wgsl at `rows` sequences per
+// workgroup) and the split recurrence (src/kernels/split.ts, cell 'rnn'; no
+// rows), whose tests are named `split …`.
 describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
   const cases: [number, number, number, 'tanh' | 'identity' | 'relu', number][] = [
     [1, 1, 1, 'tanh', 1],
@@ -144,44 +155,47 @@ describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
     [6, 3, 70, 'tanh', 4],
     [1, 2, 1030, 'identity', 1],
   ];
-  for (const [B, T, H, activation, rows] of cases) {
-    it(`B=${B} T=${T} H=${H} ${activation} rows=${rows}`, async () => {
-      const { device, up, zeros, run, read } = await setup();
-      const W = randn(H * H, 1 / Math.sqrt(H)), Zx = randn(T * B * H), h0 = randn(B * H, 0.5);
+  for (const kind of KERNEL_KINDS) {
+    for (const [B, T, H, activation, rows] of cases) {
       const bias = rows !== 2; // b_hh (stacked models) on most cases
-      const b_hh = randn(H);
-      const bOffset = 64 + Math.ceil((H * H) / 64) * 64;
-      const P = new Float32Array(bOffset + H);
-      P.set(W, 64);
-      P.set(b_hh, bOffset);
-      const params = up(P);
-      const WT = new Float32Array(64 + H * H);
-      for (let j = 0; j < H; j++) for (let k = 0; k < H; k++) WT[64 + k * H + j] = W[j * H + k];
-      const hsInit = new Float32Array((T + 1) * B * H);
-      hsInit.set(h0);
-      const hs = up(hsInit);
-      const fwd = createRnnForward(device, { hidden: H, activation, rows, bias });
-      run(fwd, fwd.bind({ weightsT: up(WT), zx: up(Zx), hs, params }, { B, t0: 0, t1: T, wOffset: 64, bOffset }));
-      const HsRef = ref.rnnForward64(W, Zx, h0, B, T, H, activation, bias ? b_hh : undefined);
-      const HsGpu = await read(hs, (T + 1) * B * H);
-      report(`rnn_forward B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(HsGpu, HsRef), 1e-5);
+      const shape = `B=${B} T=${T} H=${H}`;
+      // the sequence kernels' names and labels carry φ and rows; the split's, φ and bias in the name only
+      const rowsTag = kind === 'sequence' ? ` ${activation} rows=${rows}` : '';
+      const width = labelWidth(kind, 48);
+      it(kindTestName(kind, kind === 'sequence' ? `${shape}${rowsTag}` : `${shape} ${activation}${bias ? ' bias' : ''}`), async () => {
+        const { device, up, zeros, run, read } = await setup();
+        const W = randn(H * H, 1 / Math.sqrt(H)), Zx = randn(T * B * H), h0 = randn(B * H, 0.5);
+        const b_hh = randn(H);
+        const bOffset = 64 + Math.ceil((H * H) / 64) * 64;
+        const P = new Float32Array(bOffset + H);
+        P.set(W, 64);
+        P.set(b_hh, bOffset);
+        const params = up(P);
+        const WT = new Float32Array(64 + H * H);
+        WT.set(transpose(W, H, H), 64);
+        const hsInit = new Float32Array((T + 1) * B * H);
+        hsInit.set(h0);
+        const hs = up(hsInit);
+        const fwd = rnnKernels.forward[kind](device, H, rows, { activation, bias });
+        run(fwd, fwd.bind({ weightsT: up(WT), zx: up(Zx), hs, params }, { B, t0: 0, t1: T, wOffset: 64, bOffset }));
+        const HsRef = ref.rnnForward64(W, Zx, h0, B, T, H, activation, bias ? b_hh : undefined);
+        const HsGpu = await read(hs, (T + 1) * B * H);
+        report(`${kernelLabel(kind, 'rnn', 'forward')} ${shape}${rowsTag}`, relErr(HsGpu, HsRef), 1e-5, width);
 
-      const dHo = randn(T * B * H), dHc0 = randn(B * H);
-      // ξ per step and sequence (0, 2 or 1), and a loss mask with a zero
-      const xi = Float32Array.from({ length: T * B }, (_, i) => ((i + Math.floor(i / B)) % 3 === 1 ? 0 : i % 3 === 2 ? 2 : 1));
-      const mask = Float32Array.from({ length: T }, (_, t) => (t % 4 === 3 ? 0 : 1));
-      const xiBuf = new Float32Array(T + T * B);
-      xiBuf.set(mask, 0);
-      xiBuf.set(xi, T);
-      const bwd = createRnnBackward(device, { hidden: H, activation, rows });
-      const dHc = up(dHc0), dZ = zeros(T * B * H), dH = zeros(T * B * H);
-      run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(xiBuf), dHc, dG: dZ, dH }, { B, t0: 0, t1: T, wOffset: 64, xiOffset: T, maskOffset: 0 }));
-      // the backward reference uses the GPU's own states, so only this kernel is measured
-      const want = ref.rnnBackward64(W, HsGpu, dHo, xi, mask, dHc0, B, T, H, activation);
-      report(`rnn_backward dZ B=${B} T=${T} H=${H} ${activation} rows=${rows}`, relErr(await read(dZ, T * B * H), want.dZ), 1e-5);
-      report(`rnn_backward dH B=${B} T=${T} H=${H}`, relErr(await read(dH, T * B * H), want.dH), 1e-5);
-      report(`rnn_backward carry B=${B} T=${T} H=${H}`, relErr(await read(dHc, B * H), want.carry), 1e-5);
-    });
+        const dHo = randn(T * B * H), dHc0 = randn(B * H);
+        // ξ per step and sequence (0, 2 or 1), and a loss mask with a zero; the mask first, then ξ
+        const xi = xiPattern(T, B), mask = maskPattern(T, 3);
+        const bwd = rnnKernels.backward[kind](device, H, rows, { activation });
+        const dHc = up(dHc0), dZ = zeros(T * B * H), dH = zeros(T * B * H);
+        run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(cat(mask, xi)), dHc, dG: dZ, dH }, { B, t0: 0, t1: T, wOffset: 64, xiOffset: T, maskOffset: 0 }));
+        // the backward reference uses the GPU's own states, so only this kernel is measured
+        const want = ref.rnnBackward64(W, HsGpu, dHo, xi, mask, dHc0, B, T, H, activation);
+        const backward = kernelLabel(kind, 'rnn', 'backward');
+        report(`${backward} dZ ${shape}${rowsTag}`, relErr(await read(dZ, T * B * H), want.dZ), 1e-5, width);
+        report(`${backward} dH ${shape}`, relErr(await read(dH, T * B * H), want.dH), 1e-5, width);
+        report(`${backward} carry ${shape}`, relErr(await read(dHc, B * H), want.carry), 1e-5, width);
+      });
+    }
   }
 });
 
