@@ -7,9 +7,11 @@ import { gpu, relErr } from './gpu';
 import type { GradcheckResult } from '../src/cli/gradcheck';
 import { BufferArena, STORAGE, COPY_DST, COPY_SRC } from '../src/gpu/buffers';
 import { readFloats } from '../src/gpu/readback';
-import { paramShapes, type Weights } from '../src/model/params';
+import { paramShapes, type Weights, type Tensor } from '../src/model/params';
 import type { RnnConfig } from '../src/model/config';
 import type { Bound } from '../src/kernels/kernel';
+import type { BpttEngine } from '../src/engine/bptt';
+import type { CellsResult } from '../src/reference/cells64';
 
 export { gpu, relErr, maxAbs } from './gpu';
 
@@ -106,5 +108,31 @@ export function gradcheckErr(a: GradcheckResult, b: GradcheckResult): number {
   for (const k of Object.keys(b.grads)) e = Math.max(e, relErr((a.grads[k] as number[] | number[][]).flat(), (b.grads[k] as number[] | number[][]).flat()));
   e = Math.max(e, relErr(a.h_last.flat(2) as number[], b.h_last.flat(2) as number[]));
   if (b.c_last) e = Math.max(e, relErr(a.c_last!.flat(2), b.c_last.flat(2)));
+  return e;
+}
+
+/**
+ * One whole step of `eng` (weights `w`, the batch, ξ, zero initial state)
+ * against the float64 reference's `ref` for the same: the worst relative
+ * error of the loss, every gradient and each layer's last hidden state.
+ */
+export async function engineStepErr(
+  eng: BpttEngine,
+  w: Weights<Tensor>,
+  batch: Parameters<BpttEngine['writeBatch']>[0],
+  xi: Float32Array,
+  ref: Pick<CellsResult, 'loss' | 'grads' | 'hLast'>,
+): Promise<number> {
+  eng.writeWeights(w);
+  eng.writeBatch(batch);
+  eng.writeXi(xi);
+  eng.writeH0();
+  eng.run();
+  const g = await eng.readGradients();
+  let e = Math.abs((await eng.readLoss()) - ref.loss) / ref.loss;
+  for (const k of Object.keys(ref.grads)) e = Math.max(e, relErr(g[k], ref.grads[k]));
+  const h = await eng.readLastState();
+  const n = h.length / ref.hLast.length; // B·H per layer
+  for (const [l, want] of ref.hLast.entries()) e = Math.max(e, relErr(h.subarray(l * n, (l + 1) * n), want));
   return e;
 }

@@ -19,7 +19,7 @@ import { liveMemory } from '../src/gpu/buffers';
 import { BpttError } from '../src/errors';
 import { createRng, type Rng } from '../src/util/rng';
 import type { Batch } from '../src/reference/rnn64';
-import { gradcheckErr } from './harness';
+import { gradcheckErr, engineStepErr } from './harness';
 
 const CELLS: CellKind[] = ['rnn', 'lstm', 'gru'];
 
@@ -158,16 +158,7 @@ describe('padded batches on the GPU against the float64 reference', () => {
       const ref = referenceCells(c, w, batch, { lengths, lossWeights });
       const eng = new BpttEngine(device, { config: c, batch: B, steps: T });
       try {
-        eng.writeWeights(w);
-        eng.writeBatch({ x: batch.x, y: batch.y, lengths, lossWeights });
-        eng.writeXi(new Float32Array(T).fill(1));
-        eng.writeH0();
-        eng.run();
-        const g = await eng.readGradients();
-        let e = Math.abs((await eng.readLoss()) - ref.loss) / ref.loss;
-        for (const k of Object.keys(ref.grads)) e = Math.max(e, relErr(g[k], ref.grads[k]));
-        const h = await eng.readLastState();
-        for (let l = 0; l < 2; l++) e = Math.max(e, relErr(h.subarray(l * B * 4, (l + 1) * B * 4), ref.hLast[l]));
+        const e = await engineStepErr(eng, w, { x: batch.x, y: batch.y, lengths, lossWeights }, new Float32Array(T).fill(1), ref);
         console.log(`${cell} × 2 dense, MSE, many-to-one weights: worst relative error ${e.toExponential(2)}`);
         expect(e).toBeLessThan(1e-6);
       } finally {

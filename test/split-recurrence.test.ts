@@ -10,7 +10,7 @@
 // test/kernels.test.ts; LSTM, GRU, and ξ = 0 cutting a non-finite gradient
 // for every cell, in test/cell-kernels.test.ts.
 import { describe, it, expect } from 'vitest';
-import { relErr, kernelHarness, report as reportError, gpu } from './harness';
+import { kernelHarness, report as reportError, gpu, engineStepErr } from './harness';
 import { createRng } from '../src/util/rng';
 import { BpttError } from '../src/errors';
 import { createSplitForward, createSplitBackward, splitWorkgroups } from '../src/kernels/split';
@@ -75,16 +75,7 @@ describe("whole training steps with recurrence: 'split'", () => {
       for (const chunk of [undefined, 2]) {
         const eng = new BpttEngine(device, { config: c, batch: B, steps: T, recurrence: 'split', chunk });
         try {
-          eng.writeWeights(w);
-          eng.writeBatch({ x: batch.x, y: batch.y, lengths, lossWeights });
-          eng.writeXi(xi);
-          eng.writeH0();
-          eng.run();
-          const g = await eng.readGradients();
-          let e = Math.abs((await eng.readLoss()) - ref.loss) / ref.loss;
-          for (const k of Object.keys(ref.grads)) e = Math.max(e, relErr(g[k], ref.grads[k]));
-          const h = await eng.readLastState();
-          for (let l = 0; l < 2; l++) e = Math.max(e, relErr(h.subarray(l * B * 5, (l + 1) * B * 5), ref.hLast[l]));
+          const e = await engineStepErr(eng, w, { x: batch.x, y: batch.y, lengths, lossWeights }, xi, ref);
           check(`split engine ${cell} × 2${chunk ? ', chunks of 2' : ''}: loss, gradients, last state`, e, 1e-5);
         } finally {
           eng.destroy();
