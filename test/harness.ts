@@ -111,6 +111,15 @@ export function gradcheckErr(a: GradcheckResult, b: GradcheckResult): number {
   return e;
 }
 
+/** Write the weights, the batch, ξ and a zero initial state into `eng`, and run one step. */
+export function runEngineStep(eng: BpttEngine, w: Weights<Tensor>, batch: Parameters<BpttEngine['writeBatch']>[0], xi: Float32Array): void {
+  eng.writeWeights(w);
+  eng.writeBatch(batch);
+  eng.writeXi(xi);
+  eng.writeH0();
+  eng.run();
+}
+
 /**
  * One whole step of `eng` (weights `w`, the batch, ξ, zero initial state)
  * against the float64 reference's `ref` for the same: the worst relative
@@ -123,11 +132,7 @@ export async function engineStepErr(
   xi: Float32Array,
   ref: Pick<CellsResult, 'loss' | 'grads' | 'hLast'>,
 ): Promise<number> {
-  eng.writeWeights(w);
-  eng.writeBatch(batch);
-  eng.writeXi(xi);
-  eng.writeH0();
-  eng.run();
+  runEngineStep(eng, w, batch, xi);
   const g = await eng.readGradients();
   let e = Math.abs((await eng.readLoss()) - ref.loss) / ref.loss;
   for (const k of Object.keys(ref.grads)) e = Math.max(e, relErr(g[k], ref.grads[k]));

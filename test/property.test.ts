@@ -4,6 +4,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { gpu, relErr } from './gpu';
 import { makeConfig, makeBatch } from './fixtures';
+import { runEngineStep } from './harness';
 import { BpttEngine } from '../src/engine/bptt';
 import { Trainer } from '../src/engine/trainer';
 import { full, regular, randomized } from '../src/engine/truncation';
@@ -35,11 +36,7 @@ describe('property: random configurations agree with float64', () => {
         const xi = s.multipliers(p.T, createRng(p.seed + 2));
         const eng = new BpttEngine(device, { config: c, batch: p.B, steps: p.T });
         try {
-          eng.writeWeights(w);
-          eng.writeBatch(batch);
-          eng.writeXi(xi);
-          eng.writeH0();
-          eng.run();
+          runEngineStep(eng, w, batch, xi);
           const g = await eng.readGradients();
           const ref = referenceForwardBackward(c, w, batch, { xi });
           for (const [name] of paramShapes(c)) {
