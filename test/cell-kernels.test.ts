@@ -164,6 +164,7 @@ const cases: Case[] = [
   [6, 4, 2, 3, 130, 4, true],
   [3, 2, 0, 2, 257, 1, true],
   [4, 2, 1, 2, 0, 4, false],
+  [11, 4, 1, 3, 21, 8, true], // rows 8: B not a multiple of it, a chunk
 ];
 /** The case's name in test names and report labels; ROWS only for the sequence kernels. */
 const name = ([B, T, t0, t1, H, rows, bias]: Case, kind: KernelKind = 'sequence') =>

@@ -36,7 +36,7 @@ describe('help', () => {
     }
   }
   it('train documents --rows, --cell, --layers and the optimizer and schedule flags', () => {
-    expect(helpText(TRAIN)).toMatch(/--rows 1\|2\|4 +sequences per workgroup/);
+    expect(helpText(TRAIN)).toMatch(/--rows 1\|2\|4\|8 +sequences per workgroup/);
     expect(helpText(TRAIN)).toMatch(/--cell rnn\|lstm\|gru/);
     expect(helpText(TRAIN)).toMatch(/--layers N/);
     for (const f of ['--beta1', '--beta2', '--eps', '--lr-schedule', '--warmup']) expect(helpText(TRAIN)).toContain(f);
@@ -55,7 +55,8 @@ describe('refused at once: exit 2, one line naming the flag', () => {
     [['train', '--cell', 'transformer'], /^webgpu-bptt: --cell = "transformer": must be rnn, lstm or gru/],
     [['train', '--layers', '0'], /^webgpu-bptt: --layers = "0": must be an integer ≥ 1 and ≤ 8/],
     [['train', '--layers', '2.5'], /^webgpu-bptt: --layers = "2\.5": must be an integer/],
-    [['train', '--rows', '3'], /^webgpu-bptt: --rows = 3: must be 1, 2 or 4/],
+    [['train', '--rows', '3'], /^webgpu-bptt: --rows = 3: must be 1, 2, 4 or 8/],
+    [['train', '--rows', '6'], /^webgpu-bptt: --rows = 6: must be 1, 2, 4 or 8/],
     [['train', '--beta1', '1'], /^webgpu-bptt: --beta1 = 1: must be in \[0, 1\)/],
     [['train', '--optimizer', 'sgd', '--beta2', '0.9'], /^webgpu-bptt: --beta2 = 0\.9: applies to --optimizer adam only \(given: sgd\)/],
     [['train', '--optimizer', 'sgd', '--eps', '1e-6'], /^webgpu-bptt: --eps = 1e-6: applies to --optimizer adagrad or adam only/],

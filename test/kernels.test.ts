@@ -154,6 +154,7 @@ describe('rnn_forward.wgsl / rnn_backward.wgsl', () => {
     [3, 2, 257, 'tanh', 4],
     [6, 3, 70, 'tanh', 4],
     [1, 2, 1030, 'identity', 1],
+    [11, 3, 21, 'tanh', 8], // rows 8: B not a multiple of it
   ];
   for (const kind of KERNEL_KINDS) {
     for (const [B, T, H, activation, rows] of cases) {

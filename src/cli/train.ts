@@ -45,7 +45,7 @@ export const TRAIN: CommandSpec = {
     beta2: { type: 'string', value: 'β2', default: '0.999', help: 'Adam\'s second-moment decay, in [0, 1)' },
     eps: { type: 'string', value: 'ε', default: '1e-8', help: 'Adagrad\'s and Adam\'s ε (> 0)' },
     clip: { type: 'string', value: 'θ|off', default: '1', help: 'global-norm clip threshold' },
-    rows: { type: 'string', value: '1|2|4', help: 'sequences per workgroup in the recurrence kernels\n(default: the most the batch and the device allow)' },
+    rows: { type: 'string', value: '1|2|4|8', help: 'sequences per workgroup in the recurrence kernels\n(default: the most the batch and the device allow)' },
     seed: { type: 'string', value: 'N', default: '0', help: 'seed of the weights, partitioning and truncation' },
     prefix: { type: 'string', value: 'TEXT', default: 'time traveller', help: 'prefix of the sample' },
     temperature: { type: 'string', value: 'X', default: '0', help: 'sampling temperature; 0 = greedy' },
@@ -107,9 +107,9 @@ export async function prepareTrain(args: Args): Promise<PreparedTrain> {
     clip,
     partition,
     seed: num(args, 'seed', 0, { int: true, min: 0 }),
-    rows: args.flags.has('rows') ? num(args, 'rows', 1, { int: true, min: 1, max: 4 }) : undefined,
+    rows: args.flags.has('rows') ? num(args, 'rows', 1, { int: true, min: 1, max: 8 }) : undefined,
   };
-  if (opts.rows === 3) throw new BpttError('--rows', '3', 'must be 1, 2 or 4');
+  if (opts.rows !== undefined && ![1, 2, 4, 8].includes(opts.rows)) throw new BpttError('--rows', String(opts.rows), 'must be 1, 2, 4 or 8');
   const warmup = num(args, 'warmup', 0, { int: true, min: 0 });
   const epochs = num(args, 'epochs', 15, { int: true, min: 1 });
   const temperature = num(args, 'temperature', 0, { min: 0 });
