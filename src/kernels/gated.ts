@@ -7,6 +7,21 @@
 import { BpttError, requireInt } from '../errors';
 import { ceilDiv, F32 } from './kernel';
 
+/** Batch and step range of one reverse binding of a gated cell, and where W_hh, ξ and the loss mask are. */
+export interface GatedBackwardDims {
+  /** Batch size B. */
+  B: number;
+  /** Steps t1 > t ≥ t0. */
+  t0: number;
+  t1: number;
+  /** Element offset of W_hh (G·H, H) row-major in `params`. */
+  wOffset: number;
+  /** ξ_{t,b} is xi[xiOffset + t·B + b] (default 0). */
+  xiOffset?: number;
+  /** The loss mask m_t is xi[maskOffset + t] (multiplies dHo[t]). */
+  maskOffset: number;
+}
+
 /** Largest H whose workgroup cache of `floatsPerUnit` · rows · H floats fits on `device`. */
 export function maxHiddenFor(device: GPUDevice, rows: number, floatsPerUnit: number): number {
   return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (floatsPerUnit * rows * F32));

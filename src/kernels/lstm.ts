@@ -4,7 +4,7 @@ import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
 import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 import { bindWithDefault, NO_LENGTH } from './defaults';
-import { gatedConstants, checkSteps, checkOffset, maxHiddenFor, chooseRows } from './gated';
+import { gatedConstants, checkSteps, checkOffset, maxHiddenFor, chooseRows, type GatedBackwardDims } from './gated';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const LSTM_FORWARD_WGSL = forwardCode;
@@ -40,19 +40,8 @@ export interface LstmForwardDims {
   bOffset?: number;
 }
 
-/** Batch and step range of one reverse dispatch, and where W_hh, ξ and the loss mask are. */
-export interface LstmBackwardDims {
-  /** Batch size B. */
-  B: number;
-  /** Steps t1 > t ≥ t0. */
-  t0: number;
-  t1: number;
-  /** Element offset of W_hh (4H, H) row-major in `params`. */
-  wOffset: number;
-  /** ξ_{t,b} is xi[xiOffset + t·B + b] (default 0). */
-  xiOffset?: number;
-  /** The loss mask m_t is xi[maskOffset + t] (multiplies dHo[t]). */
-  maskOffset: number;
+/** Batch and step range of one reverse dispatch, and where W_hh (4H, H), ξ and the loss mask are. */
+export interface LstmBackwardDims extends GatedBackwardDims {
   /** Element offset of ∂L/∂c_t in dH (default t1·B·H: right after ∂L/∂h_t). */
   cOffset?: number;
 }

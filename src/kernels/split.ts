@@ -15,6 +15,8 @@ import { BpttError } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type StepsBound } from './kernel';
 import { bindWithDefault, NO_LENGTH } from './defaults';
 import { checkSteps, checkOffset } from './gated';
+import type { LstmBackwardDims } from './lstm';
+import type { GruBackwardDims } from './gru';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const SPLIT_FORWARD_WGSL = forwardCode;
@@ -58,23 +60,8 @@ export interface SplitForwardDims {
   bOffset?: number;
 }
 
-/** Step range and offsets of one reverse binding: steps t1 > t ≥ t0, n + 1 dispatches. */
-export interface SplitBackwardDims {
-  /** Batch size B. */
-  B: number;
-  t0: number;
-  t1: number;
-  /** Element offset of W_hh (G·H, H) row-major in `params`. */
-  wOffset: number;
-  /** ξ_{t,b} is xi[xiOffset + t·B + b] (default 0). */
-  xiOffset?: number;
-  /** The loss mask m_t is xi[maskOffset + t]. */
-  maskOffset: number;
-  /** LSTM: element offset of ∂L/∂c_t in dH (default t1·B·H). */
-  cOffset?: number;
-  /** GRU: element offset of dGh in dG (default t1·B·3H). */
-  ghOffset?: number;
-}
+/** Step range and offsets of one reverse binding (steps t1 > t ≥ t0, n + 1 dispatches): the sequence kernels' dims of every cell. */
+export interface SplitBackwardDims extends LstmBackwardDims, GruBackwardDims {}
 
 /**
  * The split forward's buffers, named as the sequence kernels name them:
