@@ -15,7 +15,7 @@ export type Access = 'read' | 'rw';
 export interface KernelSpec<B extends string, P extends string> {
   /** Unique name; also the cache key prefix. */
   readonly name: string;
-  /** The WGSL source, as in shaders/. */
+  /** The WGSL source, as in shaders/ or as a generator writes it (matmul-wgsl.ts, recurrence-wgsl.ts). */
   readonly code: string;
   /** Entry points, dispatched in this order with the same bind group. */
   readonly entryPoints: readonly string[];

@@ -1,9 +1,10 @@
 // Float64 references for the gated cells' recurrence kernels, one plain
-// function per kernel (shaders/lstm_*.wgsl, shaders/gru_*.wgsl), with the
-// kernels' own conventions: row-major, time-major (row r = t·B + b), state
-// index 0 = the state on entry, gate order as PyTorch (LSTM i, f, g, o; GRU
-// r, z, n). They cover steps 0 ≤ t < T; a kernel's chunk t0 ≤ t < t1 is the
-// same computation on the tensors' slices from t0.
+// function per kernel (lstm_*.wgsl, gru_*.wgsl, which
+// src/kernels/recurrence-wgsl.ts writes), with the kernels' own conventions:
+// row-major, time-major (row r = t·B + b), state index 0 = the state on
+// entry, gate order as PyTorch (LSTM i, f, g, o; GRU r, z, n). They cover
+// steps 0 ≤ t < T; a kernel's chunk t0 ≤ t < t1 is the same computation on
+// the tensors' slices from t0.
 // test/cell-kernels.test.ts checks every kernel against these on a real
 // device, and these backward functions against centred finite differences of
 // these forward functions.
