@@ -4,7 +4,7 @@
 // pre-activations (dG) is added into one sum (beta = 0 for the first stream,
 // 1 after), so the weight-gradient GEMMs run once over the sum instead of
 // once per stream (the GEMMs are linear in dG).
-// Dispatch: (min(ceil(n / WG), 65535), ceil(n / (65535 · WG)), 1).
+// Dispatch: grid2d(ceil(n / WG)) (kernel.ts): x · y ≥ the groups, index gid.x + gid.y · x · WG.
 
 override WG: u32 = 256u;
 

@@ -8,7 +8,7 @@
 // W_hx: (H, V) row-major at P[w_offset]; b_h: (H) at P[b_offset]
 // tokens: (R) u32, R = T·B rows in time-major order
 // Zx: (R, H) row-major
-// Dispatch: (ceil(H / WG), min(R, 65535), ceil(R / 65535)); rows are
+// Dispatch: (ceil(H / WG), grid2d(R)) (kernel.ts); rows are
 // wg.y + wg.z · num_workgroups.y.
 
 override WG: u32 = 64u;

@@ -8,7 +8,7 @@
 //
 // dZ: (R, H) row-major; start: (V + 1) u32; order: (R) u32
 // dW_hx: (H, V) row-major at G[w_offset]
-// Dispatch: (ceil(H / WG), min(V, 65535), ceil(V / 65535)).
+// Dispatch: (ceil(H / WG), grid2d(V)) (kernel.ts); v = wg.y + wg.z · num_workgroups.y.
 
 override WG: u32 = 64u;
 

@@ -9,7 +9,7 @@
 // counted positions, 0 on padded and uncounted rows. Rows of weight 0 (and rows
 // before r0) get loss 0 and gradient 0 without reading O.
 // O, Y, dO: (R, Q) row-major. One thread per row.
-// Dispatch: (min(ceil(R / WG), 65535), ceil(R / (65535 · WG)), 1).
+// Dispatch: grid2d(ceil(R / WG)) (kernel.ts): x · y ≥ the groups, row gid.x + gid.y · x · WG.
 
 override WG: u32 = 64u;
 

@@ -4,7 +4,7 @@
 //
 // With X = ∂L/∂h as (T, B, H) and len = B·H this is ‖∂L/∂h_t‖ for every
 // step t: how gradients vanish or explode going back in time.
-// One workgroup per segment; dispatch (min(S, 65535), ceil(S / 65535), 1).
+// One workgroup per segment, numbered x + y · num_workgroups.x (grid2d in kernel.ts).
 
 // Threads per workgroup; a power of two.
 override WG: u32 = 64u;

@@ -11,7 +11,7 @@
 // O, dO: (R, Q) row-major; targets: (R) u32 (checked < Q before upload).
 // One thread per row, no barriers (measured faster than a workgroup per row
 // with tree reductions for the vocabulary sizes of character models).
-// Dispatch: (min(ceil(R / WG), 65535), ceil(R / (65535 · WG)), 1).
+// Dispatch: grid2d(ceil(R / WG)) (kernel.ts): x · y ≥ the groups, row gid.x + gid.y · x · WG.
 
 override WG: u32 = 64u;
 

@@ -1,6 +1,6 @@
 import code from '../../shaders/accumulate.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
+import { Kernel, ceilDiv, grid2d, F32, type Bound, type KernelHandle } from './kernel';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const ACCUMULATE_WGSL = code;
@@ -17,7 +17,7 @@ export function createAccumulate(device: GPUDevice): KernelHandle<{ x: GPUBuffer
     layout: k.layout,
     bind(b: { x: GPUBuffer; y: GPUBuffer }, d: { n: number; beta?: number }): Bound {
       const groups = ceilDiv(d.n, WG);
-      return k.bindChecked(b, { n: d.n, beta: d.beta ?? 0 }, { x: d.n * F32, y: d.n * F32 }, [[Math.min(groups, 65535), ceilDiv(groups, 65535), 1]]);
+      return k.bindChecked(b, { n: d.n, beta: d.beta ?? 0 }, { x: d.n * F32, y: d.n * F32 }, [[...grid2d(groups), 1]]);
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
   };

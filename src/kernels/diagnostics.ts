@@ -2,7 +2,7 @@ import normsCode from '../../shaders/segment_norms.wgsl';
 import powerCode from '../../shaders/power_iteration.wgsl';
 import { uniformStruct } from '../gpu/uniform';
 import { BpttError } from '../errors';
-import { Kernel, F32, type Bound, type KernelHandle } from './kernel';
+import { Kernel, F32, grid2d, type Bound, type KernelHandle } from './kernel';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const SEGMENT_NORMS_WGSL = normsCode;
@@ -24,7 +24,7 @@ export function createSegmentNorms(device: GPUDevice): KernelHandle<{ x: GPUBuff
     bind(b: { x: GPUBuffer; out: GPUBuffer }, d: { segments: number; len: number; outOffset?: number; xOffset?: number }): Bound {
       const oo = d.outOffset ?? 0, xo = d.xOffset ?? 0;
       return k.bindChecked(b, { segments: d.segments, len: d.len, out_offset: oo, x_offset: xo }, { x: (xo + d.segments * d.len) * F32, out: (oo + d.segments) * F32 }, [
-        [Math.min(d.segments, 65535), Math.ceil(d.segments / 65535), 1],
+        [...grid2d(d.segments), 1],
       ]);
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),

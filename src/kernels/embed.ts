@@ -1,7 +1,7 @@
 import gatherCode from '../../shaders/embed_gather.wgsl';
 import gradCode from '../../shaders/embed_grad.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
+import { Kernel, ceilDiv, grid2d, F32, type Bound, type KernelHandle } from './kernel';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
 export const EMBED_GATHER_WGSL = gatherCode;
@@ -13,7 +13,7 @@ const GradParams = uniformStruct({ H: 'u32', V: 'u32', w_offset: 'u32', beta: 'f
 const WG = 64;
 
 function grid(H: number, n: number): [number, number, number] {
-  return [ceilDiv(H, WG), Math.min(n, 65535), ceilDiv(n, 65535)];
+  return [ceilDiv(H, WG), ...grid2d(n)];
 }
 
 /**

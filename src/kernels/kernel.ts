@@ -222,6 +222,20 @@ export class Kernel<B extends string, P extends string> {
 }
 
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+/** WebGPU's default limit on workgroups per dispatch dimension. */
+const MAX_GROUPS_PER_DIM = 65535;
+
+/**
+ * n workgroups as an (x, y) grid within the per-dimension limit, for shaders
+ * that number a workgroup x + y · num_workgroups.x and skip the ones past n:
+ * y = ⌈n / 65535⌉ rows of x = ⌈n / y⌉, so fewer than y of them are idle
+ * (65,537 groups are 2 × 32,769, not 2 × 65,535).
+ */
+export function grid2d(n: number): [number, number] {
+  const y = Math.max(1, ceilDiv(n, MAX_GROUPS_PER_DIM));
+  return [ceilDiv(n, y), y];
+}
 export const F32 = 4;
 
 /** φ, the hidden-state activation ('identity' without biases is the chapter's linear model), and its code in the WGSL. */

@@ -1,7 +1,7 @@
 import xentCode from '../../shaders/softmax_xent.wgsl';
 import mseCode from '../../shaders/mse_loss.wgsl';
 import { uniformStruct } from '../gpu/uniform';
-import { Kernel, F32, ceilDiv, type Bound, type KernelHandle } from './kernel';
+import { Kernel, F32, ceilDiv, grid2d, type Bound, type KernelHandle } from './kernel';
 import { bindWithDefault } from './defaults';
 
 /** The raw WGSL of this kernel (also shipped as webgpu-bptt/wgsl/*.wgsl). */
@@ -59,7 +59,7 @@ export function createLoss(device: GPUDevice, kind: LossKind): KernelHandle<Loss
     kind,
     bind(b: LossBuffers, d: LossDims): Bound {
       const groups = ceilDiv(d.R, threads);
-      const [x, y] = [Math.min(groups, 65535), ceilDiv(groups, 65535)];
+      const [x, y] = grid2d(groups);
       return bindWithDefault(device, b.weights, `${kind}.weights`, d.R, 1, 'f32', (weights) =>
         k.bindChecked(
           { ...b, weights },
