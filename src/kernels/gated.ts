@@ -1,11 +1,36 @@
-// What the gated cells' recurrence kernels (lstm.ts, gru.ts) share: the
-// checks of their options and dims, and the workgroup size. Each workgroup
-// walks ROWS sequences through time; each thread owns hidden units
-// j = li, li + WG, … (all gates of each; a kernel that blocks U units per
-// thread takes U of them per pass), so WG covers H in as few passes as the
-// device allows.
+// What the gated cells' recurrence kernels (lstm.ts, gru.ts) share beyond
+// what every sequence kernel shares (sequence-kernel.ts): the forward Params,
+// the workgroup cache per unit and so the largest H, the constants, and the
+// dims with their checks (split.ts checks its dims, of every cell, with these
+// too). Each workgroup walks ROWS sequences through time; each thread owns
+// hidden units j = li, li + WG, … (all gates of each; the reverse kernels
+// block 4 units per thread and take 4 of them per pass), so WG covers H in
+// as few passes as the device allows.
 import { BpttError, requireInt } from '../errors';
-import { ceilDiv, F32 } from './kernel';
+import { uniformStruct } from '../gpu/uniform';
+import { F32, type Constants } from './kernel';
+import { sequenceConstants, xiBytes, type SequenceKernelOptions } from './sequence-kernel';
+
+/** The Params of both gated cells' forward kernels. */
+export const GatedForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' });
+
+// Workgroup cache per sequence and hidden unit: the forward keeps h double
+// buffered (2 floats), the reverse the gates' terms of the GEMV as one vec4
+// (4 floats: the LSTM's ∂L/∂a of i, f, g, o; the GRU's ∂L/∂(W_hh h) of r, z,
+// n and a 0).
+const FORWARD_FLOATS = 2;
+const BACKWARD_FLOATS = 4;
+
+/** Batch and step range of one forward binding of a gated cell, and where b_hh is. */
+export interface GatedForwardDims {
+  /** Batch size B. */
+  B: number;
+  /** Steps t0 ≤ t < t1: reads state t0, writes states t0 + 1 … t1. */
+  t0: number;
+  t1: number;
+  /** Element offset of b_hh (G·H: 4H for the LSTM, 3H for the GRU) in `params` (required with `bias`). */
+  bOffset?: number;
+}
 
 /** Batch and step range of one reverse binding of a gated cell, and where W_hh, ξ and the loss mask are. */
 export interface GatedBackwardDims {
@@ -27,23 +52,23 @@ export function maxHiddenFor(device: GPUDevice, rows: number, floatsPerUnit: num
   return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (floatsPerUnit * rows * F32));
 }
 
+/** Largest hidden size a gated cell's recurrence kernels (both) take on `device` with `rows` sequences per workgroup. */
+export function maxHiddenGated(device: GPUDevice, rows: number): number {
+  return maxHiddenFor(device, rows, Math.max(FORWARD_FLOATS, BACKWARD_FLOATS));
+}
+
 /**
- * Check `rows` and `hidden` against the cache size; returns the `override`
- * constants. `unitsPerThread`: hidden units each thread owns (WG covers
- * ceil(H / unitsPerThread) threads, rounded up to 32).
+ * The rows (default 1) and `override` constants of a gated cell's forward or
+ * reverse kernel, `rows` and `hidden` checked against its workgroup cache
+ * (errors name `${name}.rows`, `${name}.hidden`). The forward's threads own
+ * one unit each (all its gates) and it takes HAS_BIAS; the reverse's own 4.
  */
-export function gatedConstants(device: GPUDevice, name: string, hidden: number, rows: number, floatsPerUnit: number, unitsPerThread = 1): Record<string, number | boolean> {
-  if (rows !== 1 && rows !== 2 && rows !== 4 && rows !== 8) throw new BpttError(`${name}.rows`, String(rows), 'must be 1, 2 or 4, or 8');
-  const limit = maxHiddenFor(device, rows, floatsPerUnit);
-  if (!Number.isInteger(hidden) || hidden < 1 || hidden > limit) {
-    throw new BpttError(
-      `${name}.hidden`,
-      String(hidden),
-      `must be an integer in [1, ${limit}] (maxComputeWorkgroupStorageSize = ${device.limits.maxComputeWorkgroupStorageSize} bytes holds ${floatsPerUnit}·rows·H floats, rows = ${rows})`,
-    );
-  }
-  const WG = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX, 256, ceilDiv(ceilDiv(hidden, unitsPerThread), 32) * 32);
-  return { WG, ROWS: rows, H_MAX: hidden };
+export function gatedConstants(device: GPUDevice, name: string, options: SequenceKernelOptions, direction: 'forward' | 'backward'): { rows: number; c: Constants } {
+  const rows = options.rows ?? 1;
+  const floats = direction === 'forward' ? FORWARD_FLOATS : BACKWARD_FLOATS;
+  const c = sequenceConstants(device, `${name}.`, options.hidden, rows, (r) => maxHiddenFor(device, r, floats), `${floats}·rows·H floats`, direction === 'forward' ? 1 : 4);
+  if (direction === 'forward') c.HAS_BIAS = options.bias ?? false;
+  return { rows, c };
 }
 
 /** Check B and the step range t0 ≤ t1 of one dispatch. */
@@ -58,8 +83,18 @@ export function checkOffset(name: string, v: number | undefined): number {
   return requireInt(name, v, 0, 0xffffffff);
 }
 
-/** Sequences per workgroup: the most of 4, 2, 1 that the batch and `maxHidden` allow. */
-export function chooseRows(maxHidden: (rows: number) => number, hidden: number, batch: number): number {
-  for (const rows of [4, 2]) if (batch >= rows && hidden <= maxHidden(rows)) return rows;
-  return 1;
+/** Check a forward binding's dims; returns b_hh's offset (required with `bias`, 0 without). */
+export function checkForwardDims(name: string, bias: boolean | undefined, d: GatedForwardDims): number {
+  checkSteps(name, d);
+  if (bias && d.bOffset === undefined) throw new BpttError(`${name}.bOffset`, 'undefined', 'is required with bias');
+  return bias ? checkOffset(`${name}.bOffset`, d.bOffset) : 0;
+}
+
+/** Check a reverse binding's dims; returns the offsets of W_hh, ξ and the loss mask, and the bytes `xi` must hold. */
+export function checkBackwardDims(name: string, d: GatedBackwardDims): { wOffset: number; xiOffset: number; maskOffset: number; xiBytes: number } {
+  checkSteps(name, d);
+  const wOffset = checkOffset(`${name}.wOffset`, d.wOffset);
+  const xiOffset = checkOffset(`${name}.xiOffset`, d.xiOffset ?? 0);
+  const maskOffset = checkOffset(`${name}.maskOffset`, d.maskOffset);
+  return { wOffset, xiOffset, maskOffset, xiBytes: xiBytes(d, xiOffset, maskOffset) };
 }

@@ -14,7 +14,7 @@ import { createTracked, destroyTracked } from '../gpu/buffers';
 import { BpttError } from '../errors';
 import { Kernel, ceilDiv, F32, ACTIVATION_CODE, type Activation, type StepsBound } from './kernel';
 import { bindWithDefault, NO_LENGTH } from './defaults';
-import { checkSteps, checkOffset } from './gated';
+import { checkOffset, checkForwardDims, checkBackwardDims } from './gated';
 import type { LstmBackwardDims } from './lstm';
 import type { GruBackwardDims } from './gru';
 
@@ -160,9 +160,7 @@ export function createSplitForward(device: GPUDevice, options: SplitKernelOption
   return {
     layout: k.layout,
     bind(b: SplitForwardBuffers, d: SplitForwardDims): StepsBound {
-      checkSteps(name, d);
-      if (options.bias && d.bOffset === undefined) throw new BpttError(`${name}.bOffset`, 'undefined', 'is required with bias');
-      const bOffset = options.bias ? checkOffset(`${name}.bOffset`, d.bOffset) : 0;
+      const bOffset = checkForwardDims(name, options.bias, d);
       const wOffset = checkOffset(`${name}.wOffset`, d.wOffset ?? 0);
       if (cell === 'lstm' && !b.cs) throw new BpttError(`${name}.cs`, 'missing', 'an LSTM needs its cell states');
       if (cell !== 'rnn' && !b.gates) throw new BpttError(`${name}.gates`, 'missing', `a ${cell.toUpperCase()} stores its gates`);
@@ -216,10 +214,7 @@ export function createSplitBackward(device: GPUDevice, options: Omit<SplitKernel
   return {
     layout: k.layout,
     bind(b: SplitBackwardBuffers, d: SplitBackwardDims): StepsBound {
-      checkSteps(name, d);
-      const wOffset = checkOffset(`${name}.wOffset`, d.wOffset);
-      const xiOffset = checkOffset(`${name}.xiOffset`, d.xiOffset ?? 0);
-      const maskOffset = checkOffset(`${name}.maskOffset`, d.maskOffset);
+      const { wOffset, xiOffset, maskOffset, xiBytes } = checkBackwardDims(name, d);
       const stepFloats = d.t1 * d.B * H;
       const cOffset = cell === 'lstm' ? checkOffset(`${name}.cOffset`, d.cOffset ?? stepFloats) : 0;
       const ghOffset = cell === 'gru' ? checkOffset(`${name}.ghOffset`, d.ghOffset ?? G * stepFloats) : 0;
@@ -245,7 +240,7 @@ export function createSplitBackward(device: GPUDevice, options: Omit<SplitKernel
             state: (d.t1 + 1) * d.B * H * F32,
             gates: cell === 'rnn' ? 4 : 4 * bytes,
             dHo: bytes,
-            xi: Math.max(xiOffset + d.t1 * d.B, maskOffset + d.t1) * F32,
+            xi: xiBytes,
             dHc: (cell === 'lstm' ? 2 : 1) * d.B * H * F32,
             dG: ghOffset * F32 + G * bytes,
             dH: cOffset * F32 + bytes,
