@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
-# All tests: set up, type-check, build, then every Vitest suite: the unit,
-# kernel and training-step suites on a real WebGPU device through Dawn (two
-# processes, each with one device that the files it runs share without
-# module isolation, so pipelines compile once per process), then the end-to-end
-# suites in headless Chromium (one file at a time: each starts a browser, and
-# one of them asserts the page's main thread stays free while training).
+# All tests: set up, build, then, side by side on the machine's cores,
+#   - the type check and the API docs (typedoc fails on a warning),
+#   - the unit, kernel and training-step suites on a real WebGPU device through
+#     Dawn (two processes, each with one device that the files it runs share
+#     without module isolation, so pipelines compile once per process),
+#   - the end-to-end suites in headless Chromium that assert no timing (one
+#     file at a time: each starts a browser);
+# then, alone, the two end-to-end suites that assert the page's main thread
+# stays free while training (demo.test.ts, worker.test.ts): they need a quiet machine.
+#
+# While the side-by-side part runs, SwiftShader (the CPU's WebGPU) gets one
+# thread per process (SwiftShader.ini, read from the working directory):
+# left to its default of a thread per core, the three processes it serves
+# oversubscribe the cores. Where a GPU is used the file changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-npx tsc --noEmit -p .
 # the build; where npm ci has just built dist/ (its "prepare") from these
-# sources, only the API docs are left to build (typedoc fails on a warning)
-if [ -f dist/cli.js ] && [ -z "$(find src shaders scripts vite.config.ts tsconfig.build.json package.json -newer dist/cli.js -print -quit)" ]; then
-  npx typedoc
-else
-  npm run build --silent
+# sources, only the API docs are left to build, and they build beside the tests
+if ! [ -f dist/cli.js ] || [ -n "$(find src shaders scripts vite.config.ts tsconfig.build.json package.json -newer dist/cli.js -print -quit)" ]; then
+  npm run prepare --silent
 fi
 export WEBGPU_BPTT_BUILT=1 # dist/ is this tree's build: e2e/example.test.ts packs it without building again
-unit=$(mktemp)
-e2e=$(mktemp)
+
+QUIET_E2E=(e2e/demo.test.ts e2e/worker.test.ts)
+tmp=$(mktemp -d)
+cleanup() { rm -rf "$tmp"; rm -f SwiftShader.ini; }
+trap cleanup EXIT
+printf '# written by scripts/test.sh while its tests run side by side; removed when they end\n[Processor]\nThreadCount=1\n' > SwiftShader.ini
+
 status=0
-npx vitest run test/ --fileParallelism --maxWorkers=2 --no-isolate --reporter=default --reporter=json --outputFile.json="$unit" || status=$?
-npx vitest run e2e/ --reporter=default --reporter=json --outputFile.json="$e2e" || status=$?
+# the checks and the e2e files that assert no timing write to logs, printed when they end
+( npx tsc --noEmit -p . && npx typedoc ) >"$tmp/checks.log" 2>&1 &
+checks=$!
+exclude=()
+for f in "${QUIET_E2E[@]}"; do exclude+=(--exclude "$f"); done
+npx vitest run e2e/ "${exclude[@]}" --reporter=default --reporter=json --outputFile.json="$tmp/e2e.json" >"$tmp/e2e.log" 2>&1 &
+e2e=$!
+npx vitest run test/ --fileParallelism --maxWorkers=2 --no-isolate --reporter=default --reporter=json --outputFile.json="$tmp/unit.json" || status=$?
+wait $e2e || status=$?
+echo "== end-to-end suites that assert no timing (run beside the unit suites) =="
+cat "$tmp/e2e.log"
+wait $checks || { status=$?; echo "== type check and API docs FAILED =="; }
+cat "$tmp/checks.log"
+
+rm -f SwiftShader.ini
+echo "== end-to-end suites that watch the main thread (run alone) =="
+npx vitest run "${QUIET_E2E[@]}" --reporter=default --reporter=json --outputFile.json="$tmp/quiet.json" || status=$?
+
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
@@ -35,6 +61,5 @@ node -e '
     }
   }
   console.log(`${passed} passed, ${failed} failed`);
-' "$unit" "$e2e" || true
-rm -f "$unit" "$e2e"
+' "$tmp/unit.json" "$tmp/e2e.json" "$tmp/quiet.json" || true
 exit $status
