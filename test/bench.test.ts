@@ -111,7 +111,11 @@ describe('benchmark harness', () => {
     expect(md).toMatch(/\| webgpu-bptt full \| [\d.]+ \[[\d.]+–[\d.]+\] \|/); // median [min–max]
     expect(md).toMatch(/\| TF\.js wasm full/);
     expect(md).toMatch(/\| dW_hh \(layer 0\) \(weight-grads\) \| 16×16×8 Aᵀ \| ×1 \|/);
-    expect(md).toContain('Chosen on this device: rows = ');
+    // the tuner's choice is the device's (on SwiftShader with one thread the split recurrence can win at this size)
+    const rows = w.tuning.rows!;
+    expect(['sequence', 'split']).toContain(rows.recurrence);
+    expect(md).toContain(rows.recurrence === 'split' ? 'Chosen on this device: recurrence = split (one dispatch per step over many workgroups), the fastest of rows 1: ' : `Chosen on this device: rows = ${rows.best} sequences per workgroup`);
+    expect(md).toMatch(/ and split: [\d.]+ ms per step's forward \+ backward/);
     expect(md).toContain('kernels it launches per step');
     expect(spliceLatest('# B\n', md)).toContain('<!-- latest-run:begin -->');
     expect(spliceLatest(spliceLatest('# B\n', 'one'), 'two')).not.toContain('one');
