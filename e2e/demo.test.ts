@@ -102,7 +102,7 @@ describe('demo page', () => {
     expect(requests.filter((u) => !u.startsWith(s.base) && !u.startsWith('data:'))).toEqual([]);
   });
 
-  it('trains in a Web Worker: while it trains for seconds the main thread has no long task over 50 ms; Reset and Compare leave the worker\'s GPU memory flat', async () => {
+  it('trains in a Web Worker (run alone): while it trains for seconds the main thread has no long task over 50 ms; Reset and Compare leave the worker\'s GPU memory flat', async () => {
     const { page, errors } = await ready(`/?${SMALL}`);
     const memory = () => page.evaluate(() => (window as unknown as { __demo: { memory(): Promise<{ buffers: number; bytes: number }> } }).__demo.memory());
     const oneRun = await memory();

@@ -49,7 +49,7 @@ function predictHere(bytes: Uint8Array, x: number[]): number[] {
 describe('training in a Web Worker (Chromium)', () => {
   let stored: R<'trainAndStore'>;
 
-  it('10 s of worker training: no main-thread long task, losses fall; pause, resume and abort act on events', async () => {
+  it('10 s of worker training (run alone): no main-thread long task, losses fall; pause, resume and abort act on events', async () => {
     const r = await page.evaluate(() => window.__worker!.trainTenSeconds());
     console.log(`worker adapter: ${r.adapter}; ${r.losses.length} batches in ${(r.trainedMs / 1000).toFixed(1)} s from the first (observed ${(r.observedMs / 1000).toFixed(1)} s); loss ${mean(r.losses.slice(0, 4)).toFixed(4)} (first 4) → ${mean(r.losses.slice(-4)).toFixed(4)} (last 4)`);
     console.log(`long tasks while training: ${JSON.stringify(r.longTasks)}; the 120 ms control task was seen as ${r.controlDuration.toFixed(0)} ms`);
