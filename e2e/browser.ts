@@ -14,8 +14,12 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const COMMON = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu'];
 const QUIET = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** No GPU: WebGPU on SwiftShader, the CPU (the flags this project has always used there). */
-export const SWIFTSHADER_ARGS = [...COMMON, '--enable-unsafe-swiftshader', ...QUIET];
+/**
+ * No GPU: WebGPU on SwiftShader, the CPU. Workgroup memory is zeroed by the
+ * shader, not by SwiftShader's Vulkan extension, whose per-element stores make
+ * compile time grow with the workgroup arrays (dawnFlags in src/node/device.ts).
+ */
+export const SWIFTSHADER_ARGS = [...COMMON, '--enable-unsafe-swiftshader', '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension', ...QUIET];
 
 /**
  * A GPU: ANGLE on Vulkan, Vulkan on (the default feature list leaves it off
