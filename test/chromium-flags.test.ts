@@ -17,9 +17,9 @@ const fs = (files: string[]) => ({
 const detect = (env: Record<string, string>, files: string[]) => detectGpu(env, fs(files).exists, fs(files).list);
 
 describe('Chromium flags for WebGPU in headless mode', () => {
-  it('no GPU: SwiftShader, the flags this project has always launched with', () => {
-    // the list e2e/browser.ts had before GPU flags existed, written out here
-    expect(SWIFTSHADER_ARGS).toEqual(['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']);
+  it('no GPU: SwiftShader, the flags this project has always launched with, and workgroup memory zeroed by the shader', () => {
+    // the list e2e/browser.ts had before GPU flags existed, written out here, with the Dawn switch that keeps compile time flat (src/node/device.ts dawnFlags)
+    expect(SWIFTSHADER_ARGS).toEqual(['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']);
     const c = detect({}, ['/dev/null', '/dev/dri/card0']);
     expect(c).toEqual({ gpu: false, why: 'no /dev/nvidia* or /dev/dri/renderD*' });
     expect(chromiumFlags(c)).toEqual({ args: SWIFTSHADER_ARGS, describe: 'Chromium flags: SwiftShader (no GPU), because no /dev/nvidia* or /dev/dri/renderD*' });
