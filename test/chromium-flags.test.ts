@@ -4,6 +4,7 @@
 // case runs on this machine (which has no GPU).
 import { describe, it, expect } from 'vitest';
 import { detectGpu, chromiumFlags, SWIFTSHADER_ARGS, GPU_ARGS, CHROMIUM_ARGS, CHROMIUM_FLAGS_CHOICE } from '../e2e/browser';
+import { dawnFlags } from '../src/node/device';
 
 /** A file system holding exactly `files`. */
 const fs = (files: string[]) => ({
@@ -48,5 +49,15 @@ describe('Chromium flags for WebGPU in headless mode', () => {
     const here = chromiumFlags(detectGpu());
     expect(CHROMIUM_ARGS).toEqual(here.args);
     expect(CHROMIUM_FLAGS_CHOICE).toBe(here.describe);
+  });
+});
+
+describe("Dawn's flags in Node", () => {
+  it('on SwiftShader, the same switch as Chromium: workgroup memory zeroed by the shader; other drivers keep Dawn\'s default', () => {
+    expect(dawnFlags('SwiftShader')).toEqual(['disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension']);
+    expect(SWIFTSHADER_ARGS).toContain(`--${dawnFlags('SwiftShader')[0]}`);
+    expect(dawnFlags('/usr/lib/chromium/vk_swiftshader_icd.json')).toEqual(dawnFlags('SwiftShader')); // a caller's VK_ICD_FILENAMES
+    expect(dawnFlags('/usr/share/vulkan/icd.d/nvidia_icd.json')).toEqual([]);
+    expect(GPU_ARGS.some((a) => a.includes('dawn-features'))).toBe(false);
   });
 });

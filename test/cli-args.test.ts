@@ -1,8 +1,10 @@
-// The command line's parsing as a user meets it (the built CLI, a child
-// process): -h/--help prints the help generated from each command's table and
-// exits 0 without doing anything else; unknown flags, missing values, stray
-// positionals and bad values exit 2 with one line naming the flag; a device
-// file as the corpus is refused at once (it used to hang).
+// The command line's parsing as a user meets it: -h/--help prints the help
+// generated from each command's table and exits 0 without doing anything
+// else; unknown flags, missing values, stray positionals and bad values exit
+// 2 with one line naming the flag; a device file as the corpus is refused at
+// once (it used to hang). Each case runs main() in this process (the exit
+// code it returns is the one bin/webgpu-bptt.js exits with); the built CLI
+// as a child process answers a case of each kind the same way.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,11 +12,16 @@ import { TRAIN } from '../src/cli/train';
 import { SAMPLE } from '../src/cli/sample';
 import { GRADCHECK, BENCH } from '../src/cli/main';
 import { parseCommand, helpText, num } from '../src/cli/args';
+import { runCli } from './harness';
 
+type Answer = { status: number | null; stdout: string; stderr: string };
 const CLI = join(import.meta.dirname, '..', 'bin', 'webgpu-bptt.js');
-const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+/** The built CLI, a child process. */
+const spawned = (...args: string[]): Answer => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+/** main() in this process. */
+const cli = (...args: string[]): Promise<Answer> => runCli(...args);
 
-function oneLineError(r: ReturnType<typeof cli>, msg: RegExp) {
+function oneLineError(r: Answer, msg: RegExp) {
   expect(r.status).toBe(2);
   expect(r.stdout).toBe('');
   const lines = r.stderr.trim().split('\n');
@@ -25,9 +32,9 @@ function oneLineError(r: ReturnType<typeof cli>, msg: RegExp) {
 describe('help', () => {
   for (const spec of [TRAIN, SAMPLE, GRADCHECK, BENCH]) {
     for (const flag of ['-h', '--help']) {
-      it(`${spec.name} ${flag}: the table's help, exit 0`, () => {
+      it(`${spec.name} ${flag}: the table's help, exit 0`, async () => {
         // a positional or other flags before -h change nothing: help wins
-        const r = cli(spec.name, '--seed', '3', flag);
+        const r = await cli(spec.name, '--seed', '3', flag);
         expect(r.status).toBe(0);
         expect(r.stderr).toBe('');
         expect(r.stdout.trim()).toBe(helpText(spec));
@@ -79,12 +86,29 @@ describe('refused at once: exit 2, one line naming the flag', () => {
     [['bench', '--bogus'], /^webgpu-bptt: --bogus = given: is not an option here \('webgpu-bptt bench'/],
     [['frobnicate'], /^webgpu-bptt: command = frobnicate: is not a command/],
   ];
-  for (const [argv, msg] of cases) it(argv.join(' '), () => oneLineError(cli(...argv), msg));
+  for (const [argv, msg] of cases) it(argv.join(' '), async () => oneLineError(await cli(...argv), msg));
 
-  it('train --corpus /dev/zero: refused before reading (it used to hang), and a directory too', () => {
-    oneLineError(cli('train', '--corpus', '/dev/zero'), /^webgpu-bptt: --corpus = \/dev\/zero: must be a regular file .*this is a device, pipe or socket$/);
-    oneLineError(cli('train', '--corpus', '/tmp'), /^webgpu-bptt: --corpus = \/tmp: must be a regular file .*this is a directory$/);
-    oneLineError(cli('train', '--corpus', '/nonexistent/corpus.txt'), /^webgpu-bptt: --corpus = \/nonexistent\/corpus\.txt: cannot be read/);
+  it('train --corpus /dev/zero: refused before reading (it used to hang), and a directory too', async () => {
+    oneLineError(await cli('train', '--corpus', '/dev/zero'), /^webgpu-bptt: --corpus = \/dev\/zero: must be a regular file .*this is a device, pipe or socket$/);
+    oneLineError(await cli('train', '--corpus', '/tmp'), /^webgpu-bptt: --corpus = \/tmp: must be a regular file .*this is a directory$/);
+    oneLineError(await cli('train', '--corpus', '/nonexistent/corpus.txt'), /^webgpu-bptt: --corpus = \/nonexistent\/corpus\.txt: cannot be read/);
+  });
+});
+
+describe('the built CLI as a child process answers as main() does', () => {
+  it('help (exit 0, the table on stdout), a bad flag, a bad value, a device file as the corpus, an unknown command (exit 2, one line on stderr)', async () => {
+    const same = async (...argv: string[]) => {
+      const child = spawned(...argv), here = await cli(...argv);
+      expect({ status: child.status, stdout: child.stdout, stderr: child.stderr }, argv.join(' ')).toEqual(here);
+      return child;
+    };
+    const help = await same('train', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout.trim()).toBe(helpText(TRAIN));
+    oneLineError(await same('train', '--bogus'), /^webgpu-bptt: --bogus = given: is not an option here/);
+    oneLineError(await same('train', '--rows', '3'), /^webgpu-bptt: --rows = 3: must be 1, 2, 4 or 8/);
+    oneLineError(await same('train', '--corpus', '/dev/zero'), /^webgpu-bptt: --corpus = \/dev\/zero: must be a regular file/);
+    oneLineError(await same('frobnicate'), /^webgpu-bptt: command = frobnicate: is not a command/);
   });
 });
 

@@ -44,9 +44,10 @@ type Dawn = { create(flags: string[]): GPU; globals: Record<string, unknown> };
  * compiles to one store per element: a pipeline's compile time then grows
  * with its workgroup arrays (the LSTM reverse recurrence at H = 512, 4 rows:
  * 4.3 s against 0.15 s). Same zeroes, same results; other drivers keep Dawn's default.
+ * `driver`: chooseDriver's name, or the ICD path a caller's VK_ICD_FILENAMES gave.
  */
 export function dawnFlags(driver: string): string[] {
-  return driver === 'SwiftShader' ? ['disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension'] : [];
+  return /swiftshader/i.test(driver) ? ['disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension'] : [];
 }
 
 /** Load Dawn, or throw a BpttError that says what to install. */
