@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { gpu, relErr, kernelHarness } from './harness';
 import { createRng } from '../src/util/rng';
-import { createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_VARIANTS, MATMUL_FALLBACK, type MatmulVariant } from '../src/kernels/matmul';
+import { createMatmul, matmulVariantFits, defaultMatmulVariant, MATMUL_VARIANTS, MATMUL_FALLBACK, SMALL_GEMM_MACS, type MatmulVariant } from '../src/kernels/matmul';
 import { tuneMatmul, pinMatmulVariant, shapeBucket, tunedChoices, clearChoices } from '../src/kernels/tune';
 import { stepGemmShapes, tuneRecurrenceRows } from '../src/engine/tune-step';
 import { charLmConfig } from '../src/model/config';
@@ -128,8 +128,13 @@ describe('choosing a variant at bind()', () => {
       pinMatmulVariant(device, undefined);
     }
     expect((await runCase(device, { M: 16, N: 16, K: 8 }, undefined)).used).toBe(defaultMatmulVariant(device, {}, { M: 16, N: 16, K: 8 }));
-    // here (SwiftShader) that is the 8×8 register block; on a GPU, vec4 tiles in 16×16 workgroups
-    expect(['8x8@4x4', 'vec4@16x16']).toContain(defaultMatmulVariant(device, {}, { M: 16, N: 16, K: 8 }));
+    // here (SwiftShader) the 8×8 register block from SMALL_GEMM_MACS multiply-adds on, the scalar kernel below; on a GPU, vec4 tiles in 16×16 workgroups
+    const small = { M: 64, N: 64, K: 15 }, large = { M: 64, N: 64, K: 16 }; // 61,440 and 65,536 multiply-adds
+    expect(large.M * large.N * large.K).toBe(SMALL_GEMM_MACS);
+    const onCpu = defaultMatmulVariant(device, {}, large) === '8x8@4x4';
+    expect(onCpu || defaultMatmulVariant(device, {}, large) === 'vec4@16x16').toBe(true);
+    expect(defaultMatmulVariant(device, {}, small)).toBe(MATMUL_FALLBACK); // on a GPU too: K = 15 does not fit vec4 tiles
+    expect(defaultMatmulVariant(device, {}, { M: 16, N: 16, K: 8 })).toBe(onCpu ? MATMUL_FALLBACK : 'vec4@16x16');
     expect(() => pinMatmulVariant(device, 'fast' as MatmulVariant)).toThrow(BpttError);
     expect(() => createMatmul(device, { variant: 'vec4@3x3' as MatmulVariant })).toThrow(/matmul\.variant = "vec4@3x3"/);
   });

@@ -68,6 +68,27 @@ export interface KernelHandle<B, D> {
 }
 
 /**
+ * A kernel's bind group layout, cached per device and kernel name: binding 0
+ * its uniform Params, then its storage buffers in order. It compiles nothing,
+ * so a factory can hand out the layout before any pipeline exists.
+ */
+export function kernelLayout(device: GPUDevice, spec: Pick<KernelSpec<string, string>, 'name' | 'bindings' | 'steps'>): GPUBindGroupLayout {
+  return cached(device, `layout:${spec.name}`, () =>
+    device.createBindGroupLayout({
+      label: `${spec.name}.layout`,
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: spec.steps ?? false } },
+        ...spec.bindings.map(([, access], i) => ({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
+        })),
+      ],
+    }),
+  );
+}
+
+/**
  * The machinery behind every kernel: the cached layout and pipelines of one
  * WGSL file with one set of `override` constants, buffer checks, and encoding.
  */
@@ -85,19 +106,7 @@ export class Kernel<B extends string, P extends string> {
     /** Values of the WGSL `override` constants. */
     readonly constants: Constants,
   ) {
-    this.layout = cached(device, `layout:${spec.name}`, () =>
-      device.createBindGroupLayout({
-        label: `${spec.name}.layout`,
-        entries: [
-          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: spec.steps ?? false } },
-          ...spec.bindings.map(([, access], i) => ({
-            binding: i + 1,
-            visibility: GPUShaderStage.COMPUTE,
-            buffer: { type: access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
-          })),
-        ],
-      }),
-    );
+    this.layout = kernelLayout(device, spec);
     const values: Record<string, number> = {};
     for (const [k, v] of Object.entries(constants)) values[k] = typeof v === 'boolean' ? Number(v) : v;
     const key = `${spec.name}:${JSON.stringify(values, Object.keys(values).sort())}`;
