@@ -56,6 +56,8 @@ for (const v of tuneVariants ?? []) if (!MATMUL_VARIANTS.includes(v)) throw new 
 function checkAdapter(info: AdapterIdentity | null, onStop?: () => Promise<void>): Promise<void> | void {
   const why = softwareAdapterReason(info);
   console.log(`adapter: ${adapterName(info)}${why ? ` (software adapter: ${why})` : ''}`);
+  // scripts/test.sh limits SwiftShader's threads this way while its suites share the cores
+  if (why && existsSync('SwiftShader.ini')) console.log(`note: SwiftShader.ini in ${process.cwd()} sets SwiftShader's threads (${readFileSync('SwiftShader.ini', 'utf8').match(/ThreadCount\s*=\s*(\d+)/)?.[0] ?? 'see the file'}): these times are not the machine's own`);
   const refusal = requireGpu ? requireGpuRefusal(info) : null;
   if (!refusal) return;
   console.error(refusal);
