@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what a fresh clone needs, skipping what is already there:
 # the Vulkan loader and SwiftShader (Debian's chromium) for WebGPU without a
-# GPU, and the npm packages (npm ci also builds dist/ through "prepare").
+# GPU, the npm packages (npm ci also builds dist/ through "prepare"), and
+# dist/ again when a source is newer than it (after a pull or an edit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
 fi
-[ -f dist/cli.js ] || npm run build
+# the library build (dist/, what the CLI runs) when it is missing or older than its sources
+if ! [ -f dist/cli.js ] || [ -n "$(find src shaders scripts vite.config.ts tsconfig.build.json package.json -newer dist/cli.js -print -quit)" ]; then
+  echo "setup: building dist/ (npm run prepare)"
+  npm run prepare --silent
+fi

@@ -17,11 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# the build; where npm ci has just built dist/ (its "prepare") from these
-# sources, only the API docs are left to build, and they build beside the tests
-if ! [ -f dist/cli.js ] || [ -n "$(find src shaders scripts vite.config.ts tsconfig.build.json package.json -newer dist/cli.js -print -quit)" ]; then
-  npm run prepare --silent
-fi
+# setup.sh has built dist/ from these sources; the API docs build beside the tests
 export WEBGPU_BPTT_BUILT=1 # dist/ is this tree's build: e2e/example.test.ts packs it without building again
 
 ALONE='run alone' # in the names of the cases that must run by themselves
