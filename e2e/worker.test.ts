@@ -80,7 +80,10 @@ describe('training in a Web Worker (Chromium)', () => {
   it('repeated jobs leave no GPU memory behind; bad input is refused by name; the model is stored in OPFS and IndexedDB', async () => {
     stored = await page.evaluate(() => window.__worker!.trainAndStore());
     const r = stored;
-    for (const [k, j] of r.jobs.entries()) console.log(`job ${k + 2}: ${j.steps} batches, epoch loss ${j.history[0].toFixed(4)} → ${j.history.at(-1)!.toFixed(4)}, after: ${j.memory.buffers} buffers`);
+    // the first job was aborted after a batch: an AbortError, and the worker kept nothing of it
+    expect(r.midAbort.rejection).toBe('AbortError');
+    expect(r.midAbort.state).toMatchObject({ job: null, memory: { buffers: 0, bytes: 0 } });
+    for (const [k, j] of r.jobs.entries()) console.log(`job ${k + 1} after the aborted one: ${j.steps} batches, epoch loss ${j.history[0].toFixed(4)} → ${j.history.at(-1)!.toFixed(4)}, after: ${j.memory.buffers} buffers`);
     console.log(`bad input: ${r.badError?.message}`);
     for (const j of r.jobs) {
       expect(j.memory).toEqual({ buffers: 0, bytes: 0 });

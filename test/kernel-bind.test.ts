@@ -13,6 +13,7 @@ import { createColsum } from '../src/kernels/colsum';
 import { createCarryState } from '../src/kernels/carry';
 import { createPowerIteration, createSegmentNorms } from '../src/kernels/diagnostics';
 import { createMatmul } from '../src/kernels/matmul';
+import { grid2d } from '../src/kernels/kernel';
 
 let arena: BufferArena | null = null;
 afterAll(() => arena?.destroy());
@@ -139,5 +140,22 @@ describe('Kernel.bind: exact errors, nothing allocated', () => {
     expect(liveMemory(device)).toEqual(before);
     b.destroy();
     expect(liveMemory(device)).toEqual(before);
+  });
+});
+
+describe('grid2d: n workgroups as x · y within the per-dimension limit', () => {
+  it('covers n, keeps x ≤ 65,535, leaves fewer than y idle, and takes one row while n fits', () => {
+    expect(grid2d(0)).toEqual([0, 1]); // nothing to dispatch (encode skips a zero count)
+    expect(grid2d(1)).toEqual([1, 1]);
+    expect(grid2d(65535)).toEqual([65535, 1]);
+    expect(grid2d(65536)).toEqual([32768, 2]);
+    expect(grid2d(65537)).toEqual([32769, 2]); // not 65,535 × 2 with 65,533 idle
+    expect(grid2d(3 * 65535 + 1)).toEqual([49152, 4]);
+    for (let n = 1; n < 1 << 22; n = Math.ceil(n * 1.37) + 1) {
+      const [x, y] = grid2d(n);
+      expect(x).toBeLessThanOrEqual(65535);
+      expect(x * y).toBeGreaterThanOrEqual(n);
+      expect(x * y - n).toBeLessThan(y);
+    }
   });
 });

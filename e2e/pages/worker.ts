@@ -116,9 +116,14 @@ const api = {
     };
   },
 
-  /** Two more jobs on the same worker to completion; the model saved to OPFS and to IndexedDB. */
+  /** A job aborted mid-training, then two more on the same worker to completion; the model saved to OPFS and to IndexedDB. */
   async trainAndStore() {
     if (!mw) mw = new ModelWorker();
+    // aborted after its first batch: the jobs below run on a worker that has been through an abort mid-training
+    const cut = mw.train({ spec: SPEC, ...data(1), fitOptions: { epochs: 1_000_000, batchSize: 8, optimizer: { kind: 'adam', lr: 0.02 }, seed: 3 } });
+    await new Promise((resolve) => cut.addEventListener('batch', resolve, { once: true }));
+    cut.abort();
+    const midAbort = { rejection: await cut.result.then(() => 'resolved', (e: Error) => e.name), state: await mw.state() };
     const results = [];
     for (let k = 0; k < 2; k++) {
       const { x, y } = data(1);
@@ -154,7 +159,7 @@ const api = {
     await saveModelToStorage('delay-gru-idb', bytes, { backend: 'indexeddb' });
     return {
       jobs: results.map(({ memory, history, steps }) => ({ memory, history, steps })),
-      state, badError, afterBad, badSpec, signalled, continued, afterAll,
+      midAbort, state, badError, afterBad, badSpec, signalled, continued, afterAll,
       bytes: Array.from(bytes),
       testX: Array.from(test.x), testY: Array.from(test.y),
       predictions: await predictions(bytes, test.x),

@@ -136,7 +136,8 @@ function cpuDevice(device: GPUDevice): boolean {
  * kernel by default. Measured on SwiftShader (2 cores): the 8×8 kernel
  * compiles in 0.5–0.6 s per option set against 0.13 s, and saves 7–30 µs per
  * GEMM at 16³–32³ but 0.5 ms at 64³: under 2¹⁶ the compile would take
- * tens of thousands of steps to pay back.
+ * tens of thousands of steps to pay back. The rule is per GEMM, so a model
+ * with small and large GEMMs of the same options compiles both kernels.
  */
 export const SMALL_GEMM_MACS = 1 << 16;
 
