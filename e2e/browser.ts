@@ -8,6 +8,7 @@ import type { ViteDevServer } from 'vite';
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AdapterIdentity } from '../src/gpu/device';
+import { SWIFTSHADER_DAWN_SWITCH } from '../src/node/device';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -19,7 +20,7 @@ const QUIET = ['--disable-quic', '--no-first-run', '--disable-background-network
  * shader, not by SwiftShader's Vulkan extension, whose per-element stores make
  * compile time grow with the workgroup arrays (dawnFlags in src/node/device.ts).
  */
-export const SWIFTSHADER_ARGS = [...COMMON, '--enable-unsafe-swiftshader', '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension', ...QUIET];
+export const SWIFTSHADER_ARGS = [...COMMON, '--enable-unsafe-swiftshader', `--${SWIFTSHADER_DAWN_SWITCH}`, ...QUIET];
 
 /**
  * A GPU: ANGLE on Vulkan, Vulkan on (the default feature list leaves it off

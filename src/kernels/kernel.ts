@@ -245,6 +245,7 @@ export function grid2d(n: number): [number, number] {
   const y = Math.max(1, ceilDiv(n, MAX_GROUPS_PER_DIM));
   return [ceilDiv(n, y), y];
 }
+
 export const F32 = 4;
 
 /** φ, the hidden-state activation ('identity' without biases is the chapter's linear model), and its code in the WGSL. */

@@ -37,6 +37,9 @@ export const DAWN_MISSING =
 
 type Dawn = { create(flags: string[]): GPU; globals: Record<string, unknown> };
 
+/** The Dawn switch dawnFlags gives SwiftShader; Chromium takes it as `--${SWIFTSHADER_DAWN_SWITCH}` (e2e/browser.ts). */
+export const SWIFTSHADER_DAWN_SWITCH = 'disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension';
+
 /**
  * Dawn's flags for a driver. On SwiftShader, workgroup memory is zeroed by
  * the shader (Tint's loop, Dawn's path where Vulkan lacks the extension)
@@ -47,7 +50,7 @@ type Dawn = { create(flags: string[]): GPU; globals: Record<string, unknown> };
  * `driver`: chooseDriver's name, or the ICD path a caller's VK_ICD_FILENAMES gave.
  */
 export function dawnFlags(driver: string): string[] {
-  return /swiftshader/i.test(driver) ? ['disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension'] : [];
+  return /swiftshader/i.test(driver) ? [SWIFTSHADER_DAWN_SWITCH] : [];
 }
 
 /** Load Dawn, or throw a BpttError that says what to install. */
