@@ -16,6 +16,7 @@ import type { OptimizerSpec } from '../engine/trainer';
 import { ACTIVATIONS, CELLS, MAX_LAYERS, type Activation, type CellKind } from '../model/config';
 import { describeAdapter } from '../gpu/device';
 import { createRng } from '../util/rng';
+import { RECURRENCE_ROWS } from '../kernels/sequence-kernel';
 import { num, str, choice, type Args, type CommandSpec } from './args';
 import { DRIVER_OPTION } from './driver-option';
 
@@ -109,7 +110,7 @@ export async function prepareTrain(args: Args): Promise<PreparedTrain> {
     seed: num(args, 'seed', 0, { int: true, min: 0 }),
     rows: args.flags.has('rows') ? num(args, 'rows', 1, { int: true, min: 1, max: 8 }) : undefined,
   };
-  if (opts.rows !== undefined && ![1, 2, 4, 8].includes(opts.rows)) throw new BpttError('--rows', String(opts.rows), 'must be 1, 2, 4 or 8');
+  if (opts.rows !== undefined && !RECURRENCE_ROWS.includes(opts.rows)) throw new BpttError('--rows', String(opts.rows), 'must be 1, 2, 4 or 8');
   const warmup = num(args, 'warmup', 0, { int: true, min: 0 });
   const epochs = num(args, 'epochs', 15, { int: true, min: 1 });
   const temperature = num(args, 'temperature', 0, { min: 0 });

@@ -11,6 +11,7 @@ import { paramLayout } from '../model/params';
 import { STORAGE, COPY_DST, COPY_SRC } from '../gpu/buffers';
 import { BpttError, requireInt, requireOneOf, show } from '../errors';
 import { MATMUL_TILE } from '../kernels/matmul';
+import { RECURRENCE_ROWS } from '../kernels/sequence-kernel';
 import { cellAutoRows, cellMaxHidden, RECURRENCES, type Recurrence } from './cells';
 import { STATS } from '../gpu/stats';
 import { xiLayout, stateLayout, diagLayout } from './layout';
@@ -216,7 +217,7 @@ export function checkShape(device: GPUDevice, shape: BpttShape): CheckedShape {
   const recurrence = requireOneOf('recurrence', shape.recurrence ?? 'sequence', RECURRENCES);
   const split = recurrence === 'split';
   const rows = shape.rows === undefined ? (split ? 1 : cellAutoRows(device, config.cell, config.hidden, batch)) : shape.rows;
-  if (rows !== 1 && rows !== 2 && rows !== 4 && rows !== 8) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4, or 8');
+  if (!RECURRENCE_ROWS.includes(rows)) throw new BpttError('rows', show(rows), 'must be 1, 2 or 4, or 8');
   const steps = requireInt('steps', shape.steps, 1, 1 << 24);
   const streams = requireInt('streams', shape.streams ?? 1, 1, 1 << 12);
   const lossFrom = requireInt('lossFrom', shape.lossFrom ?? 0, 0, steps - 1);

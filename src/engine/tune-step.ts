@@ -4,6 +4,7 @@
 // tuner (src/kernels/tune.ts) knows nothing of the engine or the model.
 import { GATES, type RnnConfig } from '../model/config';
 import type { GemmShape } from '../kernels/matmul-choice';
+import { RECURRENCE_ROWS } from '../kernels/sequence-kernel';
 import { BpttError } from '../errors';
 import { BpttEngine, type BpttShape } from './bptt';
 import type { Recurrence } from './cells';
@@ -101,14 +102,14 @@ async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number
  */
 export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 2): Promise<RowsResult> {
   const ms: Record<number, number> = {};
-  for (const rows of [1, 2, 4, 8]) {
+  for (const rows of RECURRENCE_ROWS) {
     if (rows > batch) continue;
     const t = await timeRecurrences(device, { config, batch, steps, rows }, reps);
     if (t !== null) ms[rows] = t;
   }
   const split = (await timeRecurrences(device, { config, batch, steps, recurrence: 'split' }, reps)) ?? undefined;
   const ranked = Object.entries(ms).sort((x, y) => x[1] - y[1]);
-  if (!ranked.length && split === undefined) throw new BpttError('rows', 'none', `no rows value of 1, 2, 4, 8 fits hidden = ${config.hidden} on this device, nor does the split recurrence`);
+  if (!ranked.length && split === undefined) throw new BpttError('rows', 'none', `no rows value of ${RECURRENCE_ROWS.join(', ')} fits hidden = ${config.hidden} on this device, nor does the split recurrence`);
   const best = ranked.length ? Number(ranked[0][0]) : 1;
   const recurrence: Recurrence = split !== undefined && (!ranked.length || split < ranked[0][1]) ? 'split' : 'sequence';
   return { ms, best, split, recurrence };

@@ -12,6 +12,9 @@ import type { UniformStruct } from '../gpu/uniform';
 import { Kernel, ceilDiv, F32, type Access, type Bound, type Constants, type KernelHandle } from './kernel';
 import { bindWithDefault, NO_LENGTH } from './defaults';
 
+/** The sequences one workgroup of a sequence recurrence kernel can walk (its `rows`). */
+export const RECURRENCE_ROWS: readonly number[] = [1, 2, 4, 8];
+
 /** Pipeline options of a sequence recurrence kernel (the rnn's add its activation). */
 export interface SequenceKernelOptions {
   /** Hidden size H (fixed per pipeline: it sizes the workgroup cache). */
@@ -79,7 +82,7 @@ export function sequenceKernel<K extends string, P extends string, B extends Par
  * The errors name `${prefix}rows` and `${prefix}hidden`.
  */
 export function sequenceConstants(device: GPUDevice, prefix: string, hidden: number, rows: number, limit: (rows: number) => number, holds: string, unitsPerThread: number): Constants {
-  if (rows !== 1 && rows !== 2 && rows !== 4 && rows !== 8) throw new BpttError(`${prefix}rows`, String(rows), 'must be 1, 2 or 4, or 8');
+  if (!RECURRENCE_ROWS.includes(rows)) throw new BpttError(`${prefix}rows`, String(rows), 'must be 1, 2 or 4, or 8');
   const max = limit(rows);
   if (!Number.isInteger(hidden) || hidden < 1 || hidden > max) {
     throw new BpttError(
