@@ -16,6 +16,7 @@ import type { BpttShape } from '../src/engine/plan';
 import { liveMemory } from '../src/gpu/buffers';
 import { describeAdapter, adapterIdentity, softwareAdapterReason, type AdapterIdentity } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
+import { spread, type Spread } from './stats';
 import { profiledStep, phases, type PhaseTime } from './phases';
 import { stepFlops, workloadConfig, cellGates, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
@@ -44,13 +45,7 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-/** min / median / max of a set of times, in ms. */
-export interface Spread {
-  min: number;
-  median: number;
-  max: number;
-  n: number;
-}
+export type { Spread } from './stats';
 
 export interface OurResult {
   strategy: string;
@@ -153,11 +148,6 @@ export interface BenchReport {
   results: WorkloadResult[];
 }
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const spread = (a: number[]): Spread => ({ min: Math.min(...a), median: median(a), max: Math.max(...a), n: a.length });
 
 function strategy(name: StrategyName, T: number): Truncation {
   if (name === 'regular') return regular(Math.max(1, Math.round(T / 5)));

@@ -20,7 +20,8 @@ import { modelConfig, checkSpec } from '../src/api/spec';
 import { paramShapes, type Weights } from '../src/model/params';
 import { referenceCells } from '../src/reference/cells64';
 import { createRng } from '../src/util/rng';
-import type { PeerBackend, Spread } from './core';
+import type { PeerBackend } from './core';
+import { spread, type Spread } from './stats';
 import { tfjsInference } from './tfjs-infer';
 import { ortInference, type OrtProvider } from './ort-lstm';
 
@@ -129,11 +130,6 @@ export interface InferenceOptions {
   log?: (line: string) => void;
 }
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const spread = (a: number[]): Spread => ({ min: Math.min(...a), median: median(a), max: Math.max(...a), n: a.length });
 
 /** max |a − b| over every entry (Infinity on a length mismatch or a non-finite value). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -7,6 +7,7 @@ import { timedPhases, onlyPhase } from '../src/engine/profile';
 import { createClipUpdate } from '../src/kernels/clip-update';
 import { initWeights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
+import { median } from './stats';
 
 /** One phase's time in one step. */
 export interface PhaseTime {
@@ -15,10 +16,6 @@ export interface PhaseTime {
   method: 'timestamp-query' | 'wall-clock';
 }
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * The step the per-phase profile times: an engine and a clip + SGD update of

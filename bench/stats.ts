@@ -1,0 +1,22 @@
+// The bench's summary of repeated timings: every table reports a median with
+// its spread, computed here once for the training step, the phase profile
+// and inference alike.
+
+/** min / median / max of a set of times, in ms. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
+
+/** The median (the mean of the middle two for an even count). */
+export function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** min, median, max and count of `a`. */
+export function spread(a: number[]): Spread {
+  return { min: Math.min(...a), median: median(a), max: Math.max(...a), n: a.length };
+}
