@@ -26,14 +26,19 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
+// The workgroup's sum: every thread's value into workgroup memory, one
+// barrier, then thread 0 adds them in order (the other threads return 0). A
+// halving tree takes log2(WG) barriers, and SwiftShader switches between all
+// of a workgroup's invocation groups at every barrier: 3.1 ms against 1.5 ms
+// for 64 partials of 75,000 squares (bench/profile-dispatch.ts clip).
 fn tree(v: f32, li: u32) -> f32 {
   red[li] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { red[li] = red[li] + red[li + s]; }
-    workgroupBarrier();
+  var t = 0.0;
+  if (li == 0u) {
+    for (var i = 0u; i < WG; i++) { t += red[i]; }
   }
-  return red[0];
+  return t;
 }
 
 @compute @workgroup_size(WG)

@@ -219,7 +219,7 @@ describe('softmax_xent.wgsl / mse_loss.wgsl', () => {
 });
 
 describe('reduce_sum.wgsl', () => {
-  for (const n of [1, 1000, 70_001]) {
+  for (const n of [1, 1000, 5_000, 70_001]) { // 1, 1, 5 and 64 workgroups of partial sums
     it(`n=${n}`, async () => {
       const { device, up, zeros, run, read } = await setup();
       const X = randn(n + 5);
