@@ -8,10 +8,14 @@
 // W_hx: (H, V) row-major at P[w_offset]; b_h: (H) at P[b_offset]
 // tokens: (R) u32, R = T·B rows in time-major order
 // Zx: (R, H) row-major
-// Dispatch: (ceil(H / WG), grid2d(R)) (kernel.ts); rows are
-// wg.y + wg.z · num_workgroups.y.
+// Dispatch: (ceil(H / WG), grid2d(ceil(R / ROWS_PER_WG))) (kernel.ts);
+// workgroup (y, z) gathers rows g · ROWS_PER_WG … (g + 1) · ROWS_PER_WG − 1,
+// g = wg.y + wg.z · num_workgroups.y. One row per workgroup made T·B·H/WG
+// workgroups, and SwiftShader pays for each: 11 ms against 5 ms on S
+// (bench/profile-dispatch.ts input).
 
 override WG: u32 = 64u;
+override ROWS_PER_WG: u32 = 8u;
 override HAS_BIAS: bool = false;
 
 struct Params {
@@ -32,9 +36,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u,
         @builtin(workgroup_id) wg: vec3u,
         @builtin(num_workgroups) nwg: vec3u) {
   let j = gid.x;
-  let r = wg.y + wg.z * nwg.y;
-  if (j >= p.H || r >= p.R) { return; }
-  var z = P[p.w_offset + j * p.V + tokens[r]];
-  if (HAS_BIAS) { z += P[p.b_offset + j]; }
-  Zx[r * p.H + j] = z;
+  let r0 = (wg.y + wg.z * nwg.y) * ROWS_PER_WG;
+  if (j >= p.H) { return; }
+  var b = 0.0;
+  if (HAS_BIAS) { b = P[p.b_offset + j]; }
+  let w = p.w_offset + j * p.V;
+  for (var i = 0u; i < ROWS_PER_WG; i++) {
+    let r = r0 + i;
+    if (r >= p.R) { break; }
+    Zx[r * p.H + j] = P[w + tokens[r]] + b;
+  }
 }

@@ -11,6 +11,8 @@ export const EMBED_GRAD_WGSL = gradCode;
 const GatherParams = uniformStruct({ R: 'u32', H: 'u32', V: 'u32', w_offset: 'u32', b_offset: 'u32' });
 const GradParams = uniformStruct({ H: 'u32', V: 'u32', w_offset: 'u32', beta: 'f32' });
 const WG = 64;
+/** Rows of Zx each gather workgroup writes (embed_gather.wgsl). */
+const ROWS_PER_WG = 8;
 
 function grid(H: number, n: number): [number, number, number] {
   return [ceilDiv(H, WG), ...grid2d(n)];
@@ -25,7 +27,7 @@ export function createEmbedGather(device: GPUDevice, options: { bias?: boolean }
   const k = new Kernel(
     device,
     { name: 'embed_gather', code: gatherCode, entryPoints: ['main'], params: GatherParams, bindings: [['params', 'read'], ['tokens', 'read'], ['zx', 'rw']] },
-    { WG, HAS_BIAS: !!options.bias },
+    { WG, ROWS_PER_WG, HAS_BIAS: !!options.bias },
   );
   return {
     layout: k.layout,
@@ -35,7 +37,7 @@ export function createEmbedGather(device: GPUDevice, options: { bias?: boolean }
         b,
         { R: d.R, H: d.H, V: d.V, w_offset: d.wOffset, b_offset: bOffset },
         { params: (Math.max(d.wOffset + d.H * d.V, options.bias ? bOffset + d.H : 0)) * F32, tokens: d.R * 4, zx: d.R * d.H * F32 },
-        [grid(d.H, d.R)],
+        [grid(d.H, ceilDiv(d.R, ROWS_PER_WG))],
       );
     },
     encode: (pass: GPUComputePassEncoder, bound: Bound) => k.encode(pass, bound),
