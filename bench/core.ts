@@ -38,7 +38,11 @@ export interface BenchOptions {
   noSweep?: boolean;
   /** Run only these sweep variants (names as in the report; default: all of SWEEP). */
   sweepVariants?: string[];
-  /** Rounds when timing each GEMM of ours against the sweep's best (default 4; the fastest of each counts). */
+  /**
+   * Rounds when timing each GEMM of ours and each recurrence kernel against
+   * the sweep's best (default 4; the fastest of each counts), and the rounds
+   * of pipelined steps, each followed by the whole-step ceiling re-timed.
+   */
   ceilingRounds?: number;
   /** The matmul variants the per-device choice times (default: every one of MATMUL_VARIANTS that fits). */
   tuneVariants?: readonly MatmulVariant[];
@@ -55,8 +59,16 @@ export interface OurResult {
   msPerStepPipelined: number;
   tokensPerSecond: number;
   gflops: number;
-  /** ceilingMs / pipelined ms. */
+  /**
+   * The step's share of the ceiling: with the sweep, the median over rounds
+   * of (the ceiling re-timed in that round) / (that round's pipelined ms per
+   * step), so both sides see the same machine speed; without it, 0.
+   */
   ceilingFraction: number;
+  /** Those per-round shares: min, median, max (absent without the sweep). */
+  ceilingFractions?: Spread;
+  /** The ceiling (ms per step) as re-timed in each round. */
+  ceilingMsRounds?: number[];
   peakBytes: number;
   /** The loss of the first step (≈ ln V from fresh weights: the check that the step computes what it should). */
   initialLoss: number;
@@ -167,8 +179,9 @@ function batchFor(w: Workload, seed: number) {
  * Our matmul at one of the step's GEMMs (the options and beta the engine
  * binds it with, so bind() makes the engine's choice), timed in rounds
  * alternating with the sweep's three best variants at the same shape, so all
- * of them see the same machine load; the fastest run of each counts, and the
- * ceiling is the fastest of the three.
+ * of them see the same machine load: ours before each variant, so that ours
+ * and the ceiling are each timed 3 × rounds times; the fastest run of each
+ * counts, and the ceiling is the fastest of the three.
  */
 async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], sweep: SweepResult, rounds = 4): Promise<GemmRow> {
   const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
@@ -178,9 +191,12 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, ms: Infinity, ...prepareVariant(device, sweep.shape, e.variant) }));
   let ours = Infinity;
   try {
+    // ours before each variant: ours and the ceiling (the fastest of the variants) get the same number of runs
     for (let r = 0; r < rounds; r++) {
-      ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)));
-      for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+      for (const ref of refs) {
+        ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)));
+        ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+      }
     }
   } finally {
     for (const ref of refs) ref.destroy();
@@ -195,12 +211,35 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   };
 }
 
+/** The whole-step ceiling, re-timed on demand: the sweep's best variant at each GEMM shape and at the recurrence's per-step shape. */
+interface CeilingProbe {
+  /** ms per step if every GEMM FLOP ran at the rate each variant has now (each timed once, its fastest run). */
+  retime(): Promise<number>;
+  destroy(): void;
+}
+
+function ceilingProbe(device: GPUDevice, w: Workload, shapes: ReturnType<typeof stepGemmShapes>, result: WorkloadResult): CeilingProbe {
+  const parts = shapes.map((g, i) => ({ count: g.count, variant: result.gemms[i]?.ceilingVariant ?? result.sweep[i].best.variant, shape: result.sweep[i].shape }));
+  const rec = result.sweep[result.sweep.length - 1];
+  parts.push({ count: 2 * w.T, variant: rec.best.variant, shape: rec.shape });
+  const ready = parts.map((p) => ({ count: p.count, ...prepareVariant(device, p.shape, p.variant) }));
+  return {
+    async retime() {
+      let ms = 0;
+      for (const r of ready) ms += r.count * (await timeOnce(device, r.encode));
+      return ms;
+    },
+    destroy: () => ready.forEach((r) => r.destroy()),
+  };
+}
+
 /**
  * The forward and reverse recurrence kernels' rows: the profiled phases'
  * times against the sweep's three best variants at (B×H)·(H×G·H), timed in
- * alternating rounds (the phases of a step, then each variant) so that both
- * see the same machine load; the fastest of each counts. The first round's
- * phases are the per-phase line's.
+ * alternating rounds (the phases of a step before each variant, so the
+ * kernels and the ceiling are each timed 3 × rounds times) so that both see
+ * the same machine load; the fastest of each counts. The first phases are
+ * the per-phase line's.
  */
 async function recurrenceKernels(
   device: GPUDevice, w: Workload, sweep: SweepResult, profiled: ReturnType<typeof profiledStep>, first: PhaseTime[],
@@ -215,12 +254,14 @@ async function recurrenceKernels(
       if (ms) best[d] = Math.min(best[d], ms);
     }
   };
+  // the phases before each variant: the kernels and the ceiling (the fastest of the variants) get the same number of runs
   try {
     take(first);
-    for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
-    for (let r = 1; r < rounds; r++) {
-      take(await phases(device, profiled));
-      for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, ref] of refs.entries()) {
+        if (r > 0 || i > 0) take(await phases(device, profiled));
+        ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+      }
     }
   } finally {
     for (const ref of refs) ref.destroy();
@@ -239,7 +280,7 @@ async function recurrenceKernels(
   return out;
 }
 
-async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rec: Pick<BpttShape, 'rows' | 'recurrence'>, ceilingMs: number, flops: number): Promise<OurResult> {
+async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: BenchOptions, rec: Pick<BpttShape, 'rows' | 'recurrence'>, probe: CeilingProbe | null, flops: number): Promise<OurResult> {
   const memBefore = liveMemory(device).bytes;
   const trainer = new Trainer(device, { config: workloadConfig(w), batch: w.B, steps: w.T, ...rec, truncation: strategy(name, w.T), optimizer: { kind: 'sgd', lr: 1 }, clip: 1, seed: 1 });
   // one window after another of a stream, its state carried (as d2l's sequential partitioning; BENCHMARKS.md measured this)
@@ -259,18 +300,27 @@ async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: Bench
     times.push(performance.now() - t0);
     peak = Math.max(peak, liveMemory(device).bytes - memBefore);
   }
-  const t0 = performance.now();
-  for (let i = 0; i < o.steps; i++) await trainer.step(batch);
-  await trainer.flush();
-  const pipelined = (performance.now() - t0) / o.steps;
+  // pipelined: rounds of `steps` steps back to back, each followed by the ceiling re-timed (with the sweep)
+  const rounds = probe ? Math.max(1, o.ceilingRounds ?? 4) : 1;
+  const blocks: number[] = [], ceilings: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < o.steps; i++) await trainer.step(batch);
+    await trainer.flush();
+    blocks.push((performance.now() - t0) / o.steps);
+    if (probe) ceilings.push(await probe.retime());
+  }
+  const pipelined = blocks.reduce((a, b) => a + b, 0) / blocks.length;
   trainer.destroy();
+  const fractions = probe ? spread(ceilings.map((c, i) => c / blocks[i])) : undefined;
   return {
     strategy: strategy(name, w.T).describe,
     ms: spread(times),
     msPerStepPipelined: pipelined,
     tokensPerSecond: (w.B * w.T * 1000) / pipelined,
     gflops: flops / (pipelined * 1e6),
-    ceilingFraction: ceilingMs / pipelined,
+    ceilingFraction: fractions?.median ?? 0,
+    ...(fractions ? { ceilingFractions: fractions, ceilingMsRounds: ceilings } : {}),
     peakBytes: peak,
     initialLoss,
     finalLoss: loss,
@@ -392,10 +442,17 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
     if (!result.unsupported) {
       // the tuner's choice: the sequence kernels with their best rows, or the split recurrence
       const rec = { rows: result.tuning.rows!.best, recurrence: result.tuning.rows!.recurrence };
-      for (const name of o.strategies) {
-        const r = await ours(device, w, name, o, rec, result.ceilingMs, flops);
-        result.ours.push(r);
-        log(`  ours ${r.strategy}: ${r.ms.median.toFixed(1)} ms/step [${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)}] (pipelined ${r.msPerStepPipelined.toFixed(1)}), ${r.gflops.toFixed(2)} GFLOP/s${result.ceilingMs ? `, ${(100 * r.ceilingFraction).toFixed(0)}% of the GEMM ceiling` : ''}`);
+      const probe = result.ceilingMs ? ceilingProbe(device, w, shapes, result) : null;
+      try {
+        for (const name of o.strategies) {
+          const r = await ours(device, w, name, o, rec, probe, flops);
+          result.ours.push(r);
+          const f = r.ceilingFractions;
+          log(`  ours ${r.strategy}: ${r.ms.median.toFixed(1)} ms/step [${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)}] (pipelined ${r.msPerStepPipelined.toFixed(1)}), ${r.gflops.toFixed(2)} GFLOP/s` +
+            (f ? `, ${(100 * f.median).toFixed(0)}% [${(100 * f.min).toFixed(0)}–${(100 * f.max).toFixed(0)}%] of the GEMM ceiling re-timed beside each of ${f.n} rounds (ceiling ${r.ceilingMsRounds!.map((c) => c.toFixed(1)).join(', ')} ms)` : ''));
+        }
+      } finally {
+        probe?.destroy();
       }
       const profiled = profiledStep(device, { config, batch: w.B, steps: w.T, ...rec }, batchFor(w, 2));
       try {

@@ -95,6 +95,13 @@ describe('benchmark harness', () => {
       expect(g.ceilingGflops).toBeGreaterThan(0);
     }
     expect(w.ceilingMs).toBeGreaterThan(0);
+    // each strategy's share of the ceiling: the ceiling re-timed after its one round of pipelined steps, over that round's ms per step
+    for (const o of w.ours) {
+      expect(o.ceilingMsRounds).toHaveLength(1);
+      expect(o.ceilingMsRounds![0]).toBeGreaterThan(0);
+      expect(o.ceilingFractions!.n).toBe(1);
+      expect(o.ceilingFraction).toBeCloseTo(o.ceilingMsRounds![0] / o.msPerStepPipelined, 10);
+    }
     expect(w.peers[0].backend).toBe('wasm');
     expect(w.peers[0].trusted).toBe(true); // its first loss ≈ ln V, as ours
     expect(w.peers[0].kernelsPerStep).toBeGreaterThan(tiny.T); // several kernels per time step
@@ -102,6 +109,8 @@ describe('benchmark harness', () => {
     r.commit = 'abc123';
     const md = toMarkdown(r);
     expect(md).toContain('from commit `abc123`');
+    const pctOf = (x: number) => `${(100 * x).toFixed(0)}%`;
+    expect(md).toContain(`| ${pctOf(w.ours[0].ceilingFraction)} [${pctOf(w.ours[0].ceilingFractions!.min)}–${pctOf(w.ours[0].ceilingFractions!.max)}] |`);
     // the header names the adapter the device came from, and says "software adapter" for a CPU one
     const info = infoOf(device);
     expect(r.adapterInfo).toMatchObject({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description });
