@@ -1,0 +1,117 @@
+// A/B for the sequence recurrence kernels (issue 17): the shipped kernel and
+// WGSL variants read from files (same bindings and override constants, each
+// compiled under its own kernel name: pipelines are cached per device by
+// name), timed in alternating rounds against the sweep's best variants at
+// the per-step shape (B×H)·(H×G·H); the fastest window of each counts, and
+// each round starts one later in the list (a place in the round moves a time
+// by up to 20% on this machine, so list a file twice to see the noise).
+//   node --import ./scripts/register.mjs bench/ab-recurrence.ts KERNEL H,B,T,rows[,unitsPerThread] [variant.wgsl[:unitsPerThread] ...]
+//   KERNEL: rnn_forward, rnn_backward or lstm_backward
+//   ROUNDS=10 …  rounds (default 6)
+// The forward's outputs are checked against the shipped kernel's first (the
+// reverse kernels carry ∂L/∂h from run to run, so theirs are not).
+import { readFileSync } from 'node:fs';
+import { createNodeDevice } from '../src/node/device';
+import { sequenceKernel, sequenceConstants } from '../src/kernels/sequence-kernel';
+import { RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, maxHidden } from '../src/kernels/rnn';
+import { LSTM_BACKWARD_WGSL } from '../src/kernels/lstm';
+import { gatedConstants } from '../src/kernels/gated';
+import { uniformStruct } from '../src/gpu/uniform';
+import { F32 } from '../src/kernels/kernel';
+import { prepareVariant, timeOnce } from './gemm-sweep';
+
+const kernel = process.argv[2] as 'rnn_forward' | 'rnn_backward' | 'lstm_backward';
+const [H, B, T, rows, upt = 4] = (process.argv[3] ?? '256,32,35,8').split(',').map(Number);
+const device = await createNodeDevice();
+const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.05);
+const mk = (n: number) => {
+  const b = device.createBuffer({ size: n * F32, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  device.queue.writeBuffer(b, 0, fill(n));
+  return b;
+};
+const xi = device.createBuffer({ size: (T * B + T) * F32, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+device.queue.writeBuffer(xi, 0, new Float32Array(T * B + T).fill(1));
+const steps = T * B * H, states = (T + 1) * B * H;
+const reverse = { B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', xi_offset: 'u32', mask_offset: 'u32' } as const;
+const reverseDims = { t0: 0, t1: T, w_offset: 0, xi_offset: 0, mask_offset: T * B };
+
+/** Each kernel's shipped text, Params, bindings, buffers (element counts), uniforms and gates G. */
+const KERNELS = {
+  rnn_forward: {
+    code: RNN_FORWARD_WGSL, G: 1, params: { B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', w_offset: 'u32', b_offset: 'u32' },
+    buffers: { weightsT: H * H, zx: steps, hs: states, params: H, lengths: B }, uniforms: { t0: 0, t1: T, w_offset: 0, b_offset: 0 }, out: 'hs',
+  },
+  rnn_backward: {
+    code: RNN_BACKWARD_WGSL, G: 1, params: reverse,
+    buffers: { params: H * H, hs: states, dHo: steps, xi: 0, dHc: B * H, dG: steps, dH: steps }, uniforms: reverseDims, out: null,
+  },
+  lstm_backward: {
+    code: LSTM_BACKWARD_WGSL, G: 4, params: { ...reverse, c_offset: 'u32' },
+    buffers: { params: 4 * H * H, cs: states, gates: 4 * steps, dHo: steps, xi: 0, dHc: 2 * B * H, dG: 4 * steps, dH: 2 * steps }, uniforms: { ...reverseDims, c_offset: steps }, out: null,
+  },
+} as const;
+const spec = KERNELS[kernel];
+if (!spec) throw new Error(`KERNEL must be one of ${Object.keys(KERNELS).join(', ')}, not ${kernel}`);
+const names = Object.keys(spec.buffers);
+// (no lengths buffer: the kernel's default, every step real)
+const bufs: Record<string, GPUBuffer> = Object.fromEntries(names.filter((n) => n !== 'lengths').map((n) => [n, n === 'xi' ? xi : mk((spec.buffers as Record<string, number>)[n])]));
+const bytes = Object.fromEntries(names.map((n) => [n, n === 'xi' || n === 'lengths' ? (n === 'xi' ? (T * B + T) * F32 : B * 4) : (spec.buffers as Record<string, number>)[n] * F32]));
+const bindings = names.map((n) => [n, n === 'hs' && kernel === 'rnn_forward' ? 'rw' : ['dHc', 'dG', 'dH'].includes(n) ? 'rw' : 'read'] as const);
+
+const variants = [{ name: 'shipped', code: spec.code as string, upt: 4 }];
+for (const f of process.argv.slice(4)) {
+  const [path, u] = f.split(':');
+  variants.push({ name: path, code: readFileSync(path, 'utf8'), upt: Number(u ?? upt) });
+}
+const kernels = variants.map((v, i) => {
+  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', v.upt) : gatedConstants(device, kernel, { hidden: H, rows }, 'backward').c;
+  if (spec.G === 1) c.ACTIVATION = 1;
+  const k = sequenceKernel(device, { name: `${kernel}.ab${i}`, code: v.code, params: uniformStruct(spec.params as Record<string, 'u32'>), bindings }, c, rows, (d: { B: number }) => ({
+    uniforms: { B: d.B, H, ...spec.uniforms },
+    bytes,
+  }));
+  const bound = k.bind(bufs, { B });
+  return { name: v.name, best: Infinity, encode: (p: GPUComputePassEncoder) => k.encode(p, bound) };
+});
+
+async function read(buffer: GPUBuffer): Promise<Float32Array> {
+  const st = device.createBuffer({ size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const e = device.createCommandEncoder();
+  e.copyBufferToBuffer(buffer, 0, st, 0, st.size);
+  device.queue.submit([e.finish()]);
+  await st.mapAsync(GPUMapMode.READ);
+  const a = new Float32Array(st.getMappedRange().slice(0));
+  st.destroy();
+  return a;
+}
+if (spec.out) {
+  let ref: Float32Array | null = null;
+  for (const k of kernels) {
+    device.queue.writeBuffer(bufs[spec.out], 0, fill(states)); // every kernel starts from the same states
+    const e = device.createCommandEncoder();
+    const p = e.beginComputePass();
+    k.encode(p);
+    p.end();
+    device.queue.submit([e.finish()]);
+    const out = await read(bufs[spec.out]);
+    if (!ref) ref = out;
+    else console.log(`${k.name}: max |Δ| against shipped ${out.reduce((m, x, j) => Math.max(m, Math.abs(x - ref![j])), 0).toExponential(2)}`);
+  }
+}
+
+const sweep = ['8x8-vb@8x8', '8x8-vb@4x4', '8x8@4x4'].map((v) => ({ name: v, best: Infinity, ...prepareVariant(device, { M: B, N: spec.G * H, K: H, transA: false, transB: false }, v) }));
+const all = [
+  ...kernels.map((k) => ({ k, time: () => timeOnce(device, k.encode, 2) })),
+  ...sweep.map((k) => ({ k, time: async () => (await timeOnce(device, k.encode)) * T })),
+];
+const rounds = Number(process.env.ROUNDS ?? 6);
+for (let r = 0; r < rounds; r++) {
+  for (let i = 0; i < all.length; i++) {
+    const { k, time } = all[(i + r) % all.length];
+    k.best = Math.min(k.best, await time());
+  }
+}
+const ceiling = Math.min(...sweep.map((s) => s.best));
+const flop = 2 * B * spec.G * H * H * T;
+for (const { k } of all) console.log(`${k.name.padEnd(30)} ${k.best.toFixed(1)} ms/window  ${(flop / k.best / 1e6).toFixed(2)} GFLOP/s  ${((100 * ceiling) / k.best).toFixed(0)}%`);
+process.exit(0);
