@@ -179,9 +179,8 @@ function batchFor(w: Workload, seed: number) {
  * Our matmul at one of the step's GEMMs (the options and beta the engine
  * binds it with, so bind() makes the engine's choice), timed in rounds
  * alternating with the sweep's three best variants at the same shape, so all
- * of them see the same machine load: ours before each variant, so that ours
- * and the ceiling are each timed 3 × rounds times; the fastest run of each
- * counts, and the ceiling is the fastest of the three.
+ * of them see the same machine load; the fastest run of each counts, and the
+ * ceiling is the fastest of the three.
  */
 async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], sweep: SweepResult, rounds = 4): Promise<GemmRow> {
   const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
@@ -191,12 +190,9 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, ms: Infinity, ...prepareVariant(device, sweep.shape, e.variant) }));
   let ours = Infinity;
   try {
-    // ours before each variant: ours and the ceiling (the fastest of the variants) get the same number of runs
     for (let r = 0; r < rounds; r++) {
-      for (const ref of refs) {
-        ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)));
-        ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
-      }
+      ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)));
+      for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
     }
   } finally {
     for (const ref of refs) ref.destroy();
@@ -211,35 +207,43 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   };
 }
 
-/** The whole-step ceiling, re-timed on demand: the sweep's best variant at each GEMM shape and at the recurrence's per-step shape. */
+/**
+ * The whole-step ceiling, re-timed on demand: at each GEMM shape of the step
+ * the variant that won its alternating rounds (gemmAgainstCeiling), at the
+ * recurrence's per-step shape the sweep's best.
+ */
 interface CeilingProbe {
-  /** ms per step if every GEMM FLOP ran at the rate each variant has now (each timed once, its fastest run). */
+  /** ms per step if every GEMM FLOP ran at the rate each variant has now (each timed once: its fastest run). */
   retime(): Promise<number>;
   destroy(): void;
 }
 
-function ceilingProbe(device: GPUDevice, w: Workload, shapes: ReturnType<typeof stepGemmShapes>, result: WorkloadResult): CeilingProbe {
-  const parts = shapes.map((g, i) => ({ count: g.count, variant: result.gemms[i]?.ceilingVariant ?? result.sweep[i].best.variant, shape: result.sweep[i].shape }));
-  const rec = result.sweep[result.sweep.length - 1];
-  parts.push({ count: 2 * w.T, variant: rec.best.variant, shape: rec.shape });
-  const ready = parts.map((p) => ({ count: p.count, ...prepareVariant(device, p.shape, p.variant) }));
+function ceilingProbe(device: GPUDevice, w: Workload, gemms: GemmRow[], rec: SweepResult): CeilingProbe {
+  const parts = [...gemms.map((g) => ({ count: g.count, shape: g.shape, variant: g.ceilingVariant })), { count: 2 * w.T, shape: rec.shape, variant: rec.best.variant }];
+  const ready: ({ count: number } & ReturnType<typeof prepareVariant>)[] = [];
+  const destroy = () => ready.forEach((r) => r.destroy());
+  try {
+    for (const p of parts) ready.push({ count: p.count, ...prepareVariant(device, p.shape, p.variant) });
+  } catch (e) {
+    destroy();
+    throw e;
+  }
   return {
     async retime() {
       let ms = 0;
       for (const r of ready) ms += r.count * (await timeOnce(device, r.encode));
       return ms;
     },
-    destroy: () => ready.forEach((r) => r.destroy()),
+    destroy,
   };
 }
 
 /**
  * The forward and reverse recurrence kernels' rows: the profiled phases'
  * times against the sweep's three best variants at (B×H)·(H×G·H), timed in
- * alternating rounds (the phases of a step before each variant, so the
- * kernels and the ceiling are each timed 3 × rounds times) so that both see
- * the same machine load; the fastest of each counts. The first phases are
- * the per-phase line's.
+ * alternating rounds (the phases of a step, then each variant) so that both
+ * see the same machine load; the fastest of each counts. The first round's
+ * phases are the per-phase line's.
  */
 async function recurrenceKernels(
   device: GPUDevice, w: Workload, sweep: SweepResult, profiled: ReturnType<typeof profiledStep>, first: PhaseTime[],
@@ -254,14 +258,12 @@ async function recurrenceKernels(
       if (ms) best[d] = Math.min(best[d], ms);
     }
   };
-  // the phases before each variant: the kernels and the ceiling (the fastest of the variants) get the same number of runs
   try {
     take(first);
-    for (let r = 0; r < rounds; r++) {
-      for (const [i, ref] of refs.entries()) {
-        if (r > 0 || i > 0) take(await phases(device, profiled));
-        ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
-      }
+    for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+    for (let r = 1; r < rounds; r++) {
+      take(await phases(device, profiled));
+      for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
     }
   } finally {
     for (const ref of refs) ref.destroy();
@@ -303,15 +305,18 @@ async function ours(device: GPUDevice, w: Workload, name: StrategyName, o: Bench
   // pipelined: rounds of `steps` steps back to back, each followed by the ceiling re-timed (with the sweep)
   const rounds = probe ? Math.max(1, o.ceilingRounds ?? 4) : 1;
   const blocks: number[] = [], ceilings: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < o.steps; i++) await trainer.step(batch);
-    await trainer.flush();
-    blocks.push((performance.now() - t0) / o.steps);
-    if (probe) ceilings.push(await probe.retime());
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < o.steps; i++) await trainer.step(batch);
+      await trainer.flush();
+      blocks.push((performance.now() - t0) / o.steps);
+      if (probe) ceilings.push(await probe.retime());
+    }
+  } finally {
+    trainer.destroy();
   }
   const pipelined = blocks.reduce((a, b) => a + b, 0) / blocks.length;
-  trainer.destroy();
   const fractions = probe ? spread(ceilings.map((c, i) => c / blocks[i])) : undefined;
   return {
     strategy: strategy(name, w.T).describe,
@@ -442,7 +447,7 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
     if (!result.unsupported) {
       // the tuner's choice: the sequence kernels with their best rows, or the split recurrence
       const rec = { rows: result.tuning.rows!.best, recurrence: result.tuning.rows!.recurrence };
-      const probe = result.ceilingMs ? ceilingProbe(device, w, shapes, result) : null;
+      const probe = result.ceilingMs && result.gemms.length === shapes.length ? ceilingProbe(device, w, result.gemms, result.sweep[result.sweep.length - 1]) : null;
       try {
         for (const name of o.strategies) {
           const r = await ours(device, w, name, o, rec, probe, flops);
