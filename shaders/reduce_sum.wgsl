@@ -8,7 +8,7 @@
 // the result is reproducible bit for bit.
 // Used for the loss (Σ loss_rows) and the global gradient norm (Σ g²).
 
-// Threads per workgroup; a power of two.
+// Threads per workgroup.
 override WG: u32 = 64u;
 override SQUARE: bool = false;
 
@@ -29,9 +29,10 @@ var<workgroup> red: array<f32, WG>;
 // The workgroup's sum: every thread's value into workgroup memory, one
 // barrier, then thread 0 adds them in order (the other threads return 0). A
 // halving tree takes log2(WG) barriers, and SwiftShader switches between all
-// of a workgroup's invocation groups at every barrier: 3.1 ms against 1.5 ms
-// for 64 partials of 75,000 squares (bench/profile-dispatch.ts clip).
-fn tree(v: f32, li: u32) -> f32 {
+// of a workgroup's invocation groups at every barrier: the partial stage of
+// S's Σ g² (80,156 values, 64 workgroups) took 4.5 ms with the tree, 1.5 ms
+// with this (bench/profile-dispatch.ts 28,256,32,35,4 clip).
+fn workgroup_sum(v: f32, li: u32) -> f32 {
   red[li] = v;
   workgroupBarrier();
   var t = 0.0;
@@ -49,7 +50,7 @@ fn partial(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
     let x = X[p.x_offset + i];
     if (SQUARE) { s += x * x; } else { s += x; }
   }
-  let total = tree(s, li);
+  let total = workgroup_sum(s, li);
   if (li == 0u) { partials[wg.x] = total; }
 }
 
@@ -57,6 +58,6 @@ fn partial(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
 fn total(@builtin(local_invocation_index) li: u32) {
   var s = 0.0;
   if (li < p.n_partials) { s = partials[li]; }
-  let t = tree(s, li);
+  let t = workgroup_sum(s, li);
   if (li == 0u) { out[p.out_index] = t; }
 }

@@ -6,8 +6,8 @@ import { Kernel, ceilDiv, F32, type Bound, type KernelHandle } from './kernel';
 export const REDUCE_SUM_WGSL = code;
 const Params = uniformStruct({ n: 'u32', x_offset: 'u32', n_partials: 'u32', out_index: 'u32' });
 const WG = 64;
-/** Values each thread sums at least, before the sum is split over more workgroups. */
-const PER_THREAD = 16;
+/** One more partial (workgroup) per WG · VALUES_PER_THREAD values, up to WG partials: a thread sums at most this many values until there are WG partials. */
+const VALUES_PER_THREAD = 16;
 
 /**
  * Deterministic two-stage sum: out[outIndex] = Σ_{i<n} X[xOffset + i], or the
@@ -23,8 +23,8 @@ export function createReduceSum(device: GPUDevice, options: { square?: boolean }
   return {
     layout: k.layout,
     bind(b: { x: GPUBuffer; partials: GPUBuffer; out: GPUBuffer }, d: { n: number; xOffset?: number; outIndex?: number }): Bound {
-      // at least PER_THREAD values per thread before another workgroup pays its barrier and its partial
-      const nPartials = Math.max(1, Math.min(WG, ceilDiv(d.n, WG * PER_THREAD)));
+      // each partial's workgroup pays a barrier: one per 1,024 values, not one per 64
+      const nPartials = Math.max(1, Math.min(WG, ceilDiv(d.n, WG * VALUES_PER_THREAD)));
       const xo = d.xOffset ?? 0, oi = d.outIndex ?? 0;
       return k.bindChecked(
         b,
