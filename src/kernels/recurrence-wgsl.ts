@@ -234,11 +234,11 @@ function backwardMain(c: RecurrenceCellParts): string[] {
     ...(b.pointwiseXi ? [] : xs),
     `    let any = ${range(4).map((r) => `x${r} != 0.0`).join(' || ')} ||`,
     `      ${range(4).map((r) => `x${r + 4} != 0.0`).join(' || ')};`,
-    // Where no sequence hands a gradient back (ξ = 0 for all) the GEMV is
-    // skipped: the rnn's by a loop bound of 0, the gated cells' by an `if`
-    // around it. SwiftShader runs an `if`'s body under a lane mask; measured
-    // (bench/ab-recurrence.ts, H 256, B 32, rows 8) the bound made the rnn's
-    // kernel 1.2× faster and the LSTM's 0.9×, and neither at rows 4.
+    // Why a bound for the rnn and an `if` for the gated cells: SwiftShader
+    // runs an `if`'s body under a lane mask. Measured with ξ = 1 (the GEMV
+    // runs; bench/ab-recurrence.ts, H 256, B 32): the bound made the rnn's
+    // reverse kernel 1.2–1.3× faster at rows 8 and changed nothing at rows 4;
+    // the LSTM's it did not change.
     ...(strided ? ['    // No sequence hands a gradient back (ξ = 0 for all): the GEMV takes no step.', '    let gemv_end = select(0u, H4, any);'] : []),
     ...indent(4, strided ? stridedUnits('k0', 'kk', 'kc') : stridedUnits('j0', 'k', 'kc')),
     ...indent(6, accumulators('vec4f')),
