@@ -1,7 +1,8 @@
 // A/B (issue 17): the rnn forward as one matmul per step, fused with tanh
-// (h_{t+1} = tanh(C + h_t·W) with C preloaded with Zx_t, states in two
-// ping-pong buffers since one dispatch cannot read and write one buffer),
-// against the sequence kernel at rows 4 and 8, alternating rounds.
+// (h_{t+1} = tanh(C + h_t·W), beta = 1; states in two ping-pong buffers,
+// since one dispatch cannot read and write one buffer), against the sequence
+// kernel at rows 4 and 8, alternating rounds. A real kernel would first copy
+// Zx into C (one copy of T·B·H floats per window), which is not timed here.
 //   node --import ./scripts/register.mjs bench/ab-recurrence-gemm.ts H,B,T [matmul variant]
 import { createNodeDevice } from '../src/node/device';
 import { createRnnForward } from '../src/kernels/rnn';

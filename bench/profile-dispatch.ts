@@ -6,7 +6,7 @@
 // --tuned: tune the step's matmuls first (tuneMatmul, as the bench does), so bind() takes the tuned variants.
 import { createNodeDevice } from '../src/node/device';
 import { BpttEngine, type Phase, type PassScope } from '../src/engine/bptt';
-import { onlyPhase } from '../src/engine/profile';
+import { onlyPhase, NO_PASS } from '../src/engine/profile';
 import { charLmConfig } from '../src/model/config';
 import { initWeights } from '../src/model/params';
 import { createRng } from '../src/util/rng';
@@ -23,12 +23,13 @@ const rng = createRng(2);
 eng.writeBatch({ tokens: Array.from({ length: B * T }, () => rng.int(V)), targets: Array.from({ length: B * T }, () => rng.int(V)) });
 eng.writeXi(new Float32Array(T).fill(1));
 eng.writeH0();
+const PHASES: Phase[] = ['input', 'forward', 'output', 'backward', 'weight-grads', 'clip'];
 const only = process.argv.slice(3).find((a) => !a.startsWith('--')) as Phase | undefined;
 if (only) await eachDispatch(only);
 else {
   for (let rep = 0; rep < 2; rep++) {
     const times: string[] = [];
-    for (const phase of ['input', 'forward', 'output', 'backward', 'weight-grads', 'clip'] as Phase[]) {
+    for (const phase of PHASES) {
       const t0 = performance.now();
       const enc = device.createCommandEncoder();
       const scope = onlyPhase(enc, phase);
@@ -47,22 +48,22 @@ process.exit(0);
 
 /** Record `want`'s dispatches of one step, then time each alone. */
 async function eachDispatch(want: Phase) {
-  type D = { pipe: GPUComputePipeline; groups: Map<number, GPUBindGroup>; xyz: number[] };
-  const ds: D[] = [];
+  if (!PHASES.includes(want)) throw new Error(`unknown phase ${want}: one of ${PHASES.join(', ')}`);
+  type Dispatch = { pipe: GPUComputePipeline; groups: Map<number, [GPUBindGroup, number[]]>; xyz: number[] };
+  const ds: Dispatch[] = [];
   let pipe: GPUComputePipeline | null = null;
-  let groups = new Map<number, GPUBindGroup>();
+  const groups = new Map<number, [GPUBindGroup, number[]]>();
   const rec = {
     setPipeline(p: GPUComputePipeline) { pipe = p; },
-    setBindGroup(i: number, g: GPUBindGroup) { groups.set(i, g); },
+    setBindGroup(i: number, g: GPUBindGroup, offsets: number[] = []) { groups.set(i, [g, [...offsets]]); },
     dispatchWorkgroups(...xyz: number[]) { ds.push({ pipe: pipe!, groups: new Map(groups), xyz }); },
-    end() {},
   } as unknown as GPUComputePassEncoder;
-  const NOTHING = { setPipeline() {}, setBindGroup() {}, dispatchWorkgroups() {} } as unknown as GPUComputePassEncoder;
-  const scope: PassScope = { pass: (p) => (p === want ? rec : NOTHING), end() {} };
-  const enc0 = device.createCommandEncoder();
-  eng.encodeStep(enc0, { passes: scope });
-  device.queue.submit([enc0.finish()]);
+  const scope: PassScope = { pass: (p) => (p === want ? rec : NO_PASS), end() {} };
+  const step = device.createCommandEncoder();
+  eng.encodeStep(step); // one whole step first, so every buffer holds a step's values
+  device.queue.submit([step.finish()]);
   await device.queue.onSubmittedWorkDone();
+  eng.encodeStep(device.createCommandEncoder(), { passes: scope }); // recorded, never submitted
   for (const d of ds) {
     const ts: number[] = [];
     for (let r = 0; r < 5; r++) {
@@ -70,7 +71,7 @@ async function eachDispatch(want: Phase) {
       const enc = device.createCommandEncoder();
       const p = enc.beginComputePass();
       p.setPipeline(d.pipe);
-      for (const [i, g] of d.groups) p.setBindGroup(i, g);
+      for (const [i, [g, offsets]] of d.groups) p.setBindGroup(i, g, offsets);
       p.dispatchWorkgroups(...(d.xyz as [number, number, number]));
       p.end();
       device.queue.submit([enc.finish()]);
@@ -78,7 +79,7 @@ async function eachDispatch(want: Phase) {
       ts.push(performance.now() - t0);
     }
     ts.sort((a, b) => a - b);
+    // wall clock, the submit and the wait included
     console.log(`${(d.pipe.label || '?').padEnd(40)} [${d.xyz.join(',')}] min ${ts[0].toFixed(2)} med ${ts[2].toFixed(2)} ms`);
   }
 }
-

@@ -39,7 +39,7 @@ export function timedPhases(encoder: GPUCommandEncoder, querySet: GPUQuerySet): 
 }
 
 /** A pass that records nothing (the phases a wall-clock measurement leaves out). */
-const NOTHING = {
+export const NO_PASS = {
   setPipeline() {},
   setBindGroup() {},
   dispatchWorkgroups() {},
@@ -49,7 +49,7 @@ const NOTHING = {
 export function onlyPhase(encoder: GPUCommandEncoder, phase: Phase): PassScope {
   let open: GPUComputePassEncoder | null = null;
   return {
-    pass: (p) => (p === phase ? (open ??= encoder.beginComputePass({ label: `only.${phase}` })) : NOTHING),
+    pass: (p) => (p === phase ? (open ??= encoder.beginComputePass({ label: `only.${phase}` })) : NO_PASS),
     end() {
       open?.end();
       open = null;
