@@ -242,8 +242,9 @@ function ceilingProbe(device: GPUDevice, w: Workload, gemms: GemmRow[], rec: Swe
  * The forward and reverse recurrence kernels' rows: the profiled phases'
  * times against the sweep's three best variants at (B×H)·(H×G·H), timed in
  * alternating rounds (the phases of a step, then each variant) so that both
- * see the same machine load; the fastest of each counts. The first round's
- * phases are the per-phase line's.
+ * see the same machine load; the fastest run of each counts (of a phase,
+ * its fastest repetition, not the per-phase line's median). The first
+ * round's phases are the per-phase line's.
  */
 async function recurrenceKernels(
   device: GPUDevice, w: Workload, sweep: SweepResult, profiled: ReturnType<typeof profiledStep>, first: PhaseTime[],
@@ -254,7 +255,7 @@ async function recurrenceKernels(
   const best = { forward: Infinity, backward: Infinity };
   const take = (ph: PhaseTime[]) => {
     for (const d of ['forward', 'backward'] as const) {
-      const ms = ph.find((p) => p.phase === d)?.ms;
+      const ms = ph.find((p) => p.phase === d)?.fastest;
       if (ms) best[d] = Math.min(best[d], ms);
     }
   };

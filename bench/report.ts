@@ -49,7 +49,7 @@ function recurrenceKernelSection(w: WorkloadResult): string[] {
   const ks = w.recurrenceKernels ?? [];
   if (!ks.length) return [];
   const out = [
-    `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase's, and the sweep's three best variants at that shape are timed again in rounds alternating with the phases; the fastest run of each counts:`,
+    `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase's fastest repetition, and the sweep's three best variants at that shape are timed again in rounds alternating with the phases; the fastest run of each counts:`,
     '',
     '| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling |',
     '|---|---|---|---|---|---|---|',
