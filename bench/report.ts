@@ -75,7 +75,9 @@ function peerSection(w: WorkloadResult): string[] {
     const rest = p.ms.median - flopMs;
     out.push(
       `TF.js ${p.backend}: a bare \`tf.matMul\` at ${w.workload.B}×${w.workload.H}×${w.workload.H} runs at ${fmt(p.matmulGflops, 2)} GFLOP/s; the step's ${(w.flops / 1e6).toFixed(0)} MFLOP at that rate take ${fmt(flopMs)} ms of its ${fmt(p.ms.median)} ms. ` +
-        `The other ${fmt(rest)} ms are spread over the ${p.kernelsPerStep} kernels it launches per step: ${fmt((1000 * rest) / p.kernelsPerStep, 0)} µs per kernel.`,
+        (rest > 0
+          ? `The other ${fmt(rest)} ms are spread over the ${p.kernelsPerStep} kernels it launches per step: ${fmt((1000 * rest) / p.kernelsPerStep, 0)} µs per kernel.`
+          : `At that rate its FLOPs alone take longer than its step: the bare matMul was timed after the steps, and this machine's speed moves within a run, so no per-kernel overhead can be told apart (${p.kernelsPerStep} kernels per step).`),
     );
   }
   if (out.length) out.push('');

@@ -108,6 +108,13 @@ describe('benchmark harness', () => {
     expect(w.peers[0].matmulGflops).toBeGreaterThan(0);
     r.commit = 'abc123';
     const md = toMarkdown(r);
+    expect(md).toMatch(/TF\.js wasm: .* µs per kernel\./);
+    // a bare matMul timed at a slow moment can make the FLOPs alone outlast the step: no negative overhead is printed
+    const slow = structuredClone(r);
+    slow.results[0].peers[0].matmulGflops = 1e-9;
+    const slowMd = toMarkdown(slow);
+    expect(slowMd).toContain('At that rate its FLOPs alone take longer than its step');
+    expect(slowMd).not.toMatch(/The other -/);
     expect(md).toContain('from commit `abc123`');
     const pctOf = (x: number) => `${(100 * x).toFixed(0)}%`;
     expect(md).toContain(`| ${pctOf(w.ours[0].ceilingFraction)} [${pctOf(w.ours[0].ceilingFractions!.min)}–${pctOf(w.ours[0].ceilingFractions!.max)}] |`);
