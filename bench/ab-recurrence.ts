@@ -7,7 +7,7 @@
 // each round starts one later in the list (a place in the round moves a time
 // by up to 20% on this machine, so list a file twice to see the noise).
 //   node --import ./scripts/register.mjs bench/ab-recurrence.ts KERNEL H,B,T,rows[,unitsPerThread] [variant.wgsl[:unitsPerThread] ...]
-//   KERNEL: rnn_forward, rnn_backward or lstm_backward
+//   KERNEL: rnn_forward, rnn_backward, lstm_forward or lstm_backward
 //   ROUNDS=10 …  rounds (default 6)
 // The forward's outputs are checked against the shipped kernel's first (the
 // reverse kernels carry ∂L/∂h from run to run, so theirs are not).
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createNodeDevice } from '../src/node/device';
 import { sequenceKernel, sequenceConstants } from '../src/kernels/sequence-kernel';
 import { RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, maxHidden } from '../src/kernels/rnn';
-import { LSTM_BACKWARD_WGSL } from '../src/kernels/lstm';
+import { LSTM_FORWARD_WGSL, LSTM_BACKWARD_WGSL } from '../src/kernels/lstm';
 import { gatedConstants } from '../src/kernels/gated';
 import { uniformStruct } from '../src/gpu/uniform';
 import { F32 } from '../src/kernels/kernel';
@@ -52,6 +52,10 @@ const KERNELS = {
     code: RNN_BACKWARD_WGSL, G: 1, params: reverse,
     buffers: { params: H * H, hs: states, dHo: steps, xi: 0, dHc: B * H, dG: steps, dH: steps }, uniforms: reverseDims, out: null,
   },
+  lstm_forward: {
+    code: LSTM_FORWARD_WGSL, G: 4, params: { B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' },
+    buffers: { weightsT: 4 * H * H, params: 4 * H, zx: 4 * steps, hs: states, cs: states, gates: 4 * steps, lengths: B }, uniforms: { t0: 0, t1: T, b_offset: 0 }, out: 'hs',
+  },
   lstm_backward: {
     code: LSTM_BACKWARD_WGSL, G: 4, params: { ...reverse, c_offset: 'u32' },
     buffers: { params: 4 * H * H, cs: states, gates: 4 * steps, dHo: steps, xi: 0, dHc: 2 * B * H, dG: 4 * steps, dH: 2 * steps }, uniforms: { ...reverseDims, c_offset: steps }, out: null,
@@ -63,7 +67,8 @@ const names = Object.keys(spec.buffers);
 // (no lengths buffer: the kernel's default, every step real)
 const bufs: Record<string, GPUBuffer> = Object.fromEntries(names.filter((n) => n !== 'lengths').map((n, i) => [n, n === 'xi' ? xi : mk((spec.buffers as Record<string, number>)[n], i === 0 ? 1 / Math.sqrt(H) : 0.5)]));
 const bytes = Object.fromEntries(names.map((n) => [n, n === 'xi' || n === 'lengths' ? (n === 'xi' ? (T * B + T) * F32 : B * 4) : (spec.buffers as Record<string, number>)[n] * F32]));
-const bindings = names.map((n) => [n, n === 'hs' && kernel === 'rnn_forward' ? 'rw' : ['dHc', 'dG', 'dH'].includes(n) ? 'rw' : 'read'] as const);
+const written = kernel.endsWith('forward') ? ['hs', 'cs', 'gates'] : ['dHc', 'dG', 'dH'];
+const bindings = names.map((n) => [n, written.includes(n) ? 'rw' : 'read'] as const);
 
 const variants = [{ name: 'shipped', code: spec.code as string, upt: 4 }];
 for (const f of process.argv.slice(4)) {
@@ -71,7 +76,7 @@ for (const f of process.argv.slice(4)) {
   variants.push({ name: path, code: readFileSync(path, 'utf8'), upt: Number(u ?? upt) });
 }
 const kernels = variants.map((v, i) => {
-  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', v.upt) : gatedConstants(device, kernel, { hidden: H, rows }, 'backward').c;
+  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', v.upt) : gatedConstants(device, kernel, { hidden: H, rows }, kernel.endsWith('forward') ? 'forward' : 'backward').c;
   if (spec.G === 1) c.ACTIVATION = 1;
   const k = sequenceKernel(device, { name: `${kernel}.ab${i}`, code: v.code, params: uniformStruct(spec.params as Record<string, 'u32'>), bindings }, c, rows, (d: { B: number }) => ({
     uniforms: { B: d.B, H, ...spec.uniforms },
