@@ -176,11 +176,25 @@ function batchFor(w: Workload, seed: number) {
 }
 
 /**
+ * `rounds` rounds of every run in `runs`, each round starting one later in
+ * the list. Timed in a fixed order, whatever ran first in a round measured
+ * slower on SwiftShader: our matmul at dH (1120×256×28), always first, read
+ * 61–86% of the fastest of the sweep's three best in four runs of this loop,
+ * and 77–92% in four runs with the order rotated.
+ */
+async function rotatedRounds(rounds: number, runs: (() => Promise<void>)[]): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < runs.length; i++) await runs[(i + r) % runs.length]();
+  }
+}
+
+/**
  * Our matmul at one of the step's GEMMs (the options and beta the engine
  * binds it with, so bind() makes the engine's choice), timed in rounds
  * alternating with the sweep's three best variants at the same shape, so all
- * of them see the same machine load; the fastest run of each counts, and the
- * ceiling is the fastest of the three.
+ * of them see the same machine load, each round starting one later in the
+ * list; the fastest run of each counts, and the ceiling is the fastest of
+ * the three.
  */
 async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], sweep: SweepResult, rounds = 4): Promise<GemmRow> {
   const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
@@ -190,10 +204,8 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, ms: Infinity, ...prepareVariant(device, sweep.shape, e.variant) }));
   let ours = Infinity;
   try {
-    for (let r = 0; r < rounds; r++) {
-      ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)));
-      for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
-    }
+    const runs = [async () => void (ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)))), ...refs.map((ref) => async () => void (ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode))))];
+    await rotatedRounds(rounds, runs);
   } finally {
     for (const ref of refs) ref.destroy();
     bound.destroy();
@@ -241,8 +253,9 @@ function ceilingProbe(device: GPUDevice, w: Workload, gemms: GemmRow[], rec: Swe
 /**
  * The forward and reverse recurrence kernels' rows: the profiled phases'
  * times against the sweep's three best variants at (B×H)·(H×G·H), timed in
- * alternating rounds (the phases of a step, then each variant) so that both
- * see the same machine load; the fastest run of each counts (of a phase,
+ * alternating rounds (the phases of a step and each variant, each round
+ * starting one later in the list) so that both see the same machine load;
+ * the fastest run of each counts (of a phase,
  * its fastest repetition, not the per-phase line's median). The first
  * round's phases are the per-phase line's.
  */
@@ -260,12 +273,10 @@ async function recurrenceKernels(
     }
   };
   try {
-    take(first);
-    for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
-    for (let r = 1; r < rounds; r++) {
-      take(await phases(device, profiled));
-      for (const ref of refs) ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
-    }
+    // the first round's phases are the per-phase line's, measured before
+    let round = 0;
+    const runs = [async () => take(round++ === 0 ? first : await phases(device, profiled)), ...refs.map((ref) => async () => void (ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode))))];
+    await rotatedRounds(rounds, runs);
   } finally {
     for (const ref of refs) ref.destroy();
   }
