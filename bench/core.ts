@@ -188,6 +188,11 @@ async function rotatedRounds(rounds: number, runs: (() => Promise<void>)[]): Pro
   }
 }
 
+/** A run for rotatedRounds: time one sweep variant and keep its fastest run in `ref.ms`. */
+const keepFastest = (device: GPUDevice, ref: { ms: number; encode: (pass: GPUComputePassEncoder) => void }) => async () => {
+  ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+};
+
 /**
  * Our matmul at one of the step's GEMMs (the options and beta the engine
  * binds it with, so bind() makes the engine's choice), timed in rounds
@@ -202,10 +207,9 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   const mm = createMatmul(device, { transA: g.transA, transB: g.transB, bias: g.bias });
   const bound = mm.bind({ a, b, c, bias }, { M: g.M, N: g.N, K: g.K, beta: g.beta });
   const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, ms: Infinity, ...prepareVariant(device, sweep.shape, e.variant) }));
-  let ours = Infinity;
+  const ours = { ms: Infinity, encode: (p: GPUComputePassEncoder) => mm.encode(p, bound) };
   try {
-    const runs = [async () => void (ours = Math.min(ours, await timeOnce(device, (p) => mm.encode(p, bound)))), ...refs.map((ref) => async () => void (ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode))))];
-    await rotatedRounds(rounds, runs);
+    await rotatedRounds(rounds, [keepFastest(device, ours), ...refs.map((ref) => keepFastest(device, ref))]);
   } finally {
     for (const ref of refs) ref.destroy();
     bound.destroy();
@@ -215,7 +219,7 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   const flop = 2 * g.M * g.N * g.K;
   return {
     name: g.name, phase: g.phase, count: g.count, shape: { M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB },
-    variant: bound.variant, gflops: flop / (ours * 1e6), ceilingGflops: flop / (best.ms * 1e6), ceilingVariant: best.variant,
+    variant: bound.variant, gflops: flop / (ours.ms * 1e6), ceilingGflops: flop / (best.ms * 1e6), ceilingVariant: best.variant,
   };
 }
 
@@ -255,9 +259,9 @@ function ceilingProbe(device: GPUDevice, w: Workload, gemms: GemmRow[], rec: Swe
  * times against the sweep's three best variants at (B×H)·(H×G·H), timed in
  * alternating rounds (the phases of a step and each variant, each round
  * starting one later in the list) so that both see the same machine load;
- * the fastest run of each counts (of a phase,
- * its fastest repetition, not the per-phase line's median). The first
- * round's phases are the per-phase line's.
+ * the fastest run of each counts (of a phase, its fastest repetition, not
+ * the per-phase line's median). The first round's phases are the per-phase
+ * line's.
  */
 async function recurrenceKernels(
   device: GPUDevice, w: Workload, sweep: SweepResult, profiled: ReturnType<typeof profiledStep>, first: PhaseTime[],
@@ -275,8 +279,7 @@ async function recurrenceKernels(
   try {
     // the first round's phases are the per-phase line's, measured before
     let round = 0;
-    const runs = [async () => take(round++ === 0 ? first : await phases(device, profiled)), ...refs.map((ref) => async () => void (ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode))))];
-    await rotatedRounds(rounds, runs);
+    await rotatedRounds(rounds, [async () => take(round++ === 0 ? first : await phases(device, profiled)), ...refs.map((ref) => keepFastest(device, ref))]);
   } finally {
     for (const ref of refs) ref.destroy();
   }
