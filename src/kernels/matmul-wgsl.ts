@@ -107,22 +107,6 @@ function prelude(s: MatmulShaderSpec, aType: string, bType: string): string[] {
   ];
 }
 
-const LOAD_A = ['fn load_a(m: u32, k: u32) -> f32 {', '  if (TRANS_A) { return A[p.a_offset + k * p.M + m]; }', '  return A[p.a_offset + m * p.K + k];', '}', ''];
-const LOAD_B = ['fn load_b(k: u32, n: u32) -> f32 {', '  if (TRANS_B) { return B[p.b_offset + n * p.K + k]; }', '  return B[p.b_offset + k * p.N + n];', '}', ''];
-const LOAD_A4 = [
-  '// op(A)[m0 .. m0+3][k] from Aᵀ; a group past M (M % 4 = 0) reads the last one, never stored.',
-  'fn load_a4(m0: u32, k: u32) -> vec4f {',
-  '  return A[(p.a_offset + k * p.M + min(m0, p.M - 4u)) / 4u];',
-  '}',
-  '',
-];
-const LOAD_B4 = [
-  '// op(B)[k][n0 .. n0+3]; a group past N (N % 4 = 0) reads the last one, never stored.',
-  'fn load_b4(k: u32, n0: u32) -> vec4f {',
-  '  return B[(p.b_offset + k * p.N + min(n0, p.N - 4u)) / 4u];',
-  '}',
-  '',
-];
 const TILES = [
   '// op(A)[m0 .. m0+3][k .. k+3]: column i holds row m0 + i (rows clamped to M − 1).',
   'fn tile_a(m0: u32, k: u32) -> mat4x4f {',
@@ -205,25 +189,50 @@ const MAIN_HEAD = (s: MatmulShaderSpec) => [
   '  if (n0 >= p.N || m0 >= p.M) { return; }',
 ];
 
-/** Register blocks: tm rows × tn/4 vec4 accumulators per thread, k by 1 or unrolled by 4. */
+/**
+ * Register blocks: tm rows × tn/4 vec4 accumulators per thread, k by 1 or
+ * unrolled by 4. Every load's index is a base computed once, before the k
+ * loop (the operand's offset, its clamped row or column, the transposes),
+ * plus k times a stride. Until 2026-12-05 each load recomputed
+ * `a_offset + m·K + k` inside the loop; on SwiftShader that measured 7–15%
+ * slower at K ≥ 256 and the same at K = 28 (bench/ab-gemm.ts, 40 rounds per
+ * shape). A GPU compiler hoists it either way.
+ */
 function regMain(s: MatmulShaderSpec): string[] {
   const aVec = !!s.aVec, bVec = !!s.bVec, G = s.tn / 4;
   const L = MAIN_HEAD(s);
-  if (!aVec) for (const r of range(s.tm)) L.push(`  let mi${r} = min(m0 + ${r}u, p.M - 1u);`);
-  if (!bVec) for (const j of range(s.tn)) L.push(`  let ni${j} = min(n0 + ${j}u, p.N - 1u);`);
+  L.push('  // op(A)[m][k] at A[a_m + k·sa], op(B)[k][n] at B[b_n + k·sb] (vec4 operands: in vec4s)');
+  if (aVec) {
+    L.push('  let sa = p.M / 4u;');
+    for (const q of range(s.tm / 4)) L.push(`  let a${q} = (p.a_offset + min(m0 + ${4 * q}u, p.M - 4u)) / 4u;`);
+  } else {
+    L.push('  let sa = select(1u, p.M, TRANS_A);');
+    for (const r of range(s.tm)) L.push(`  let a${r} = p.a_offset + select(min(m0 + ${r}u, p.M - 1u) * p.K, min(m0 + ${r}u, p.M - 1u), TRANS_A);`);
+  }
+  if (bVec) {
+    L.push('  let sb = p.N / 4u;');
+    for (const c of range(G)) L.push(`  let b${c} = (p.b_offset + min(n0 + ${4 * c}u, p.N - 4u)) / 4u;`);
+  } else {
+    L.push('  let sb = select(p.N, 1u, TRANS_B);');
+    for (const j of range(s.tn)) L.push(`  let b${j} = p.b_offset + select(min(n0 + ${j}u, p.N - 1u), min(n0 + ${j}u, p.N - 1u) * p.K, TRANS_B);`);
+  }
   for (const r of range(s.tm)) for (const c of range(G)) L.push(`  var acc${r}${c} = vec4f(0.0);`);
   L.push(s.unroll ? '  for (var k = 0u; k < p.K; k += 4u) {' : '  for (var k = 0u; k < p.K; k++) {');
   for (const u of s.unroll ? range(4) : [-1]) {
-    const sfx = u < 0 ? '' : `_${u}`, k = u < 0 ? 'k' : `k + ${u}u`;
+    const sfx = u < 0 ? '' : `_${u}`;
+    // the offsets along k from the loop's own counter (an index stepped in a var measured no faster)
+    if (u <= 0) L.push('    let ka = k * sa;', '    let kb = k * sb;');
+    else L.push(`    let ka${u} = ka${u > 1 ? u - 1 : ''} + sa;`, `    let kb${u} = kb${u > 1 ? u - 1 : ''} + sb;`);
     for (const c of range(G)) {
       L.push(bVec
-        ? `    let b${c}${sfx} = load_b4(${k}, n0 + ${4 * c}u);`
-        : `    let b${c}${sfx} = vec4f(${range(4).map((j) => `load_b(${k}, ni${4 * c + j})`).join(', ')});`);
+        ? `    let b${c}${sfx}v = B[b${c} + kb${u > 0 ? u : ''}];`
+        : `    let b${c}${sfx}v = vec4f(${range(4).map((j) => `B[b${4 * c + j} + kb${u > 0 ? u : ''}]`).join(', ')});`);
     }
     for (const r of range(s.tm)) {
-      if (aVec && r % 4 === 0) L.push(`    let av${r / 4}${sfx} = load_a4(m0 + ${r}u, ${k});`);
-      L.push(aVec ? `    let a${r}${sfx} = av${Math.floor(r / 4)}${sfx}.${XYZW[r % 4]};` : `    let a${r}${sfx} = load_a(mi${r}, ${k});`);
-      L.push(`    ${range(G).map((c) => `acc${r}${c} += a${r}${sfx} * b${c}${sfx};`).join(' ')}`);
+      const ka = `ka${u > 0 ? u : ''}`;
+      if (aVec && r % 4 === 0) L.push(`    let av${r / 4}${sfx} = A[a${r / 4} + ${ka}];`);
+      L.push(aVec ? `    let a${r}${sfx}v = av${Math.floor(r / 4)}${sfx}.${XYZW[r % 4]};` : `    let a${r}${sfx}v = A[a${r} + ${ka}];`);
+      L.push(`    ${range(G).map((c) => `acc${r}${c} += a${r}${sfx}v * b${c}${sfx}v;`).join(' ')}`);
     }
   }
   L.push('  }');
@@ -262,8 +271,7 @@ function writeShader(name: MatmulShader): string {
   const s: MatmulShaderSpec = MATMUL_SHADERS[name];
   const tile = s.kind === 'tile';
   const aType = tile || s.aVec ? 'vec4f' : 'f32', bType = tile || s.bVec ? 'vec4f' : 'f32';
-  const loads = tile ? TILES : [...(s.aVec ? LOAD_A4 : LOAD_A), ...(s.bVec ? LOAD_B4 : LOAD_B)];
-  return [GENERATED_BY, ...doc(s), '', ...prelude(s, aType, bType), ...loads, ...EPILOGUE, ...(tile ? tileMain(s) : regMain(s))].join('\n') + '\n';
+  return [GENERATED_BY, ...doc(s), '', ...prelude(s, aType, bType), ...(tile ? TILES : []), ...EPILOGUE, ...(tile ? tileMain(s) : regMain(s))].join('\n') + '\n';
 }
 
 /** Every shader of the family: its file name as shipped (dist/wgsl/<file>) → its text. */
