@@ -90,7 +90,8 @@ function fits(s: Spec, sh: SweepShape, limits: GPUSupportedLimits): boolean {
   return true;
 }
 
-function wgsl(s: Spec, sh: SweepShape): string {
+/** A sweep variant's WGSL at one shape (the transposes are written into the text). */
+export function sweepWgsl(s: Spec, sh: SweepShape): string {
   const A = (m: string, k: string) => (sh.transA ? `A[(${k}) * p.M + (${m})]` : `A[(${m}) * p.K + (${k})]`);
   const B = (k: string, n: string) => (sh.transB ? `B[(${n}) * p.K + (${k})]` : `B[(${k}) * p.N + (${n})]`);
   const head = (aT: string, bT: string) => `struct P { M: u32, N: u32, K: u32, pad: u32 }
@@ -240,7 +241,7 @@ function setup(device: GPUDevice, sh: SweepShape) {
   device.queue.writeBuffer(bufs.u, 0, new Uint32Array([sh.M, sh.N, sh.K, 0]));
   const read = device.createBuffer({ size: bufs.c.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const prepare = (s: Spec) => {
-    const pipe = sweepPipeline(device, wgsl(s, sh));
+    const pipe = sweepPipeline(device, sweepWgsl(s, sh));
     const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [bufs.u, bufs.a, bufs.b, bufs.c].map((buffer, i) => ({ binding: i, resource: { buffer } })) });
     const [gx, gy] = dispatchSize(s, sh);
     return (pass: GPUComputePassEncoder) => {

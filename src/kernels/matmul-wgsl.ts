@@ -89,6 +89,9 @@ function prelude(s: MatmulShaderSpec, aType: string, bType: string): string[] {
     'override TRANS_A: bool = false;',
     'override TRANS_B: bool = false;',
     'override HAS_BIAS: bool = false;',
+    '// false: beta is taken as 0 and C is never read (createMatmul sets it where beta = 0;',
+    '// a branch on the uniform costs SwiftShader the masked loads of C either way)',
+    'override HAS_BETA: bool = true;',
     '// 0 = identity, 1 = tanh, 2 = relu',
     'override ACTIVATION: u32 = 0u;',
     `override WG_X: u32 = ${s.wg[0]}u;`,
@@ -157,7 +160,7 @@ fn store(m: u32, n0: u32, v: vec4f) {
   if (n0 + 4u <= p.N) {
     let i = p.c_offset + m * p.N + n0;
     var x = v;
-    if (p.beta != 0.0) { x += p.beta * vec4f(C[i], C[i + 1u], C[i + 2u], C[i + 3u]); }
+    if (HAS_BETA && p.beta != 0.0) { x += p.beta * vec4f(C[i], C[i + 1u], C[i + 2u], C[i + 3u]); }
     if (HAS_BIAS) {
       let j = p.bias_offset + n0;
       x += vec4f(bias[j], bias[j + 1u], bias[j + 2u], bias[j + 3u]);
@@ -174,7 +177,7 @@ fn store(m: u32, n0: u32, v: vec4f) {
     if (n >= p.N) { return; }
     let idx = p.c_offset + m * p.N + n;
     var x = v[c];
-    if (p.beta != 0.0) { x += p.beta * C[idx]; }
+    if (HAS_BETA && p.beta != 0.0) { x += p.beta * C[idx]; }
     if (HAS_BIAS) { x += bias[p.bias_offset + n]; }
     C[idx] = activate(x);
   }

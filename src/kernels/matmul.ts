@@ -171,13 +171,14 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ma
     HAS_BIAS: !!options.bias,
     ACTIVATION: ACTIVATION_CODE[options.activation ?? 'identity'],
   };
-  const kernels = new Map<MatmulVariant, MatmulKernel>();
-  const kernel = (v: MatmulVariant) => {
-    let k = kernels.get(v);
+  // one pipeline per variant and per beta ≠ 0 (HAS_BETA), made on first use
+  const kernels = new Map<string, MatmulKernel>();
+  const kernel = (v: MatmulVariant, hasBeta: boolean) => {
+    let k = kernels.get(`${v}:${hasBeta}`);
     if (!k) {
       const { shader, spec, wx, wy } = parseVariant(v);
-      k = new Kernel(device, { name: spec.label, code: matmulWgsl(shader), entryPoints: ['main'], params: Params, bindings: BINDINGS }, { ...constants, WG_X: wx, WG_Y: wy });
-      kernels.set(v, k);
+      k = new Kernel(device, { name: spec.label, code: matmulWgsl(shader), entryPoints: ['main'], params: Params, bindings: BINDINGS }, { ...constants, HAS_BETA: hasBeta, WG_X: wx, WG_Y: wy });
+      kernels.set(`${v}:${hasBeta}`, k);
     }
     return k;
   };
@@ -197,7 +198,7 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ma
       const ao = d.aOffset ?? 0, bo = d.bOffset ?? 0, co = d.cOffset ?? 0, biasO = d.biasOffset ?? 0;
       const bias = options.bias ? buffers.bias! : buffers.a;
       const variant = pick(d);
-      const k = kernel(variant);
+      const k = kernel(variant, (d.beta ?? 0) !== 0);
       const bound = k.bindChecked(
         { a: buffers.a, b: buffers.b, c: buffers.c, bias },
         { M: d.M, N: d.N, K: d.K, a_offset: ao, b_offset: bo, c_offset: co, bias_offset: biasO, beta: d.beta ?? 0 },
