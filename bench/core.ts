@@ -99,6 +99,12 @@ export interface GemmRow {
   gflops: number;
   ceilingGflops: number;
   ceilingVariant: string;
+  /**
+   * Per round, the ceiling variant's time over ours in that round (ours as a
+   * fraction of the ceiling, both timed seconds apart): median [min–max].
+   * Absent in reports before 2026-12-05, whose only ratio is gflops / ceilingGflops.
+   */
+  ratios?: Spread;
 }
 
 /**
@@ -125,6 +131,8 @@ export interface RecurrenceKernelRow {
   ceilingVariant: string;
   /** gflops / ceilingGflops. */
   ratio: number;
+  /** Per round, the ceiling variant's T products over the phase's fastest repetition in that round: median [min–max] (absent in older reports). */
+  ratios?: Spread;
 }
 
 export interface WorkloadResult {
@@ -188,10 +196,13 @@ async function rotatedRounds(rounds: number, runs: (() => Promise<void>)[]): Pro
   }
 }
 
-/** A run for rotatedRounds: time one sweep variant and keep its fastest run in `ref.ms`. */
-const keepFastest = (device: GPUDevice, ref: { ms: number; encode: (pass: GPUComputePassEncoder) => void }) => async () => {
-  ref.ms = Math.min(ref.ms, await timeOnce(device, ref.encode));
+/** A run for rotatedRounds: time one kernel (timeOnce) and keep the time of each round in `ref.runs`. */
+const timeRound = (device: GPUDevice, ref: { runs: number[]; encode: (pass: GPUComputePassEncoder) => void }) => async () => {
+  ref.runs.push(await timeOnce(device, ref.encode));
 };
+
+/** Round by round, `ceiling[r] / ours[r]` (times, so the ratio is ours as a fraction of the ceiling's rate). */
+const pairedRatios = (ceiling: number[], ours: number[]): Spread => spread(ours.map((t, r) => ceiling[r] / t));
 
 /**
  * Our matmul at one of the step's GEMMs (the options and beta the engine
@@ -206,20 +217,22 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
   const [a, b, c, bias] = [mk(g.M * g.K), mk(g.K * g.N), mk(g.M * g.N), mk(g.N)];
   const mm = createMatmul(device, { transA: g.transA, transB: g.transB, bias: g.bias });
   const bound = mm.bind({ a, b, c, bias }, { M: g.M, N: g.N, K: g.K, beta: g.beta });
-  const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, ms: Infinity, ...prepareVariant(device, sweep.shape, e.variant) }));
-  const ours = { ms: Infinity, encode: (p: GPUComputePassEncoder) => mm.encode(p, bound) };
+  const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, runs: [] as number[], ...prepareVariant(device, sweep.shape, e.variant) }));
+  const ours = { runs: [] as number[], encode: (p: GPUComputePassEncoder) => mm.encode(p, bound) };
   try {
-    await rotatedRounds(rounds, [keepFastest(device, ours), ...refs.map((ref) => keepFastest(device, ref))]);
+    await rotatedRounds(rounds, [timeRound(device, ours), ...refs.map((ref) => timeRound(device, ref))]);
   } finally {
     for (const ref of refs) ref.destroy();
     bound.destroy();
     for (const x of [a, b, c, bias]) x.destroy();
   }
-  const best = refs.reduce((x, y) => (y.ms < x.ms ? y : x));
+  // the ceiling: the variant with the fastest run
+  const best = refs.reduce((x, y) => (Math.min(...y.runs) < Math.min(...x.runs) ? y : x));
   const flop = 2 * g.M * g.N * g.K;
   return {
     name: g.name, phase: g.phase, count: g.count, shape: { M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB },
-    variant: bound.variant, gflops: flop / (ours.ms * 1e6), ceilingGflops: flop / (best.ms * 1e6), ceilingVariant: best.variant,
+    variant: bound.variant, gflops: flop / (Math.min(...ours.runs) * 1e6), ceilingGflops: flop / (Math.min(...best.runs) * 1e6), ceilingVariant: best.variant,
+    ratios: pairedRatios(best.runs, ours.runs),
   };
 }
 
@@ -268,31 +281,30 @@ async function recurrenceKernels(
   rec: Pick<BpttShape, 'rows' | 'recurrence'>, rounds = 4,
 ): Promise<RecurrenceKernelRow[]> {
   const shape = sweep.shape;
-  const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, ms: Infinity, ...prepareVariant(device, shape, e.variant) }));
-  const best = { forward: Infinity, backward: Infinity };
+  const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, runs: [] as number[], ...prepareVariant(device, shape, e.variant) }));
+  // each round's phases: the fastest of the profile's repetitions
+  const runs = { forward: [] as number[], backward: [] as number[] };
   const take = (ph: PhaseTime[]) => {
-    for (const d of ['forward', 'backward'] as const) {
-      const ms = ph.find((p) => p.phase === d)?.fastest;
-      if (ms) best[d] = Math.min(best[d], ms);
-    }
+    for (const d of ['forward', 'backward'] as const) runs[d].push(ph.find((p) => p.phase === d)?.fastest ?? NaN);
   };
   try {
     // the first round's phases are the per-phase line's, measured before
     let round = 0;
-    await rotatedRounds(rounds, [async () => take(round++ === 0 ? first : await phases(device, profiled)), ...refs.map((ref) => keepFastest(device, ref))]);
+    await rotatedRounds(rounds, [async () => take(round++ === 0 ? first : await phases(device, profiled)), ...refs.map((ref) => timeRound(device, ref))]);
   } finally {
     for (const ref of refs) ref.destroy();
   }
-  const ceiling = refs.reduce((x, y) => (y.ms < x.ms ? y : x));
+  const ceiling = refs.reduce((x, y) => (Math.min(...y.runs) < Math.min(...x.runs) ? y : x));
   const product = 2 * shape.M * shape.N * shape.K;
-  const ceilingGflops = product / (ceiling.ms * 1e6);
+  const ceilingGflops = product / (Math.min(...ceiling.runs) * 1e6);
   const out: RecurrenceKernelRow[] = [];
   for (const direction of ['forward', 'backward'] as const) {
-    const ms = best[direction];
+    const ms = Math.min(...runs[direction]);
     if (!Number.isFinite(ms) || ms <= 0) continue;
     const kernel = rec.recurrence === 'split' ? `split_${direction}` : `${w.cell ?? 'rnn'}_${direction} (rows ${rec.rows})`;
     const gflops = (w.T * product) / (ms * 1e6);
-    out.push({ kernel, direction, shape, steps: w.T, ms, gflops, ceilingGflops, ceilingVariant: ceiling.variant, ratio: gflops / ceilingGflops });
+    const ratios = pairedRatios(ceiling.runs.map((t) => w.T * t), runs[direction]);
+    out.push({ kernel, direction, shape, steps: w.T, ms, gflops, ceilingGflops, ceilingVariant: ceiling.variant, ratio: gflops / ceilingGflops, ratios });
   }
   return out;
 }

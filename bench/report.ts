@@ -10,15 +10,24 @@ const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 /** "median [min–max]" */
 const sp = (s: Spread | null) => (s ? `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]` : '—');
+/** "median% [min–max%]" of a spread of fractions */
+const pctSpread = (s: Spread | undefined) => (s ? `${pct(s.median)} [${pct(s.min)}–${pct(s.max)}]` : '—');
 
 function gemmSection(w: WorkloadResult): string[] {
   const out: string[] = [];
   if (!w.gemms.length && !w.recurrence) return out;
-  out.push("Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the sweep's three best variants there, timed in alternating rounds; the fastest run of each counts, the ceiling is the fastest sweep variant:", '');
-  out.push('| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling |');
-  out.push('|---|---|---|---|---|---|---|');
+  const paired = w.gemms.some((g) => g.ratios);
+  out.push(
+    "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the sweep's three best variants there, timed in alternating rounds, each round starting one later in the list. " +
+      'GFLOP/s are of the fastest run; the ceiling is the sweep variant with the fastest run' +
+      (paired ? ", and \"ours / ceiling\" is, round by round, that variant's time over ours: median [min–max] over the rounds (beside it, the fastest runs' ratio):" : ':'),
+    '',
+  );
+  out.push(`| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling${paired ? ', per round | fastest / fastest' : ''} |`);
+  out.push(`|---|---|---|---|---|---|---|${paired ? '---|' : ''}`);
   for (const g of w.gemms) {
-    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${pct(g.gflops / g.ceilingGflops)} |`);
+    const fastest = pct(g.gflops / g.ceilingGflops);
+    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${paired ? `${pctSpread(g.ratios)} | ${fastest}` : fastest} |`);
   }
   const r = w.recurrence;
   if (r) {
@@ -48,14 +57,17 @@ function gemmSection(w: WorkloadResult): string[] {
 function recurrenceKernelSection(w: WorkloadResult): string[] {
   const ks = w.recurrenceKernels ?? [];
   if (!ks.length) return [];
+  const paired = ks.some((k) => k.ratios);
   const out = [
-    `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase's fastest repetition, and the sweep's three best variants at that shape are timed again in rounds alternating with the phases; the fastest run of each counts:`,
+    `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase (of a round, its fastest repetition), and the sweep's three best variants at that shape are timed again in rounds alternating with the phases, each round starting one later in the list. ` +
+      'ms and GFLOP/s are of the fastest round; the ceiling is the sweep variant with the fastest run' +
+      (paired ? ", and \"kernel / ceiling\" is, round by round, that variant's time for the window's products over the kernel's: median [min–max] over the rounds (beside it, the fastest runs' ratio):" : ':'),
     '',
-    '| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling |',
-    '|---|---|---|---|---|---|---|',
+    `| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling${paired ? ', per round | fastest / fastest' : ''} |`,
+    `|---|---|---|---|---|---|---|${paired ? '---|' : ''}`,
   ];
   for (const k of ks) {
-    out.push(`| ${k.kernel} | ${shapeLabel(k.shape)} | ${k.steps} | ${fmt(k.ms)} | ${fmt(k.gflops, 2)} | ${fmt(k.ceilingGflops, 2)} (${k.ceilingVariant}) | ${pct(k.ratio)} |`);
+    out.push(`| ${k.kernel} | ${shapeLabel(k.shape)} | ${k.steps} | ${fmt(k.ms)} | ${fmt(k.gflops, 2)} | ${fmt(k.ceilingGflops, 2)} (${k.ceilingVariant}) | ${paired ? `${pctSpread(k.ratios)} | ${pct(k.ratio)}` : pct(k.ratio)} |`);
   }
   out.push('');
   return out;

@@ -93,6 +93,15 @@ describe('benchmark harness', () => {
       expect(tuneVariants).toContain(g.variant); // bind() takes the tuned choice
       expect(g.gflops).toBeGreaterThan(0);
       expect(g.ceilingGflops).toBeGreaterThan(0);
+      // one paired ratio per round (ceilingRounds: 1), the ceiling variant's time over ours in that round
+      expect(g.ratios!.n).toBe(1);
+      expect(g.ratios!.median).toBeCloseTo(g.gflops / g.ceilingGflops, 10); // with one round, the fastest runs' ratio
+    }
+    // each recurrence kernel against the sweep at its per-step shape, one paired ratio per round
+    expect(w.recurrenceKernels!.map((k) => k.direction)).toEqual(['forward', 'backward']);
+    for (const k of w.recurrenceKernels!) {
+      expect(k.ratios!.n).toBe(1);
+      expect(k.ratios!.median).toBeCloseTo(k.ratio, 10);
     }
     expect(w.ceilingMs).toBeGreaterThan(0);
     // each strategy's share of the ceiling: the ceiling re-timed after its one round of pipelined steps, over that round's ms per step
@@ -127,6 +136,9 @@ describe('benchmark harness', () => {
     expect(md).toMatch(/\| webgpu-bptt full \| [\d.]+ \[[\d.]+–[\d.]+\] \|/); // median [min–max]
     expect(md).toMatch(/\| TF\.js wasm full/);
     expect(md).toMatch(/\| dW_hh \(layer 0\) \(weight-grads\) \| 16×16×8 Aᵀ \| ×1 \|/);
+    // the GEMM rows: the per-round ratio as median [min–max], then the fastest runs' ratio
+    const g0 = w.gemms[0];
+    expect(md).toContain(`| ${pctOf(g0.ratios!.median)} [${pctOf(g0.ratios!.min)}–${pctOf(g0.ratios!.max)}] | ${pctOf(g0.gflops / g0.ceilingGflops)} |`);
     // the tuner's choice is the device's (on SwiftShader with one thread the split recurrence can win at this size)
     const rows = w.tuning.rows!;
     expect(['sequence', 'split']).toContain(rows.recurrence);
