@@ -87,6 +87,30 @@ describe('every matmul variant against float64', () => {
     });
   }
 
+  it('beta = 0 never reads C (NaN there stays out), and one handle serves beta 0 and beta 0.5 (one pipeline each)', async () => {
+    const device = await gpu();
+    const h = await kernelHarness();
+    const M = 13, N = 20, K = 12;
+    for (const v of ['8x8@4x4', '8x8-vb@4x4', 'vec4@8x8'] as const) {
+      const mm = createMatmul(device, { bias: true, variant: v });
+      const A = randn(M * K), B = randn(K * N), bias = randn(N), C0 = randn(M * N);
+      const [a, b, bb] = [h.up(A), h.up(B), h.up(bias)];
+      // beta 0 over a C of NaN: the product and the bias alone
+      const cNaN = h.up(new Float32Array(M * N).fill(NaN));
+      const b0 = mm.bind({ a, b, c: cNaN, bias: bb }, { M, N, K, beta: 0 });
+      h.run(mm, b0);
+      const got0 = await h.read(cNaN, M * N, 0);
+      expect(got0.every(Number.isFinite), v).toBe(true);
+      expect(relErr(got0, ref.matmul64(A, B, M, N, K, { bias }))).toBeLessThan(1e-5);
+      // then beta 0.5 on the same handle
+      const c = h.up(C0);
+      const b1 = mm.bind({ a, b, c, bias: bb }, { M, N, K, beta: 0.5 });
+      h.run(mm, b1);
+      expect(relErr(await h.read(c, M * N, 0), ref.matmul64(A, B, M, N, K, { bias, C: C0, beta: 0.5 }))).toBeLessThan(1e-5);
+      expect([b0.variant, b1.variant]).toEqual([v, v]);
+    }
+  });
+
   it('the vec4 variants fit exactly the aligned shapes', async () => {
     const device = await gpu();
     expect(matmulVariantFits(device, 'vec4@8x8', {}, { M: 5, N: 8, K: 4 })).toBe(true);

@@ -3,7 +3,8 @@
 // MATMUL_*_WGSL), and the library build ships each as dist/wgsl/matmul*.wgsl
 // (scripts/shader-files.ts); no copy is kept in the tree, so a change to the
 // family is made here once. Each file stays self-contained:
-// the overrides, the Params block, the loads, the fused epilogue and main.
+// the overrides, the Params block, the tile loads (vec4 tiles), the fused
+// epilogue and main.
 import { MATMUL_SHADERS, type MatmulShader, type MatmulShaderSpec } from './matmul-spec.ts';
 
 /** The first line of every generated file. */
@@ -198,26 +199,28 @@ const MAIN_HEAD = (s: MatmulShaderSpec) => [
  * loop (the operand's offset, its clamped row or column, the transposes),
  * plus k times a stride. Until 2026-12-05 each load recomputed
  * `a_offset + m·K + k` inside the loop; on SwiftShader that measured 7–15%
- * slower at K ≥ 256 and the same at K = 28 (bench/ab-gemm.ts, 40 rounds per
- * shape). A GPU compiler hoists it either way.
+ * slower at K ≥ 256 and the same at K = 28 (bench/ab-gemm.ts against the
+ * kernels of commit 2912171, 40 rounds per shape). On a GPU the bases are
+ * tm + tn registers held across the loop, where a compiler would otherwise
+ * have hoisted the same arithmetic; not measured on one.
  */
 function regMain(s: MatmulShaderSpec): string[] {
   const aVec = !!s.aVec, bVec = !!s.bVec, G = s.tn / 4;
   const L = MAIN_HEAD(s);
-  L.push('  // op(A)[m][k] at A[a_m + k·sa], op(B)[k][n] at B[b_n + k·sb] (vec4 operands: in vec4s)');
+  L.push('  // op(A)[m][k] at A[ia_m + k·sa], op(B)[k][n] at B[ib_n + k·sb] (vec4 operands: in vec4s)');
   if (aVec) {
     L.push('  let sa = p.M / 4u;');
-    for (const q of range(s.tm / 4)) L.push(`  let a${q} = (p.a_offset + min(m0 + ${4 * q}u, p.M - 4u)) / 4u;`);
+    for (const q of range(s.tm / 4)) L.push(`  let ia${q} = (p.a_offset + min(m0 + ${4 * q}u, p.M - 4u)) / 4u;`);
   } else {
     L.push('  let sa = select(1u, p.M, TRANS_A);');
-    for (const r of range(s.tm)) L.push(`  let a${r} = p.a_offset + select(min(m0 + ${r}u, p.M - 1u) * p.K, min(m0 + ${r}u, p.M - 1u), TRANS_A);`);
+    for (const r of range(s.tm)) L.push(`  let ia${r} = p.a_offset + select(min(m0 + ${r}u, p.M - 1u) * p.K, min(m0 + ${r}u, p.M - 1u), TRANS_A);`);
   }
   if (bVec) {
     L.push('  let sb = p.N / 4u;');
-    for (const c of range(G)) L.push(`  let b${c} = (p.b_offset + min(n0 + ${4 * c}u, p.N - 4u)) / 4u;`);
+    for (const c of range(G)) L.push(`  let ib${c} = (p.b_offset + min(n0 + ${4 * c}u, p.N - 4u)) / 4u;`);
   } else {
     L.push('  let sb = select(p.N, 1u, TRANS_B);');
-    for (const j of range(s.tn)) L.push(`  let b${j} = p.b_offset + select(min(n0 + ${j}u, p.N - 1u), min(n0 + ${j}u, p.N - 1u) * p.K, TRANS_B);`);
+    for (const j of range(s.tn)) L.push(`  let ib${j} = p.b_offset + select(min(n0 + ${j}u, p.N - 1u), min(n0 + ${j}u, p.N - 1u) * p.K, TRANS_B);`);
   }
   for (const r of range(s.tm)) for (const c of range(G)) L.push(`  var acc${r}${c} = vec4f(0.0);`);
   L.push(s.unroll ? '  for (var k = 0u; k < p.K; k += 4u) {' : '  for (var k = 0u; k < p.K; k++) {');
@@ -228,14 +231,14 @@ function regMain(s: MatmulShaderSpec): string[] {
     else L.push(`    let ka${u} = ka${u > 1 ? u - 1 : ''} + sa;`, `    let kb${u} = kb${u > 1 ? u - 1 : ''} + sb;`);
     for (const c of range(G)) {
       L.push(bVec
-        ? `    let b${c}${sfx}v = B[b${c} + kb${u > 0 ? u : ''}];`
-        : `    let b${c}${sfx}v = vec4f(${range(4).map((j) => `B[b${4 * c + j} + kb${u > 0 ? u : ''}]`).join(', ')});`);
+        ? `    let b${c}${sfx} = B[ib${c} + kb${u > 0 ? u : ''}];`
+        : `    let b${c}${sfx} = vec4f(${range(4).map((j) => `B[ib${4 * c + j} + kb${u > 0 ? u : ''}]`).join(', ')});`);
     }
     for (const r of range(s.tm)) {
       const ka = `ka${u > 0 ? u : ''}`;
-      if (aVec && r % 4 === 0) L.push(`    let av${r / 4}${sfx} = A[a${r / 4} + ${ka}];`);
-      L.push(aVec ? `    let a${r}${sfx}v = av${Math.floor(r / 4)}${sfx}.${XYZW[r % 4]};` : `    let a${r}${sfx}v = A[a${r} + ${ka}];`);
-      L.push(`    ${range(G).map((c) => `acc${r}${c} += a${r}${sfx}v * b${c}${sfx}v;`).join(' ')}`);
+      if (aVec && r % 4 === 0) L.push(`    let av${r / 4}${sfx} = A[ia${r / 4} + ${ka}];`);
+      L.push(aVec ? `    let a${r}${sfx} = av${Math.floor(r / 4)}${sfx}.${XYZW[r % 4]};` : `    let a${r}${sfx} = A[ia${r} + ${ka}];`);
+      L.push(`    ${range(G).map((c) => `acc${r}${c} += a${r}${sfx} * b${c}${sfx};`).join(' ')}`);
     }
   }
   L.push('  }');
