@@ -16,7 +16,7 @@ import type { BpttShape } from '../src/engine/plan';
 import { liveMemory } from '../src/gpu/buffers';
 import { describeAdapter, adapterIdentity, softwareAdapterReason, type AdapterIdentity } from '../src/gpu/device';
 import { createRng } from '../src/util/rng';
-import { spread, type Spread } from './stats';
+import { spread, pct, pctSpread, type Spread } from './stats';
 import { profiledStep, phases, type PhaseTime } from './phases';
 import { stepFlops, workloadConfig, cellGates, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
@@ -40,7 +40,8 @@ export interface BenchOptions {
   sweepVariants?: string[];
   /**
    * Rounds when timing each recurrence kernel against the sweep's best
-   * (default 4; each GEMM of ours gets twice as many, being seconds long),
+   * (default 4; each GEMM of ours gets twice as many: a round of it takes
+   * seconds where a round of the recurrences takes a whole profiled step),
    * and the rounds of pipelined steps, each followed by the whole-step
    * ceiling re-timed.
    */
@@ -101,9 +102,10 @@ export interface GemmRow {
   ceilingGflops: number;
   ceilingVariant: string;
   /**
-   * Per round, the ceiling variant's time over ours in that round (ours as a
-   * fraction of the ceiling, both timed seconds apart): median [min–max].
-   * Absent in reports before 2026-12-05, whose only ratio is gflops / ceilingGflops.
+   * Per round, the fastest reference variant's time in that round over ours
+   * (ours as a fraction of the ceiling, timed seconds apart): median
+   * [min–max]. Absent in reports before 2026-12-05, whose only ratio is
+   * gflops / ceilingGflops.
    */
   ratios?: Spread;
 }
@@ -132,7 +134,7 @@ export interface RecurrenceKernelRow {
   ceilingVariant: string;
   /** gflops / ceilingGflops. */
   ratio: number;
-  /** Per round, the ceiling variant's T products over the phase's fastest repetition in that round: median [min–max] (absent in older reports). */
+  /** Per round, T products at the fastest reference variant in that round over the phase's fastest repetition in it: median [min–max] (absent in older reports). */
   ratios?: Spread;
 }
 
@@ -202,23 +204,49 @@ const timeRound = (device: GPUDevice, ref: { runs: number[]; encode: (pass: GPUC
   ref.runs.push(await timeOnce(device, ref.encode));
 };
 
-/** Round by round, `ceiling[r] / ours[r]` (times, so the ratio is ours as a fraction of the ceiling's rate). */
-const pairedRatios = (ceiling: number[], ours: number[]): Spread => spread(ours.map((t, r) => ceiling[r] / t));
+/**
+ * Round by round, the fastest of the reference variants in that round over
+ * ours (times, so the ratio is ours as a fraction of the ceiling's rate);
+ * a round where ours has no valid time is left out.
+ */
+function pairedRatios(refs: { runs: number[] }[], ours: number[], scale = 1): Spread | undefined {
+  const ratios = ours.flatMap((t, r) => {
+    const ceiling = scale * Math.min(...refs.map((x) => x.runs[r]));
+    return Number.isFinite(t) && t > 0 && Number.isFinite(ceiling) ? [ceiling / t] : [];
+  });
+  return ratios.length ? spread(ratios) : undefined;
+}
+
+/** The fastest valid time in `runs` (Infinity if none). */
+const fastest = (runs: number[]) => Math.min(Infinity, ...runs.filter((t) => Number.isFinite(t) && t > 0));
+
+/**
+ * The reference variants at a sweep shape: the sweep's three best, and the
+ * sweep's own text of `also` where the sweep has it (our variant's name:
+ * the sweep times each variant once, so its top three can miss the block
+ * ours uses on a slow moment).
+ */
+function references(device: GPUDevice, sweep: SweepResult, also?: string) {
+  const names = sweep.entries.slice(0, 3).map((e) => e.variant);
+  if (also && !names.includes(also) && sweep.entries.some((e) => e.variant === also)) names.push(also);
+  return names.map((variant) => ({ variant, runs: [] as number[], ...prepareVariant(device, sweep.shape, variant) }));
+}
 
 /**
  * Our matmul at one of the step's GEMMs (the options and beta the engine
- * binds it with, so bind() makes the engine's choice), timed in rounds
- * alternating with the sweep's three best variants at the same shape, so all
- * of them see the same machine load, each round starting one later in the
- * list; the fastest run of each counts, and the ceiling is the fastest of
- * the three.
+ * binds it with, so bind() makes the engine's choice), timed in `rounds`
+ * rounds alternating with the reference variants (references()) at the same
+ * shape, so all of them see the same machine load, each round starting one
+ * later in the list. GFLOP/s are of each one's fastest run, the ceiling
+ * variant is the reference with the fastest run, and the paired ratio is,
+ * round by round, the fastest reference in that round over ours.
  */
-async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], sweep: SweepResult, rounds = 4): Promise<GemmRow> {
+async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], sweep: SweepResult, rounds: number): Promise<GemmRow> {
   const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
   const [a, b, c, bias] = [mk(g.M * g.K), mk(g.K * g.N), mk(g.M * g.N), mk(g.N)];
   const mm = createMatmul(device, { transA: g.transA, transB: g.transB, bias: g.bias });
   const bound = mm.bind({ a, b, c, bias }, { M: g.M, N: g.N, K: g.K, beta: g.beta });
-  const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, runs: [] as number[], ...prepareVariant(device, sweep.shape, e.variant) }));
+  const refs = references(device, sweep, bound.variant);
   const ours = { runs: [] as number[], encode: (p: GPUComputePassEncoder) => mm.encode(p, bound) };
   try {
     await rotatedRounds(rounds, [timeRound(device, ours), ...refs.map((ref) => timeRound(device, ref))]);
@@ -227,13 +255,12 @@ async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGe
     bound.destroy();
     for (const x of [a, b, c, bias]) x.destroy();
   }
-  // the ceiling: the variant with the fastest run
-  const best = refs.reduce((x, y) => (Math.min(...y.runs) < Math.min(...x.runs) ? y : x));
+  const best = refs.reduce((x, y) => (fastest(y.runs) < fastest(x.runs) ? y : x));
   const flop = 2 * g.M * g.N * g.K;
   return {
     name: g.name, phase: g.phase, count: g.count, shape: { M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB },
-    variant: bound.variant, gflops: flop / (Math.min(...ours.runs) * 1e6), ceilingGflops: flop / (Math.min(...best.runs) * 1e6), ceilingVariant: best.variant,
-    ratios: pairedRatios(best.runs, ours.runs),
+    variant: bound.variant, gflops: flop / (fastest(ours.runs) * 1e6), ceilingGflops: flop / (fastest(best.runs) * 1e6), ceilingVariant: best.variant,
+    ratios: pairedRatios(refs, ours.runs),
   };
 }
 
@@ -272,18 +299,18 @@ function ceilingProbe(device: GPUDevice, w: Workload, gemms: GemmRow[], rec: Swe
  * The forward and reverse recurrence kernels' rows: the profiled phases'
  * times against the sweep's three best variants at (B×H)·(H×G·H), timed in
  * alternating rounds (the phases of a step and each variant, each round
- * starting one later in the list) so that both see the same machine load;
- * the fastest run of each counts (of a phase, its fastest repetition, not
- * the per-phase line's median). The first round's phases are the per-phase
- * line's.
+ * starting one later in the list) so that both see the same machine load.
+ * A phase's time in a round is the fastest of the profile's repetitions;
+ * ms and GFLOP/s are of the fastest round, and the paired ratio is, round by
+ * round, T products at the fastest reference in that round over the phase.
+ * The first round's phases are the per-phase line's.
  */
 async function recurrenceKernels(
   device: GPUDevice, w: Workload, sweep: SweepResult, profiled: ReturnType<typeof profiledStep>, first: PhaseTime[],
-  rec: Pick<BpttShape, 'rows' | 'recurrence'>, rounds = 4,
+  rec: Pick<BpttShape, 'rows' | 'recurrence'>, rounds: number,
 ): Promise<RecurrenceKernelRow[]> {
   const shape = sweep.shape;
-  const refs = sweep.entries.slice(0, 3).map((e) => ({ variant: e.variant, runs: [] as number[], ...prepareVariant(device, shape, e.variant) }));
-  // each round's phases: the fastest of the profile's repetitions
+  const refs = references(device, sweep);
   const runs = { forward: [] as number[], backward: [] as number[] };
   const take = (ph: PhaseTime[]) => {
     for (const d of ['forward', 'backward'] as const) runs[d].push(ph.find((p) => p.phase === d)?.fastest ?? NaN);
@@ -295,17 +322,16 @@ async function recurrenceKernels(
   } finally {
     for (const ref of refs) ref.destroy();
   }
-  const ceiling = refs.reduce((x, y) => (Math.min(...y.runs) < Math.min(...x.runs) ? y : x));
+  const ceiling = refs.reduce((x, y) => (fastest(y.runs) < fastest(x.runs) ? y : x));
   const product = 2 * shape.M * shape.N * shape.K;
-  const ceilingGflops = product / (Math.min(...ceiling.runs) * 1e6);
+  const ceilingGflops = product / (fastest(ceiling.runs) * 1e6);
   const out: RecurrenceKernelRow[] = [];
   for (const direction of ['forward', 'backward'] as const) {
-    const ms = Math.min(...runs[direction]);
-    if (!Number.isFinite(ms) || ms <= 0) continue;
+    const ms = fastest(runs[direction]);
+    if (!Number.isFinite(ms)) continue;
     const kernel = rec.recurrence === 'split' ? `split_${direction}` : `${w.cell ?? 'rnn'}_${direction} (rows ${rec.rows})`;
     const gflops = (w.T * product) / (ms * 1e6);
-    const ratios = pairedRatios(ceiling.runs.map((t) => w.T * t), runs[direction]);
-    out.push({ kernel, direction, shape, steps: w.T, ms, gflops, ceilingGflops, ceilingVariant: ceiling.variant, ratio: gflops / ceilingGflops, ratios });
+    out.push({ kernel, direction, shape, steps: w.T, ms, gflops, ceilingGflops, ceilingVariant: ceiling.variant, ratio: gflops / ceilingGflops, ratios: pairedRatios(refs, runs[direction], w.T) });
   }
   return out;
 }
@@ -460,8 +486,7 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
         for (const [i, g] of shapes.entries()) {
           const row = await gemmAgainstCeiling(device, g, result.sweep[i], 2 * (o.ceilingRounds ?? 4));
           result.gemms.push(row);
-          const pc = (x: number) => `${(100 * x).toFixed(0)}%`;
-          log(`  ${row.name} ${shapeLabel(row.shape)}: ours (${row.variant}) ${row.gflops.toFixed(2)} GFLOP/s, ceiling (${row.ceilingVariant}) ${row.ceilingGflops.toFixed(2)}: per round ${pc(row.ratios!.median)} [${pc(row.ratios!.min)}–${pc(row.ratios!.max)}] (fastest runs: ${pc(row.gflops / row.ceilingGflops)})`);
+          log(`  ${row.name} ${shapeLabel(row.shape)}: ours (${row.variant}) ${row.gflops.toFixed(2)} GFLOP/s, ceiling (${row.ceilingVariant}) ${row.ceilingGflops.toFixed(2)}: per round ${pctSpread(row.ratios)} (fastest runs: ${pct(row.gflops / row.ceilingGflops)})`);
         }
       }
       const rec = result.sweep[result.sweep.length - 1];
@@ -494,14 +519,13 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
         log(`  phases (${result.phases[0]?.method}): ${result.phases.map((p) => `${p.phase} ${p.ms.toFixed(1)} ms`).join(', ')}`);
         if (result.recurrence) {
           const sweep = result.sweep[result.sweep.length - 1];
-          result.recurrenceKernels = await recurrenceKernels(device, w, sweep, profiled, result.phases, rec, o.ceilingRounds);
+          result.recurrenceKernels = await recurrenceKernels(device, w, sweep, profiled, result.phases, rec, o.ceilingRounds ?? 4);
         }
       } finally {
         profiled.destroy();
       }
       if (result.recurrenceKernels) {
-        const pc = (x: number) => `${(100 * x).toFixed(0)}%`;
-        for (const k of result.recurrenceKernels) log(`  ${k.kernel}: ${k.ms.toFixed(1)} ms per window, ${k.gflops.toFixed(2)} GFLOP/s, per round ${pc(k.ratios!.median)} [${pc(k.ratios!.min)}–${pc(k.ratios!.max)}] of the sweep's ${k.ceilingVariant} at ${shapeLabel(k.shape)} (fastest runs: ${pc(k.ratio)} of ${k.ceilingGflops.toFixed(2)} GFLOP/s)`);
+        for (const k of result.recurrenceKernels) log(`  ${k.kernel}: ${k.ms.toFixed(1)} ms per window, ${k.gflops.toFixed(2)} GFLOP/s, per round ${pctSpread(k.ratios)} of the sweep's best at ${shapeLabel(k.shape)} (fastest runs: ${pct(k.ratio)} of ${k.ceilingVariant}'s ${k.ceilingGflops.toFixed(2)} GFLOP/s)`);
       }
     }
     if (o.tfjs) {

@@ -1,5 +1,6 @@
 // The benchmark report as Markdown (for BENCHMARKS.md).
 import type { BenchReport, Spread, WorkloadResult } from './core';
+import { pct, pctSpread } from './stats';
 import { shapeLabel } from './gemm-sweep';
 import { adapterHeader } from './adapter';
 import { inferenceMarkdown } from './inference-report';
@@ -7,20 +8,18 @@ import type { InferenceResult } from './inference';
 
 const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
-const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 /** "median [min–max]" */
 const sp = (s: Spread | null) => (s ? `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]` : '—');
-/** "median% [min–max%]" of a spread of fractions */
-const pctSpread = (s: Spread | undefined) => (s ? `${pct(s.median)} [${pct(s.min)}–${pct(s.max)}]` : '—');
 
 function gemmSection(w: WorkloadResult): string[] {
   const out: string[] = [];
   if (!w.gemms.length && !w.recurrence) return out;
   const paired = w.gemms.some((g) => g.ratios);
   out.push(
-    "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the sweep's three best variants there, timed in alternating rounds, each round starting one later in the list. " +
-      'GFLOP/s are of the fastest run; the ceiling is the sweep variant with the fastest run' +
-      (paired ? ", and \"ours / ceiling\" is, round by round, that variant's time over ours: median [min–max] over the rounds (beside it, the fastest runs' ratio):" : ':'),
+    paired
+      ? "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the reference variants there (the sweep's three best, and the sweep's own text of our variant where it has one), timed in alternating rounds, each round starting one later in the list. " +
+          "GFLOP/s are of each one's fastest run, the ceiling variant is the reference with the fastest run, and \"ours / ceiling\" is, round by round, the fastest reference in that round over ours: median [min–max] over the rounds (beside it, the fastest runs' ratio):"
+      : "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the sweep's three best variants there, timed in alternating rounds; the fastest run of each counts, the ceiling is the fastest sweep variant:",
     '',
   );
   out.push(`| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling${paired ? ', per round | fastest / fastest' : ''} |`);
@@ -59,9 +58,10 @@ function recurrenceKernelSection(w: WorkloadResult): string[] {
   if (!ks.length) return [];
   const paired = ks.some((k) => k.ratios);
   const out = [
-    `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase (of a round, its fastest repetition), and the sweep's three best variants at that shape are timed again in rounds alternating with the phases, each round starting one later in the list. ` +
-      'ms and GFLOP/s are of the fastest round; the ceiling is the sweep variant with the fastest run' +
-      (paired ? ", and \"kernel / ceiling\" is, round by round, that variant's time for the window's products over the kernel's: median [min–max] over the rounds (beside it, the fastest runs' ratio):" : ':'),
+    paired
+      ? `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase (in a round, its fastest repetition), and the sweep's three best variants at that shape are timed again in rounds alternating with the phases, each round starting one later in the list. ` +
+        "ms and GFLOP/s are of the fastest round, the ceiling variant is the one with the fastest run, and \"kernel / ceiling\" is, round by round, the window's products at the fastest variant in that round over the kernel's time: median [min–max] over the rounds (beside it, the fastest runs' ratio):"
+      : `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase's fastest repetition, and the sweep's three best variants at that shape are timed again in rounds alternating with the phases; the fastest run of each counts:`,
     '',
     `| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling${paired ? ', per round | fastest / fastest' : ''} |`,
     `|---|---|---|---|---|---|---|${paired ? '---|' : ''}`,

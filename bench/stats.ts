@@ -20,3 +20,9 @@ export function median(a: number[]): number {
 export function spread(a: number[]): Spread {
   return { min: Math.min(...a), median: median(a), max: Math.max(...a), n: a.length };
 }
+
+/** A fraction as a whole percentage: "83%". */
+export const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** A spread of fractions as "median% [min–max%]" ("—" where there is none). */
+export const pctSpread = (s: Spread | undefined) => (s ? `${pct(s.median)} [${pct(s.min)}–${pct(s.max)}]` : '—');
