@@ -18,9 +18,10 @@ import { createNodeDevice } from '../src/node/device';
 import { Kernel, F32 } from '../src/kernels/kernel';
 import { matmulWgsl } from '../src/kernels/matmul-wgsl';
 import { parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul-spec';
+import { MATMUL_PARAMS, MATMUL_BINDINGS } from '../src/kernels/matmul';
 import { uniformStruct } from '../src/gpu/uniform';
 import { timePass } from '../src/gpu/timing';
-import { prepareVariant, sweepWgsl, SWEEP, sweepName, type SweepShape } from './gemm-sweep';
+import { prepareVariant, rotatedRounds, sweepWgsl, SWEEP, sweepName, type SweepShape } from './gemm-sweep';
 import { median } from './stats';
 
 const EDITS: Record<string, (code: string) => string> = {
@@ -30,8 +31,6 @@ const EDITS: Record<string, (code: string) => string> = {
 `),
 };
 
-const Params = uniformStruct({ M: 'u32', N: 'u32', K: 'u32', a_offset: 'u32', b_offset: 'u32', c_offset: 'u32', bias_offset: 'u32', beta: 'f32' });
-const BINDINGS = [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] as const;
 
 /** Parse `M,N,K[,tA][,tB] ours=… sweep=… edit=… beta=…`. */
 function parseAbArgs(argv: string[]) {
@@ -53,6 +52,7 @@ async function abGemm(device: GPUDevice, a: ReturnType<typeof parseAbArgs>, roun
     return b;
   };
   const bufs = { a: mk(A), b: mk(B), c: mk(sh.M * sh.N), bias: mk(sh.N) };
+  const bounds: { destroy(): void }[] = [];
   const entries: { name: string; encode: (p: GPUComputePassEncoder) => void; check: boolean }[] = [];
   const kernels = [...a.ours.map((v) => ({ v, edit: '' })), ...a.ours.flatMap((v) => a.edits.map((edit) => ({ v, edit })))];
   for (const { v, edit } of kernels) {
@@ -64,8 +64,9 @@ async function abGemm(device: GPUDevice, a: ReturnType<typeof parseAbArgs>, roun
       if (edited === code) throw new Error(`edit ${edit} changed nothing in ${shader}`);
       code = edited;
     }
-    const k = new Kernel(device, { name: `ab-gemm.${shader}.${edit || 'as-generated'}`, code, entryPoints: ['main'], params: Params, bindings: BINDINGS }, { TRANS_A: !!sh.transA, TRANS_B: !!sh.transB, HAS_BIAS: false, HAS_BETA: a.beta !== 0 || edit === 'runtime-beta', ACTIVATION: 0, WG_X: wx, WG_Y: wy });
+    const k = new Kernel(device, { name: `ab-gemm.${shader}.${edit || 'as-generated'}`, code, entryPoints: ['main'], params: MATMUL_PARAMS, bindings: MATMUL_BINDINGS }, { TRANS_A: !!sh.transA, TRANS_B: !!sh.transB, HAS_BIAS: false, HAS_BETA: a.beta !== 0 || edit === 'runtime-beta', ACTIVATION: 0, WG_X: wx, WG_Y: wy });
     const bound = k.bindChecked(bufs, { M: sh.M, N: sh.N, K: sh.K, a_offset: 0, b_offset: 0, c_offset: 0, bias_offset: 0, beta: a.beta }, { a: 0, b: 0, c: 0, bias: 0 }, [[Math.ceil(sh.N / (spec.tn * wx)), Math.ceil(sh.M / (spec.tm * wy)), 1]]);
+    bounds.push(bound);
     entries.push({ name: `ours ${v}${edit ? ` ${edit}` : ''}`, encode: (p) => k.encode(p, bound), check: true });
   }
   for (const v of a.sweep) {
@@ -73,6 +74,7 @@ async function abGemm(device: GPUDevice, a: ReturnType<typeof parseAbArgs>, roun
     const P4 = uniformStruct({ M: 'u32', N: 'u32', K: 'u32', pad: 'u32' });
     const k = new Kernel(device, { name: `ab-gemm.sweep-text.${v}${sh.transA ? '.tA' : ''}${sh.transB ? '.tB' : ''}`, code: sweepWgsl(spec, sh), entryPoints: ['main'], params: P4, bindings: [['a', 'read'], ['b', 'read'], ['c', 'rw']] as const }, {});
     const bound = k.bindChecked({ a: bufs.a, b: bufs.b, c: bufs.c }, { M: sh.M, N: sh.N, K: sh.K, pad: 0 }, { a: 0, b: 0, c: 0 }, [[Math.ceil(sh.N / (spec.tn * spec.wg[0])), Math.ceil(sh.M / (spec.tm * spec.wg[1])), 1]]);
+    bounds.push(bound);
     entries.push({ name: `sweep text in Kernel ${v}`, encode: (p) => k.encode(p, bound), check: true });
   }
   const sweeps = a.sweep.map((v) => ({ v, ...prepareVariant(device, sh, v) }));
@@ -106,12 +108,7 @@ async function abGemm(device: GPUDevice, a: ReturnType<typeof parseAbArgs>, roun
 
   // rounds: each entry timed once per round (timePass: a sizing run, then one run of ~20 ms of back-to-back copies)
   const times = entries.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < entries.length; i++) {
-      const j = (i + r) % entries.length;
-      times[j].push((await timePass(device, entries[j].encode, 1, { targetMs: 20 })).ms);
-    }
-  }
+  await rotatedRounds(rounds, entries.map((e, j) => async () => { times[j].push((await timePass(device, e.encode, 1, { targetMs: 20 })).ms); }));
   // against the sweep entry with the fastest run: the fastest runs' ratio, and the median [quartiles] of the per-round ratios
   // (a sweep entry is the control: the same kernel in each round, so its ratios show this machine's noise)
   const flop = 2 * sh.M * sh.N * sh.K;
@@ -124,7 +121,7 @@ async function abGemm(device: GPUDevice, a: ReturnType<typeof parseAbArgs>, roun
     const ratios = times[i].map((t, r) => times[ref][r] / t);
     log(`${e.name.padEnd(34)} ${(fastest[i] * 1000).toFixed(0).padStart(6)} µs  ${(flop / fastest[i] / 1e6).toFixed(2)} GFLOP/s  fastest ${((100 * fastest[ref]) / fastest[i]).toFixed(0)}%  per round ${(100 * median(ratios)).toFixed(0)}% [${(100 * q(ratios, 0.25)).toFixed(0)}–${(100 * q(ratios, 0.75)).toFixed(0)}%]`);
   }
-  for (const s of sweeps) s.destroy();
+  for (const x of [...sweeps, ...bounds]) x.destroy();
   for (const b of Object.values(bufs)) b.destroy();
 }
 

@@ -20,7 +20,7 @@ import { gatedConstants } from '../src/kernels/gated';
 import { uniformStruct } from '../src/gpu/uniform';
 import { F32 } from '../src/kernels/kernel';
 import { createRng } from '../src/util/rng';
-import { prepareVariant, timeOnce } from './gemm-sweep';
+import { prepareVariant, rotatedRounds, timeOnce } from './gemm-sweep';
 
 const kernel = process.argv[2] as 'rnn_forward' | 'rnn_backward' | 'lstm_backward';
 const [H, B, T, rows, upt = 4] = (process.argv[3] ?? '256,32,35,8').split(',').map(Number);
@@ -117,13 +117,7 @@ const all = [
   ...kernels.map((k) => ({ k, time: () => timeOnce(device, k.encode) })),
   ...sweep.map((k) => ({ k, time: async () => (await timeOnce(device, k.encode)) * T })),
 ];
-const rounds = Number(process.env.ROUNDS ?? 6);
-for (let r = 0; r < rounds; r++) {
-  for (let i = 0; i < all.length; i++) {
-    const { k, time } = all[(i + r) % all.length];
-    k.best = Math.min(k.best, await time());
-  }
-}
+await rotatedRounds(Number(process.env.ROUNDS ?? 6), all.map(({ k, time }) => async () => { k.best = Math.min(k.best, await time()); }));
 const ceiling = Math.min(...sweep.map((s) => s.best));
 const flop = 2 * B * spec.G * H * H * T;
 for (const { k } of all) console.log(`${k.name.padEnd(30)} ${k.best.toFixed(1)} ms/window  ${(flop / k.best / 1e6).toFixed(2)} GFLOP/s  ${((100 * ceiling) / k.best).toFixed(0)}%`);

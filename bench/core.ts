@@ -21,7 +21,7 @@ import { profiledStep, phases, type PhaseTime } from './phases';
 import { stepFlops, workloadConfig, cellGates, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
 import { createTfjsLstmStep } from './tfjs-lstm';
-import { runSweep, prepareVariant, timeOnce, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
+import { runSweep, prepareVariant, timeOnce, rotatedRounds, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
 
 export type StrategyName = 'full' | 'regular' | 'randomized';
 export type PeerBackend = 'webgpu' | 'wasm';
@@ -184,19 +184,6 @@ function batchFor(w: Workload, seed: number) {
     tokens: Array.from({ length: w.B * w.T }, () => rng.int(w.V)),
     targets: Array.from({ length: w.B * w.T }, () => rng.int(w.V)),
   };
-}
-
-/**
- * `rounds` rounds of every run in `runs`, each round starting one later in
- * the list. Timed in a fixed order, whatever ran first in a round measured
- * slower on SwiftShader: our matmul at dH (1120×256×28), always first, read
- * 61–86% of the fastest of the sweep's three best in four runs of this loop,
- * and 77–92% in four runs with the order rotated.
- */
-async function rotatedRounds(rounds: number, runs: (() => Promise<void>)[]): Promise<void> {
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < runs.length; i++) await runs[(i + r) % runs.length]();
-  }
 }
 
 /** A run for rotatedRounds: time one kernel (timeOnce) and keep the time of each round in `ref.runs`. */

@@ -25,8 +25,8 @@ function gemmSection(w: WorkloadResult): string[] {
   out.push(`| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling${paired ? ', per round | fastest / fastest' : ''} |`);
   out.push(`|---|---|---|---|---|---|---|${paired ? '---|' : ''}`);
   for (const g of w.gemms) {
-    const fastest = pct(g.gflops / g.ceilingGflops);
-    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${paired ? `${pctSpread(g.ratios)} | ${fastest}` : fastest} |`);
+    const fastestRatio = pct(g.gflops / g.ceilingGflops);
+    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${paired ? `${pctSpread(g.ratios)} | ${fastestRatio}` : fastestRatio} |`);
   }
   const r = w.recurrence;
   if (r) {

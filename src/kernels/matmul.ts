@@ -45,7 +45,8 @@ function parseVariant(v: string) {
   return parseMatmulVariant(v as MatmulVariant);
 }
 
-const Params = uniformStruct({
+/** The Params block every matmul shader of the family declares (bench/ab-gemm.ts compiles edited copies against it). */
+export const MATMUL_PARAMS = uniformStruct({
   M: 'u32', N: 'u32', K: 'u32', a_offset: 'u32', b_offset: 'u32', c_offset: 'u32', bias_offset: 'u32', beta: 'f32',
 });
 type MatmulKernel = Kernel<'a' | 'b' | 'c' | 'bias', 'M' | 'N' | 'K' | 'a_offset' | 'b_offset' | 'c_offset' | 'bias_offset' | 'beta'>;
@@ -156,7 +157,7 @@ export function defaultMatmulVariant(device: GPUDevice, o: MatmulOptions, d: Mat
 }
 
 /** The storage bindings of every matmul variant, in binding order after the Params. */
-const BINDINGS = [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] as const;
+export const MATMUL_BINDINGS = [['a', 'read'], ['b', 'read'], ['c', 'rw'], ['bias', 'read']] as const;
 
 /**
  * f32 GEMM, C[M×N] = beta·C + op(A)·op(B) (+ bias) then activation, all
@@ -177,7 +178,7 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ma
     let k = kernels.get(`${v}:${hasBeta}`);
     if (!k) {
       const { shader, spec, wx, wy } = parseVariant(v);
-      k = new Kernel(device, { name: spec.label, code: matmulWgsl(shader), entryPoints: ['main'], params: Params, bindings: BINDINGS }, { ...constants, HAS_BETA: hasBeta, WG_X: wx, WG_Y: wy });
+      k = new Kernel(device, { name: spec.label, code: matmulWgsl(shader), entryPoints: ['main'], params: MATMUL_PARAMS, bindings: MATMUL_BINDINGS }, { ...constants, HAS_BETA: hasBeta, WG_X: wx, WG_Y: wy });
       kernels.set(`${v}:${hasBeta}`, k);
     }
     return k;
@@ -192,7 +193,7 @@ export function createMatmul(device: GPUDevice, options: MatmulOptions = {}): Ma
   const owners = new WeakMap<Bound, MatmulKernel>();
   return {
     // the fallback's layout (every variant's is the same), without compiling the fallback
-    layout: kernelLayout(device, { name: parseVariant(MATMUL_FALLBACK).spec.label, bindings: BINDINGS }),
+    layout: kernelLayout(device, { name: parseVariant(MATMUL_FALLBACK).spec.label, bindings: MATMUL_BINDINGS }),
     options,
     bind(buffers: MatmulBuffers, d: MatmulDims): MatmulBound {
       const ao = d.aOffset ?? 0, bo = d.bOffset ?? 0, co = d.cOffset ?? 0, biasO = d.biasOffset ?? 0;
