@@ -37,7 +37,7 @@ export interface RecurrenceShaderParts {
 
 /** A cell's forward shader. */
 export interface RecurrenceForwardParts extends RecurrenceShaderParts {
-  /** The function main calls per sequence row with that row's recurrent sums: `finish` (rnn, 4 strided units) or `cell` (one unit, every gate). */
+  /** The function main calls per sequence row with that row's recurrent sums: `finish` (rnn, 4 of its 8 units) or `cell` (one unit, every gate). */
   step: 'finish' | 'cell';
 }
 
@@ -59,8 +59,8 @@ export interface RecurrenceBackwardParts extends RecurrenceShaderParts {
 /** Everything a cell has of its own in its two shaders. */
 export interface RecurrenceCellParts {
   /**
-   * Gate rows per hidden unit in W_hh: 1 (rnn: each thread owns 4 units,
-   * strided by WG, and the caches are vec4s along the summed index), 4
+   * Gate rows per hidden unit in W_hh: 1 (rnn: each thread owns 8
+   * neighbouring units, and the caches are f32s along the summed index), 4
    * (LSTM: i, f, g, o) or 3 (GRU: r, z, n; each thread owns a unit and all
    * of its gates).
    */
@@ -97,12 +97,13 @@ const RNN: RecurrenceCellParts = {
 // Sequences are independent, so each workgroup owns ROWS of the B sequences
 // and walks them through time on its own: no waiting between workgroups
 // (WGSL promises no forward progress across them). The current states live
-// in workgroup memory, double buffered, as vec4s along k (zero-padded to a
-// multiple of 4). Each thread owns the 4 hidden units j0 + li + c·WG
-// (c = 0 … 3) for all ROWS sequences, and walks k 4 at a time: per 4 k,
-// 16 weight loads and ROWS vec4 workgroup loads feed 16 · ROWS multiply-adds.
-// The weights are read transposed (WT[k, j] = W_hh[j, k]) so that
-// neighbouring threads read neighbouring weights.
+// in workgroup memory, double buffered. Each thread owns the 8 neighbouring
+// hidden units j0 … j0 + 7 (j0 = 8·li, then 8·WG further while j0 < H) for
+// all ROWS sequences, and walks k one at a time: per k, 8 weight loads and
+// ROWS workgroup loads feed 8 · ROWS multiply-adds (the shape of the GEMM
+// sweep's 8×8 register block; issue 17's A/B: 1.2–1.35× faster than 4 units
+// strided by WG with vec4 loads along k). The weights are read transposed
+// (WT[k, j] = W_hh[j, k]) so that a thread's 8 weights are side by side.
 //
 // WT:  (H, H) row-major at WT[w_offset]     b_hh: (H) at P[b_offset] (HAS_BIAS)
 // Zx:  (T, B, H)      Hs: (T + 1, B, H)     lengths: (B) u32
@@ -126,11 +127,11 @@ fn finish(r: u32, acc: vec4f, t: u32, b0: u32, jj: vec4u, cur: u32, nxt: u32) {
           if (HAS_BIAS) { z += P[p.b_offset + j]; }
           h = activate(z);
         } else {
-          h = hs[cur + r * H4 + j / 4u][j % 4u];
+          h = hs[cur + r * H_MAX + j];
         }
         Hs[((t + 1u) * p.B + b) * p.H + j] = h;
       }
-      hs[nxt + r * H4 + j / 4u][j % 4u] = h;
+      hs[nxt + r * H_MAX + j] = h;
     }
   }
 }`,
@@ -151,7 +152,7 @@ fn finish(r: u32, acc: vec4f, t: u32, b0: u32, jj: vec4u, cur: u32, nxt: u32) {
 //
 // State indexing as in rnn_forward.wgsl: Hs[t + 1] = h after step t.
 // W_hh: (H, H) row-major at P[w_offset] (row j: W_hh[j, k] over k, so a
-//       thread owning units k … k + 3 reads them side by side)
+//       thread owning units k … k + 7 reads them side by side)
 // Hs:  (T + 1, B, H)   dHo: (T, B, H) ∂L/∂h from outside the recurrence
 //      (the output layer or the layer above)
 // xi:  ξ_{t,b} at xi[xi_offset + t·B + b], m_t at xi[mask_offset + t]
@@ -160,16 +161,15 @@ fn finish(r: u32, acc: vec4f, t: u32, b0: u32, jj: vec4u, cur: u32, nxt: u32) {
 // dHc: (B, H) in: gradient reaching Hs[t1] from beyond the window (0 for a
 //      fresh window); out: gradient reaching Hs[t0] (already times ξ_t0).
 // Each workgroup owns ROWS sequences; dispatch (ceil(B / ROWS), 1, 1).
-// ∂L/∂z of the step is cached in workgroup memory as vec4s along j
-// (zero-padded to a multiple of 4); each thread owns the 4 output units
-// k0 + li + c·WG (c = 0 … 3) of the GEMV and walks j 4 at a time: per 4 j,
-// 16 weight loads (neighbouring threads, neighbouring weights) and ROWS vec4
-// workgroup loads feed 16 · ROWS multiply-adds.`,
+// ∂L/∂z of the step is cached in workgroup memory; each thread owns the 8
+// neighbouring output units k0 … k0 + 7 (k0 = 8·li, then 8·WG further) of
+// the GEMV and walks j one at a time: per j, 8 weight loads and ROWS
+// workgroup loads feed 8 · ROWS multiply-adds (as in rnn_forward.wgsl).`,
     params: ['w_offset', 'xi_offset', 'mask_offset'],
     bindings: [ro('P'), ro('Hs'), ro('dHo'), ro('xi'), rw('dHc'), rw('dZ'), rw('dH')],
     helpers: ['dactivate', 'xi_of'],
-    workgroup: `// ∂L/∂z of sequence r, unit j at dzs[r · H4 + j / 4][j % 4].
-var<workgroup> dzs: array<vec4f, ROWS * H4>;
+    workgroup: `// ∂L/∂z of sequence r, unit j at dzs[r · H_MAX + j].
+var<workgroup> dzs: array<f32, ROWS * H_MAX>;
 var<workgroup> carry: array<f32, ROWS * H_MAX>;`,
     functions: `// ξ = 0 cuts exactly (no 0 · Inf); the kernel never scales ∂L/∂z itself.
 // Units kk (those ≥ H skipped).
@@ -189,16 +189,16 @@ fn put_carry(r: u32, kk: vec4u, x: f32, acc: vec4f) {
   workgroupBarrier();`,
       phase1: `    for (var r = 0u; r < ROWS; r++) {
       let b = b0 + r;
-      for (var j = li; j < 4u * H4; j += WG) {
+      for (var j = li; j < H; j += WG) {
         var dz = 0.0;
-        if (b < B && j < H) {
+        if (b < B) {
           let row = (t * B + b) * H + j;
           let dh = m * dHo[row] + carry[r * H_MAX + j];
           dH[row] = dh;
           dz = dh * dactivate(Hs[row + B * H]);
           dZ[row] = dz;
         }
-        dzs[r * H4 + j / 4u][j % 4u] = dz;
+        dzs[r * H_MAX + j] = dz;
       }
     }`,
       after: `  for (var r = 0u; r < ROWS; r++) {

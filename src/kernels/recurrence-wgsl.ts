@@ -1,9 +1,10 @@
 // The WGSL of the six sequence-recurrence shaders (rnn, LSTM and GRU, forward
 // and reverse), written from one template: what the cells share is here once
 // (the overrides, Params' B/H/t0/t1, the bindings' form, the double-buffered
-// workgroup cache of h, the units strided by WG, the vec4 GEMV over W_hh in
-// which one weight load feeds ROWS sequences, the ξ of each sequence and the
-// time loops), and each cell's own parts (doc comment, Params fields,
+// workgroup cache of h, the GEMV over W_hh in which one weight load feeds ROWS
+// sequences: 8 neighbouring units per thread for the rnn, one unit and all its
+// gates for the gated cells; the ξ of each sequence and the time loops), and
+// each cell's own parts (doc comment, Params fields,
 // bindings, gate math) come from recurrence-cells.ts. The kernels compile
 // these strings (rnn.ts, lstm.ts, gru.ts export them as *_WGSL), and the
 // library build ships each as dist/wgsl/<cell>_<direction>.wgsl
@@ -100,12 +101,12 @@ fn xi_of(t: u32, b: u32) -> f32 {
 
 const MAIN = ['@compute @workgroup_size(WG)', 'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {'];
 
-/** One accumulator per sequence row, of the GEMV's sums for this thread's units (vec4: 4 units or 4 gates; vec3: the GRU's 3 gates). */
-function accumulators(type: string): string[] {
+/** One accumulator per sequence row (and suffix), of the GEMV's sums for this thread's units (vec4: 4 units or 4 gates; vec3: the GRU's 3 gates). */
+function accumulators(type: string, suffixes = ['']): string[] {
   return [
     '// Initialised explicitly: SwiftShader was seen to keep the previous',
     "// iteration's value of an uninitialised `var` declared in a loop.",
-    ...range(MAX_ROWS).map((r) => `var a${r} = ${type}(0.0);`),
+    ...range(MAX_ROWS).flatMap((r) => suffixes.map((s) => `var a${r}${s} = ${type}(0.0);`)),
   ];
 }
 
@@ -116,6 +117,38 @@ function stridedUnits(i0: string, v: string, vc: string): string[] {
     `  let ${v} = vec4u(${i0} + li, ${i0} + li + WG, ${i0} + li + 2u * WG, ${i0} + li + 3u * WG);`,
     '  // columns past H read column H − 1 (their sums are dropped)',
     `  let ${vc} = min(${v}, vec4u(H - 1u)) + vec4u(p.w_offset);`,
+  ];
+}
+
+/**
+ * The rnn's GEMV out[u] = Σ_i x[i] · W[i, u] for this thread's 8 neighbouring
+ * units u = u0 … u0 + 7 (u0 = 8·li, then 8·WG further while u0 < H) and every
+ * row: `i` walks `end` (H, or 0 to skip the GEMV) one at a time; per i, 8
+ * weight loads from `buf` (row i at i·H + w_offset, columns past H clamped to
+ * H − 1, their sums dropped) and ROWS cache loads (`cache` at [`base` +] i,
+ * row r H_MAX further) feed 8 · ROWS multiply-adds into a{r}_0 (units `v`0) and
+ * a{r}_1 (units `v`1). `put(r, half)` writes one row's half; leaves nothing open.
+ */
+function unitBlock(o: { u0: string; v: string; i: string; end: string; buf: string; cache: string; base?: string; put: (r: number, half: 0 | 1) => string }): string[] {
+  const { u0, v, i, buf } = o;
+  const c = `${v[0]}c`;
+  const ix = o.base ? 'ix' : i;
+  return [
+    `for (var ${u0} = 8u * li; ${u0} < H; ${u0} += 8u * WG) {`,
+    `  let ${v}0 = vec4u(${u0}, ${u0} + 1u, ${u0} + 2u, ${u0} + 3u);`,
+    `  let ${v}1 = ${v}0 + vec4u(4u);`,
+    '  // columns past H read column H − 1 (their sums are dropped)',
+    `  let ${c}0 = min(${v}0, vec4u(H - 1u)) + vec4u(p.w_offset);`,
+    `  let ${c}1 = min(${v}1, vec4u(H - 1u)) + vec4u(p.w_offset);`,
+    ...indent(2, accumulators('vec4f', ['_0', '_1'])),
+    `  for (var ${i} = 0u; ${i} < ${o.end}; ${i}++) {`,
+    `    let wr = ${i} * H;`,
+    ...[0, 1].map((h) => `    let w${h} = ${columns(buf, 'wr', `${c}${h}`)};`),
+    ...(o.base ? [`    let ix = ${o.base} + ${i};`] : []),
+    ...perRow(4, (r) => [`let y${r} = ${o.cache}[${ix}${r === 0 ? '' : r === 1 ? ' + H_MAX' : ` + ${r}u * H_MAX`}]; a${r}_0 += y${r} * w0; a${r}_1 += y${r} * w1;`]),
+    '  }',
+    ...perRow(2, (r) => [`${o.put(r, 0)} ${o.put(r, 1)}`]),
+    '}',
   ];
 }
 
@@ -140,9 +173,8 @@ function gemvRow(r: number, x: string, cache: string, w: string[]): string[] {
 }
 
 function forwardMain(c: RecurrenceCellParts): string[] {
-  const strided = c.gates === 1;
+  if (c.gates === 1) return rnnForwardMain(c);
   const w = range(4).map((i) => `w${i}`);
-  const row = strided ? 'r' : 'q';
   return [
     ...MAIN,
     '  let B = p.B;',
@@ -164,14 +196,14 @@ function forwardMain(c: RecurrenceCellParts): string[] {
     '  var cur = 0u;',
     '  for (var t = p.t0; t < p.t1; t++) {',
     '    let nxt = half - cur;',
-    ...indent(4, strided ? stridedUnits('j0', 'jj', 'jc') : ['for (var j = li; j < H; j += WG) {']),
-    ...indent(6, accumulators(`vec${strided ? 4 : c.gates}f`)),
+    '    for (var j = li; j < H; j += WG) {',
+    ...indent(6, accumulators(`vec${c.gates}f`)),
     '      for (var k4 = 0u; k4 < H4; k4++) {',
-    ...indent(8, clampedRows('k', row, strided ? ' * H' : ` * ${c.gates}u * H + j`)),
-    ...indent(8, w.map((wi, i) => `let ${wi} = ${strided ? columns('WT', `${row}${i}`, 'jc') : gateWeights('WT', `${row}${i}`, c.gates)};`)),
+    ...indent(8, clampedRows('k', 'q', ` * ${c.gates}u * H + j`)),
+    ...indent(8, w.map((wi, i) => `let ${wi} = ${gateWeights('WT', `q${i}`, c.gates)};`)),
     ...perRow(8, (r) => gemvRow(r, 'h', `hs[cur + ${rowOffset(r, 'H4')}k4]`, w)),
     '      }',
-    ...perRow(6, (r) => [`${c.forward.step}(${r}u, a${r}, t, b0, ${strided ? 'jj' : 'j'}, cur, nxt);`]),
+    ...perRow(6, (r) => [`${c.forward.step}(${r}u, a${r}, t, b0, j, cur, nxt);`]),
     '    }',
     '    workgroupBarrier();',
     '    cur = nxt;',
@@ -180,8 +212,38 @@ function forwardMain(c: RecurrenceCellParts): string[] {
   ];
 }
 
+/** The rnn's forward main: the f32 cache of h, and unitBlock's GEMV per step. */
+function rnnForwardMain(c: RecurrenceCellParts): string[] {
+  return [
+    ...MAIN,
+    '  let B = p.B;',
+    '  let H = p.H;',
+    '  let b0 = wg.x * ROWS;',
+    '  let half = ROWS * H_MAX;',
+    '',
+    '  // the states of t0 into the first half',
+    '  for (var r = 0u; r < ROWS; r++) {',
+    '    for (var j = li; j < H; j += WG) {',
+    '      var h = 0.0;',
+    '      if (b0 + r < B) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }',
+    '      hs[r * H_MAX + j] = h;',
+    '    }',
+    '  }',
+    '  workgroupBarrier();',
+    '',
+    '  var cur = 0u;',
+    '  for (var t = p.t0; t < p.t1; t++) {',
+    '    let nxt = half - cur;',
+    ...indent(4, unitBlock({ u0: 'j0', v: 'jj', i: 'k', end: 'H', buf: 'WT', cache: 'hs', base: 'cur', put: (r, h) => `${c.forward.step}(${r}u, a${r}_${h}, t, b0, jj${h}, cur, nxt);` })),
+    '    workgroupBarrier();',
+    '    cur = nxt;',
+    '  }',
+    '}',
+  ];
+}
+
 function backwardMain(c: RecurrenceCellParts): string[] {
-  const b = c.backward, strided = c.gates === 1;
+  const b = c.backward, rnn = c.gates === 1;
   const xs = [
     '    let x0 = xi_of(t, b0);',
     ...range(MAX_ROWS - 1).map((r) => `    var x${r + 1} = 0.0;`),
@@ -199,28 +261,20 @@ function backwardMain(c: RecurrenceCellParts): string[] {
       '      }',
       '    }',
     ];
-  // The GEMV carry[k] = Σ_q W_hh[q, k] · d[q] for this thread's 4 units k:
-  // rnn: ∂L/∂z cached as vec4s along j, walked 4 j at a time; the gated
-  // cells: one vec4 of gate terms per unit j, its G gate rows H·H apart.
-  const w = strided ? range(4).map((i) => `w${i}`) : [...c.letters].map((l) => (l === 'g' ? 'wg_' : `w${l}`)); // wg is main's workgroup_id
-  const gemv = strided
-    ? [
-      'for (var j4 = 0u; j4 < gemv_end; j4++) {',
-      ...indent(2, clampedRows('j', 'r', ' * H')),
-      ...indent(2, w.map((wi, i) => `let ${wi} = ${columns('P', `r${i}`, 'kc')};`)),
-      ...perRow(2, (r) => gemvRow(r, 'd', `dzs[${rowOffset(r, 'H4')}j4]`, w)),
-      '}',
-    ]
-    : [
-      'for (var j = 0u; j < H; j++) {',
-      ...indent(2, [...c.letters].map((l, g) => `let r${l} = ${g === 0 ? 'j * H' : `r${c.letters[g - 1]} + H * H`};`)),
-      ...indent(2, [...c.letters].map((l, g) => `let ${w[g]} = ${columns('P', `r${l}`, 'kc')};`)),
-      ...perRow(2, (r) => gemvRow(r, 'd', `dgs[${rowOffset(r, 'H_MAX')}j]`, w)),
-      '}',
-    ];
+  // The GEMV carry[k] = Σ_q W_hh[q, k] · d[q]: rnn: unitBlock's, over ∂L/∂z
+  // cached along j; the gated cells: for this thread's 4 units k, one vec4 of
+  // gate terms per unit j, its G gate rows H·H apart.
+  const w = [...c.letters].map((l) => (l === 'g' ? 'wg_' : `w${l}`)); // wg is main's workgroup_id
+  const gemv = [
+    'for (var j = 0u; j < H; j++) {',
+    ...indent(2, [...c.letters].map((l, g) => `let r${l} = ${g === 0 ? 'j * H' : `r${c.letters[g - 1]} + H * H`};`)),
+    ...indent(2, [...c.letters].map((l, g) => `let ${w[g]} = ${columns('P', `r${l}`, 'kc')};`)),
+    ...perRow(2, (r) => gemvRow(r, 'd', `dgs[${rowOffset(r, 'H_MAX')}j]`, w)),
+    '}',
+  ];
   return [
     ...MAIN,
-    ...(strided ? ['  let B = p.B;'] : []),
+    ...(rnn ? ['  let B = p.B;'] : []),
     '  let H = p.H;',
     '  let b0 = wg.x * ROWS;',
     '',
@@ -239,12 +293,21 @@ function backwardMain(c: RecurrenceCellParts): string[] {
     // runs; bench/ab-recurrence.ts, H 256, B 32): the bound made the rnn's
     // reverse kernel 1.2–1.3× faster at rows 8 and changed nothing at rows 4;
     // the LSTM's it did not change.
-    ...(strided ? ['    // No sequence hands a gradient back (ξ = 0 for all): the GEMV takes no step.', '    let gemv_end = select(0u, H4, any);'] : []),
-    ...indent(4, strided ? stridedUnits('k0', 'kk', 'kc') : stridedUnits('j0', 'k', 'kc')),
-    ...indent(6, accumulators('vec4f')),
-    ...(strided ? indent(6, gemv) : ['      if (any) {', ...indent(8, gemv), '      }']),
-    ...perRow(6, (r) => [`put_carry(${strided ? `${r}u, kk` : `${rowB(r)}, k`}, x${r}, a${r});`]),
-    '    }',
+    ...(rnn
+      ? [
+        '    // No sequence hands a gradient back (ξ = 0 for all): the GEMV takes no step.',
+        '    let gemv_end = select(0u, H, any);',
+        ...indent(4, unitBlock({ u0: 'k0', v: 'kk', i: 'j', end: 'gemv_end', buf: 'P', cache: 'dzs', put: (r, h) => `put_carry(${r}u, kk${h}, x${r}, a${r}_${h});` })),
+      ]
+      : [
+        ...indent(4, stridedUnits('j0', 'k', 'kc')),
+        ...indent(6, accumulators('vec4f')),
+        '      if (any) {',
+        ...indent(8, gemv),
+        '      }',
+        ...perRow(6, (r) => [`put_carry(${rowB(r)}, k, x${r}, a${r});`]),
+        '    }',
+      ]),
     '    workgroupBarrier();',
     '  }',
     ...(b.inline ? ['', b.inline.after] : []),
@@ -255,20 +318,23 @@ function backwardMain(c: RecurrenceCellParts): string[] {
 function writeShader(name: RecurrenceShader): string {
   const [cell, direction] = name.split('_') as [RecurrenceCell, 'forward' | 'backward'];
   const c = RECURRENCE_CELLS[cell];
-  const strided = c.gates === 1;
+  const rnn = c.gates === 1;
   const s = direction === 'forward' ? c.forward : c.backward;
   const head = [RECURRENCE_GENERATED_BY, s.doc, ''];
   const helpers = s.helpers.flatMap((h) => [HELPERS[h], '']);
   const lines = direction === 'forward'
     ? [
-      ...overrides({ hMax: 'The hidden size H; sizes the workgroup cache (2 · ROWS · H4 vec4s).', h4: 'cached state', activation: strided, bias: true }),
+      ...overrides(rnn
+        ? { hMax: 'The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).', activation: true, bias: true }
+        : { hMax: 'The hidden size H; sizes the workgroup cache (2 · ROWS · H4 vec4s).', h4: 'cached state', bias: true }),
       '',
       ...params(s.params),
       '',
       ...bindings(s.bindings),
       '',
-      '// h of sequence r, unit j at hs[half + r · H4 + j / 4][j % 4] (half: 0 or ROWS · H4).',
-      'var<workgroup> hs: array<vec4f, 2u * ROWS * H4>;',
+      ...(rnn
+        ? ['// h of sequence r, unit j at hs[half + r · H_MAX + j] (half: 0 or ROWS · H_MAX).', 'var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;']
+        : ['// h of sequence r, unit j at hs[half + r · H4 + j / 4][j % 4] (half: 0 or ROWS · H4).', 'var<workgroup> hs: array<vec4f, 2u * ROWS * H4>;']),
       '',
       ...helpers,
       s.functions,
@@ -276,8 +342,8 @@ function writeShader(name: RecurrenceShader): string {
       ...forwardMain(c),
     ]
     : [
-      ...overrides(strided
-        ? { hMax: 'The hidden size H; sizes the workgroup caches (ROWS · H4 vec4s, ROWS · H_MAX floats).', h4: 'cached ∂L/∂z', activation: true }
+      ...overrides(rnn
+        ? { hMax: 'The hidden size H; sizes the workgroup caches (2 · ROWS · H_MAX floats).', activation: true }
         : { hMax: 'The hidden size H; sizes the workgroup cache (4 · ROWS · H_MAX floats).' }),
       '',
       ...params(s.params),

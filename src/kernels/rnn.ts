@@ -48,9 +48,9 @@ export interface RnnBackwardDims extends RnnDims {
 
 /** Largest hidden size the recurrence kernels take on `device` with `rows` sequences per workgroup. */
 export function maxHidden(device: GPUDevice, rows = 1): number {
-  // Forward: 2·rows·H floats of workgroup memory, backward the same, H
-  // rounded up to a multiple of 4 (the caches are vec4s).
-  return 4 * Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * 4 * F32));
+  // Forward: 2·rows·H floats of workgroup memory (h, double buffered),
+  // backward the same (∂L/∂z and the carry).
+  return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * F32));
 }
 
 /** Sequences per workgroup: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
@@ -60,8 +60,8 @@ export function autoRows(device: GPUDevice, hidden: number, batch: number): numb
 
 function constants(device: GPUDevice, o: RnnKernelOptions) {
   const rows = o.rows ?? 1;
-  // Each thread owns 4 hidden units (strided by WG).
-  const c = sequenceConstants(device, '', o.hidden, rows, (r) => maxHidden(device, r), '2·rows·H floats, H rounded up to a multiple of 4', 4);
+  // Each thread owns 8 neighbouring hidden units (recurrence-wgsl.ts's unitBlock).
+  const c = sequenceConstants(device, '', o.hidden, rows, (r) => maxHidden(device, r), '2·rows·H floats', 8);
   c.ACTIVATION = ACTIVATION_CODE[o.activation];
   return { rows, c };
 }
