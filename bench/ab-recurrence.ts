@@ -6,7 +6,8 @@
 // (timeOnce: the fastest of 5); the fastest window of each counts, and
 // each round starts one later in the list (a place in the round moves a time
 // by up to 20% on this machine, so list a file twice to see the noise).
-//   node --import ./scripts/register.mjs bench/ab-recurrence.ts KERNEL H,B,T,rows[,unitsPerThread (default 8, the rnn's)] [variant.wgsl[:unitsPerThread] ...]
+//   node --import ./scripts/register.mjs bench/ab-recurrence.ts KERNEL H,B,T,rows[,unitsPerThread] [variant.wgsl[:unitsPerThread] ...]
+//   unitsPerThread: a variant's units per thread, which sets its workgroup size (default: the shipped kernel's)
 //   KERNEL: rnn_forward, rnn_backward, lstm_forward or lstm_backward
 //   ROUNDS=10 …  rounds (default 6)
 // The forward's outputs are checked against the shipped kernel's first (the
@@ -23,7 +24,7 @@ import { createRng } from '../src/util/rng';
 import { prepareVariant, rotatedRounds, timeOnce } from './gemm-sweep';
 
 const kernel = process.argv[2] as 'rnn_forward' | 'rnn_backward' | 'lstm_backward';
-const [H, B, T, rows, upt = 8] = (process.argv[3] ?? '256,32,35,8').split(',').map(Number);
+const [H, B, T, rows, upt] = (process.argv[3] ?? '256,32,35,8').split(',').map(Number);
 const device = await createNodeDevice();
 // U(±scale) from a fixed seed; the weights at U(±1/√H), so W_hh's spectral
 // radius is about 0.6 and the carried gradients stay finite over the windows
@@ -70,13 +71,15 @@ const bytes = Object.fromEntries(names.map((n) => [n, n === 'xi' || n === 'lengt
 const written = kernel.endsWith('forward') ? ['hs', 'cs', 'gates'] : ['dHc', 'dG', 'dH'];
 const bindings = names.map((n) => [n, written.includes(n) ? 'rw' : 'read'] as const);
 
-const variants = [{ name: 'shipped', code: spec.code as string, upt: 8 }];
+const variants: { name: string; code: string; upt?: number }[] = [{ name: 'shipped', code: spec.code as string }];
 for (const f of process.argv.slice(4)) {
   const [path, u] = f.split(':');
-  variants.push({ name: path, code: readFileSync(path, 'utf8'), upt: Number(u ?? upt) });
+  variants.push({ name: path, code: readFileSync(path, 'utf8'), upt: u === undefined ? upt : Number(u) });
 }
 const kernels = variants.map((v, i) => {
-  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', v.upt) : gatedConstants(device, kernel, { hidden: H, rows }, kernel.endsWith('forward') ? 'forward' : 'backward').c;
+  // the shipped kernel's constants; a variant's unitsPerThread sets its workgroup size as sequenceConstants does
+  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', 8) : gatedConstants(device, kernel, { hidden: H, rows }, kernel.endsWith('forward') ? 'forward' : 'backward').c;
+  if (v.upt !== undefined) c.WG = sequenceConstants(device, '', H, rows, () => H, '', v.upt).WG;
   if (spec.G === 1) c.ACTIVATION = 1;
   const k = sequenceKernel(device, { name: `${kernel}.ab${i}`, code: v.code, params: uniformStruct(spec.params as Record<string, 'u32'>), bindings }, c, rows, (d: { B: number }) => ({
     uniforms: { B: d.B, H, ...spec.uniforms },

@@ -61,12 +61,13 @@ export function maxHiddenGated(device: GPUDevice, rows: number): number {
  * The rows (default 1) and `override` constants of a gated cell's forward or
  * reverse kernel, `rows` and `hidden` checked against its workgroup cache
  * (errors name `${name}.rows`, `${name}.hidden`). The forward's threads own
- * one unit each (all its gates) and it takes HAS_BIAS; the reverse's own 4.
+ * 2 neighbouring units each (all their gates) and it takes HAS_BIAS; the
+ * reverse's own 8 neighbouring units.
  */
 export function gatedConstants(device: GPUDevice, name: string, options: SequenceKernelOptions, direction: 'forward' | 'backward'): { rows: number; c: Constants } {
   const rows = options.rows ?? 1;
   const floats = direction === 'forward' ? FORWARD_FLOATS : BACKWARD_FLOATS;
-  const c = sequenceConstants(device, `${name}.`, options.hidden, rows, (r) => maxHiddenFor(device, r, floats), `${floats}·rows·H floats`, direction === 'forward' ? 1 : 4);
+  const c = sequenceConstants(device, `${name}.`, options.hidden, rows, (r) => maxHiddenFor(device, r, floats), `${floats}·rows·H floats`, direction === 'forward' ? 2 : 8);
   if (direction === 'forward') c.HAS_BIAS = options.bias ?? false;
   return { rows, c };
 }

@@ -45,6 +45,8 @@ export interface RecurrenceForwardParts extends RecurrenceShaderParts {
 export interface RecurrenceBackwardParts extends RecurrenceShaderParts {
   /** The workgroup memory declarations (the cache the GEMV reads). */
   workgroup: string;
+  /** The workgroup array the GEMV reads: f32s along the summed index, ROWS rows. */
+  cache: 'dzs' | 'dgs';
   /**
    * rnn only: the statements before the time loop, the pointwise phase in it
    * and the statements after it, written out (∂L/∂z cached along j). The
@@ -168,6 +170,7 @@ fn finish(r: u32, acc: vec4f, t: u32, b0: u32, jj: vec4u, cur: u32, nxt: u32) {
     params: ['w_offset', 'xi_offset', 'mask_offset'],
     bindings: [ro('P'), ro('Hs'), ro('dHo'), ro('xi'), rw('dHc'), rw('dZ'), rw('dH')],
     helpers: ['dactivate', 'xi_of'],
+    cache: 'dzs',
     workgroup: `// ∂L/∂z of sequence r, unit j at dzs[r · H_MAX + j].
 var<workgroup> dzs: array<f32, ROWS * H_MAX>;
 var<workgroup> carry: array<f32, ROWS * H_MAX>;`,
@@ -229,14 +232,14 @@ const LSTM: RecurrenceCellParts = {
 // Sequences are independent, so each workgroup owns ROWS of the B sequences
 // and walks them through time on its own: no waiting between workgroups
 // (WGSL promises no forward progress across them). The current h of its ROWS
-// sequences lives in workgroup memory, double buffered, as vec4s along k
-// (padded with zeros to a multiple of 4). Each thread owns hidden units
-// j = li, li + WG, … and computes all four gates of each, so the gate GEMV
-// and the cell's pointwise math are fused: k is walked 4 at a time, and per
-// 4 k, 16 weight loads and ROWS vec4 loads from workgroup memory feed
-// 16 · ROWS multiply-adds. The weights are read transposed
-// (WT[k, q] = W_hh[q, k]) so that neighbouring threads read neighbouring
-// weights. A thread keeps its units for the whole walk, so c_t is read back
+// sequences lives in workgroup memory, double buffered. Each thread owns the
+// 2 neighbouring hidden units j, j + 1 (j = 2·li, then 2·WG further) and
+// computes all four gates of each, so the gate GEMV and the cell's pointwise
+// math are fused: k is walked one at a time, and per k, 8 weight loads and
+// ROWS workgroup loads feed 8 · ROWS multiply-adds (as rnn_forward.wgsl's 8
+// units). The weights are read transposed (WT[k, q] = W_hh[q, k]) so that
+// a thread's weights of one gate are side by side. A thread keeps its units
+// for the whole walk, so c_t is read back
 // from Cs where the same thread wrote it (no workgroup memory for c).
 //
 // Sequence lengths: step t of sequence b is real iff t < lengths[b]; a padded
@@ -261,7 +264,7 @@ fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
   if (b < p.B && t >= lengths[b]) {
     // a padded step: the state is held, the gates are zero
     let s = (t * p.B + b) * H + j;
-    h = hs[cur + r * H4 + j / 4u][j % 4u];
+    h = hs[cur + r * H_MAX + j];
     Cs[s + p.B * H] = Cs[s];
     Hs[s + p.B * H] = h;
     let q = (t * p.B + b) * 4u * H + j;
@@ -290,7 +293,7 @@ fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
     G[q + 2u * H] = gg;
     G[q + 3u * H] = og;
   }
-  hs[nxt + r * H4 + j / 4u][j % 4u] = h;
+  hs[nxt + r * H_MAX + j] = h;
 }`,
   },
   backward: {
@@ -309,15 +312,13 @@ fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
 // dG_t itself (and so the weight-gradient terms of step t) is not. The loss
 // mask m_t selects the losses of one gradient stream (1 otherwise).
 //
-// Each workgroup owns ROWS sequences; each thread owns the 4 hidden units
-// j = j0 + li + c·WG (c = 0 … 3; j0 = 0, 4·WG, …) in both phases, so the
-// carries of its units are kept in dHCc, read and written by that thread
-// only, and neighbouring threads read neighbouring weights and states.
-// Phase 1 (pointwise) puts dG of the ROWS sequences in workgroup memory as
-// one vec4 (i, f, g, o) per unit; phase 2 is the GEMV
-// carry_h[k] = Σ_q W_hh[q, k] dG[q] over the 4H gate rows, walked one unit j
-// (4 gate rows) at a time: per j, 16 weight loads and ROWS vec4 loads from
-// workgroup memory feed 16 · ROWS multiply-adds.
+// Each workgroup owns ROWS sequences; each thread owns the 8 neighbouring
+// hidden units j0 … j0 + 7 (j0 = 8·li, then 8·WG further) in both phases, so
+// the carries of its units are kept in dHCc, read and written by that thread
+// only. Phase 1 (pointwise) puts dG of the ROWS sequences in workgroup
+// memory; phase 2 is the GEMV carry_h[k] = Σ_q W_hh[q, k] dG[q] over the 4H
+// gate rows q, walked one at a time: per q, 8 weight loads and ROWS
+// workgroup loads feed 8 · ROWS multiply-adds (as in rnn_backward.wgsl).
 //
 // W_hh: (4H, H) row-major at P[w_offset]
 // Cs: (T + 1, B, H)   G: (T, B, 4H)   dHo: (T, B, H)
@@ -334,8 +335,9 @@ fn cell(r: u32, acc: vec4f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
       rw('dHC', ['// ∂L/∂h_t at [row], ∂L/∂c_t at [c_offset + row] (8 storage buffers in all:', "// WebGPU's default maxStorageBuffersPerShaderStage)."]),
     ],
     helpers: ['tanh_', 'xi_of'],
-    workgroup: `// dG of sequence r, unit j: (i, f, g, o) at [r · H_MAX + j].
-var<workgroup> dgs: array<vec4f, ROWS * H_MAX>;`,
+    cache: 'dgs',
+    workgroup: `// dG of sequence r, gate g, unit j at dgs[r · 4 · H_MAX + g · H + j] (gates i, f, g, o).
+var<workgroup> dgs: array<f32, ROWS * 4u * H_MAX>;`,
     pointwiseXi: true,
     functions: `// Phase 1 for sequence b0 + r, unit j, step t: dh, dc, dG; carry_c.
 fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
@@ -366,7 +368,11 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
     dG[q + 3u * H] = d.w;
     dHCc[p.B * H + b * H + j] = select(x * dc * fg, 0.0, x == 0.0);
   }
-  dgs[r * H_MAX + j] = d;
+  let o = r * 4u * H_MAX + j;
+  dgs[o] = d.x;
+  dgs[o + H] = d.y;
+  dgs[o + 2u * H] = d.z;
+  dgs[o + 3u * H] = d.w;
 }
 
 // carry_h of sequence b, units k: ξ · (W_hhᵀ dG)[k] (k.x … k.w; those ≥ H skipped).
@@ -402,11 +408,11 @@ const GRU: RecurrenceCellParts = {
 //
 // Each workgroup owns ROWS sequences and walks them through time alone (no
 // waiting between workgroups); their h lives in workgroup memory, double
-// buffered, as vec4s along k (padded with zeros to a multiple of 4). Each
-// thread owns hidden units j = li, li + WG, … and computes the three
-// recurrent sums of each (k walked 4 at a time: 12 weight loads and ROWS
-// vec4 workgroup loads feed 12 · ROWS multiply-adds) and then the cell, fused. The weights are read
-// transposed (WT[k, q] = W_hh[q, k]): neighbouring threads, neighbouring weights.
+// buffered. Each thread owns the 2 neighbouring hidden units j, j + 1
+// (j = 2·li, then 2·WG further) and computes the three recurrent sums of
+// each (k walked one at a time: 6 weight loads and ROWS workgroup loads feed
+// 6 · ROWS multiply-adds) and then the cell, fused. The weights are read
+// transposed (WT[k, q] = W_hh[q, k]): a gate's 2 weights side by side.
 //
 // WT: (H, 3H) row-major from 0     b_hh: (3H) at P[b_offset] (HAS_BIAS)
 // Zx: (T, B, 3H)   Hs: (T + 1, B, H)   G: (T, B, 4H)   lengths: (B) u32
@@ -423,7 +429,7 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
   var h = 0.0;
   if (b < p.B && t >= lengths[b]) {
     // a padded step: the state is held, the gates are zero
-    h = hs[cur + r * H4 + j / 4u][j % 4u];
+    h = hs[cur + r * H_MAX + j];
     Hs[((t + 1u) * p.B + b) * H + j] = h;
     let g = (t * p.B + b) * 4u * H + j;
     G[g] = 0.0;
@@ -440,7 +446,7 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
     let rg = sigmoid(Zx[q] + a.x);
     let zg = sigmoid(Zx[q + H] + a.y);
     let ng = tanh_(Zx[q + 2u * H] + rg * a.z);
-    h = (1.0 - zg) * ng + zg * hs[cur + r * H4 + j / 4u][j % 4u];
+    h = (1.0 - zg) * ng + zg * hs[cur + r * H_MAX + j];
     Hs[((t + 1u) * p.B + b) * H + j] = h;
     let g = (t * p.B + b) * 4u * H + j;
     G[g] = rg;
@@ -448,7 +454,7 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
     G[g + 2u * H] = ng;
     G[g + 3u * H] = a.z;
   }
-  hs[nxt + r * H4 + j / 4u][j % 4u] = h;
+  hs[nxt + r * H_MAX + j] = h;
 }`,
   },
   backward: {
@@ -468,15 +474,13 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
 // weight-gradient terms of step t are not. The loss mask m_t selects the
 // losses of one gradient stream (1 otherwise).
 //
-// Each workgroup owns ROWS sequences; each thread owns the 4 hidden units
-// j = j0 + li + c·WG (c = 0 … 3; j0 = 0, 4·WG, …) in both phases, so the
-// carry of its units stays in dHc, read and written by that thread only
-// (phase 1 leaves dh ⊙ z there for phase 2), and neighbouring threads read
-// neighbouring weights. Phase 1 (pointwise) puts dGh of the ROWS sequences
-// in workgroup memory as one vec4 (r, z, n, 0) per unit; phase 2 is the
-// GEMV Σ_q W_hh[q, k] dGh[q] over the 3H gate rows, walked one unit j (3
-// gate rows) at a time: 12 weight loads and ROWS vec4 loads from workgroup
-// memory feed 12 · ROWS multiply-adds.
+// Each workgroup owns ROWS sequences; each thread owns the 8 neighbouring
+// hidden units j0 … j0 + 7 (j0 = 8·li, then 8·WG further) in both phases, so
+// the carry of its units stays in dHc, read and written by that thread only
+// (phase 1 leaves dh ⊙ z there for phase 2). Phase 1 (pointwise) puts dGh of
+// the ROWS sequences in workgroup memory; phase 2 is the GEMV
+// Σ_q W_hh[q, k] dGh[q] over the 3H gate rows q, walked one at a time: per
+// q, 8 weight loads and ROWS workgroup loads feed 8 · ROWS multiply-adds.
 //
 // W_hh: (3H, H) row-major at P[w_offset]
 // Hs: (T + 1, B, H)   G: (T, B, 4H) [r, z, n, hn]   dHo: (T, B, H)
@@ -491,8 +495,9 @@ fn cell(r: u32, acc: vec3f, t: u32, b0: u32, j: u32, cur: u32, nxt: u32) {
       rw('dH'),
     ],
     helpers: ['xi_of'],
-    workgroup: `// dGh of sequence r, unit j: (r, z, n, 0) at [r · H_MAX + j].
-var<workgroup> dgs: array<vec4f, ROWS * H_MAX>;`,
+    cache: 'dgs',
+    workgroup: `// dGh of sequence r, gate g, unit j at dgs[r · 3 · H_MAX + g · H + j] (gates r, z, n).
+var<workgroup> dgs: array<f32, ROWS * 3u * H_MAX>;`,
     functions: `// Phase 1 for sequence b0 + r, unit j, step t: dh, dGi, dGh; dh ⊙ z into dHc.
 fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32) {
   let b = b0 + r;
@@ -521,7 +526,10 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32) {
     dG[oh + 2u * H] = d.z;
     dHc[b * H + j] = dh * zg;
   }
-  dgs[r * H_MAX + j] = vec4f(d, 0.0);
+  let o = r * 3u * H_MAX + j;
+  dgs[o] = d.x;
+  dgs[o + H] = d.y;
+  dgs[o + 2u * H] = d.z;
 }
 
 // The carry of sequence b, units k: ξ · (dh ⊙ z + W_hhᵀ dGh)[k] (k.x … k.w;

@@ -44,19 +44,16 @@ function perRow(pad: number, row: (r: number) => string[], from = 0): string[] {
   return out;
 }
 
-/** `r · stride + ` as WGSL, for row r of a cache (empty for row 0). */
-const rowOffset = (r: number, stride: string) => (r === 0 ? '' : r === 1 ? `${stride} + ` : `${r}u * ${stride} + `);
 /** The batch index of row r. */
 const rowB = (r: number) => (r === 0 ? 'b0' : `b0 + ${r}u`);
 
-function overrides(o: { hMax?: string; h4?: string; activation?: boolean; bias?: boolean }): string[] {
+function overrides(o: { hMax?: string; activation?: boolean; bias?: boolean }): string[] {
   return [
     'override WG: u32 = 64u;',
     '// Sequences per workgroup: 1, 2, 4 or 8.',
     'override ROWS: u32 = 1u;',
     ...(o.hMax ? [`// ${o.hMax}`] : []),
     'override H_MAX: u32 = 256u;',
-    ...(o.h4 ? [`// vec4s per ${o.h4}: H_MAX rounded up to a multiple of 4, over 4.`, 'override H4: u32 = (H_MAX + 3u) / 4u;'] : []),
     ...(o.activation ? ['// 0 = identity, 1 = tanh, 2 = relu', 'override ACTIVATION: u32 = 1u;'] : []),
     ...(o.bias ? ["// Add the recurrent bias b_hh (PyTorch's bias_hh_l{k}).", 'override HAS_BIAS: bool = false;'] : []),
   ];
@@ -110,54 +107,44 @@ function accumulators(type: string, suffixes = ['']): string[] {
   ];
 }
 
-/** A loop over this thread's 4 units, strided by WG (`v`), and the W_hhᵀ columns they read (`vc`, clamped to H − 1, at w_offset). Leaves the loop open. */
-function stridedUnits(i0: string, v: string, vc: string): string[] {
-  return [
-    `for (var ${i0} = 0u; ${i0} < H; ${i0} += 4u * WG) {`,
-    `  let ${v} = vec4u(${i0} + li, ${i0} + li + WG, ${i0} + li + 2u * WG, ${i0} + li + 3u * WG);`,
-    '  // columns past H read column H − 1 (their sums are dropped)',
-    `  let ${vc} = min(${v}, vec4u(H - 1u)) + vec4u(p.w_offset);`,
-  ];
-}
-
 /**
- * The rnn's GEMV out[u] = Σ_i x[i] · W[i, u] for this thread's 8 neighbouring
- * units u = u0 … u0 + 7 (u0 = 8·li, then 8·WG further while u0 < H) and every
- * row: `i` walks `end` (H, or 0 to skip the GEMV) one at a time; per i, 8
- * weight loads from `buf` (row i at i·H + w_offset, columns past H clamped to
- * H − 1, their sums dropped) and ROWS cache loads (`cache` at [`base` +] i,
- * row r H_MAX further) feed 8 · ROWS multiply-adds into a{r}_0 (units `v`0) and
- * a{r}_1 (units `v`1). `put(r, half)` writes one row's half; leaves nothing open.
+ * A GEMV out[u] = Σ_i x[i] · W[i, u] for this thread's neighbouring units and
+ * every row, in two halves: the rnn's 8 units u0 … u0 + 7 as two vec4s of
+ * units (`v`0, `v`1), or a gated cell's 2 units u0, u0 + 1, each a vector of
+ * its gates (u0 = units·li, then units·WG further while u0 < H). `i` walks
+ * `end` (H, or 0 to skip the GEMV) one at a time; per i, the two halves'
+ * weights (`weight`, from row wr = i · `rowStride` and the half's columns,
+ * clamped to H − 1 so the sums past H are dropped) and ROWS cache loads
+ * (`cache` at [`base` +] i, row r `cacheRow` (default H_MAX) further) feed the multiply-adds into
+ * a{r}_0 and a{r}_1 (of type `acc`). `put(r, half)` writes one row's half.
  */
-function unitBlock(o: { u0: string; v: string; i: string; end: string; buf: string; cache: string; base?: string; put: (r: number, half: 0 | 1) => string }): string[] {
-  const { u0, v, i, buf } = o;
+function unitBlock(o: {
+  units: 8 | 2; u0: string; v: string; i: string; end: string; rowStride: string; offset?: string;
+  weight: (columns: string) => string; acc: string; cache: string; cacheRow?: string; base?: string; put: (r: number, half: 0 | 1) => string;
+}): string[] {
+  const { u0, v, i } = o;
   const c = `${v[0]}c`;
   const ix = o.base ? 'ix' : i;
+  const row = o.cacheRow ?? 'H_MAX';
+  const off = o.offset ? ` + ${o.units === 8 ? `vec4u(${o.offset})` : o.offset}` : '';
+  const units = o.units === 8
+    ? [`let ${v}0 = vec4u(${u0}, ${u0} + 1u, ${u0} + 2u, ${u0} + 3u);`, `let ${v}1 = ${v}0 + vec4u(4u);`]
+    : [`let ${v}0 = ${u0};`, `let ${v}1 = ${u0} + 1u;`];
+  const last = o.units === 8 ? 'vec4u(H - 1u)' : 'H - 1u';
   return [
-    `for (var ${u0} = 8u * li; ${u0} < H; ${u0} += 8u * WG) {`,
-    `  let ${v}0 = vec4u(${u0}, ${u0} + 1u, ${u0} + 2u, ${u0} + 3u);`,
-    `  let ${v}1 = ${v}0 + vec4u(4u);`,
+    `for (var ${u0} = ${o.units}u * li; ${u0} < H; ${u0} += ${o.units}u * WG) {`,
+    ...indent(2, units),
     '  // columns past H read column H − 1 (their sums are dropped)',
-    `  let ${c}0 = min(${v}0, vec4u(H - 1u)) + vec4u(p.w_offset);`,
-    `  let ${c}1 = min(${v}1, vec4u(H - 1u)) + vec4u(p.w_offset);`,
-    ...indent(2, accumulators('vec4f', ['_0', '_1'])),
+    ...[0, 1].map((h) => `  let ${c}${h} = min(${v}${h}, ${last})${off};`),
+    ...indent(2, accumulators(o.acc, ['_0', '_1'])),
     `  for (var ${i} = 0u; ${i} < ${o.end}; ${i}++) {`,
-    `    let wr = ${i} * H;`,
-    ...[0, 1].map((h) => `    let w${h} = ${columns(buf, 'wr', `${c}${h}`)};`),
+    `    let wr = ${i} * ${o.rowStride};`,
+    ...[0, 1].map((h) => `    let w${h} = ${o.weight(`${c}${h}`)};`),
     ...(o.base ? [`    let ix = ${o.base} + ${i};`] : []),
-    ...perRow(4, (r) => [`let y${r} = ${o.cache}[${ix}${r === 0 ? '' : r === 1 ? ' + H_MAX' : ` + ${r}u * H_MAX`}]; a${r}_0 += y${r} * w0; a${r}_1 += y${r} * w1;`]),
+    ...perRow(4, (r) => [`let y${r} = ${o.cache}[${ix}${r === 0 ? '' : r === 1 ? ` + ${row}` : ` + ${r}u * ${row}`}]; a${r}_0 += y${r} * w0; a${r}_1 += y${r} * w1;`]),
     '  }',
     ...perRow(2, (r) => [`${o.put(r, 0)} ${o.put(r, 1)}`]),
     '}',
-  ];
-}
-
-/** The 4 weight rows of one step of a GEMV walked 4 at a time along `k` (`k4` the vec4 index), clamped to H − 1; `scale` makes each row's index. */
-function clampedRows(k: string, row: string, scale: string): string[] {
-  return [
-    '// rows past H read row H − 1 against a cached 0',
-    `let ${k} = 4u * ${k}4;`,
-    ...range(4).map((i) => `let ${row}${i} = min(${i === 0 ? k : `${k} + ${i}u`}, H - 1u)${scale};`),
   ];
 }
 
@@ -167,53 +154,17 @@ const columns = (buf: string, row: string, c: string) => `vec4f(${XYZW.map((x) =
 const gateWeights = (buf: string, q: string, gates: number) =>
   `vec${gates}f(${range(gates).map((g) => `${buf}[${q}${g === 0 ? '' : g === 1 ? ' + H' : ` + ${g}u * H`}]`).join(', ')})`;
 
-/** Row r's multiply-adds: its cached vec4 `x` (from `cache`) times the weights `w`, one per lane, into a_r. */
-function gemvRow(r: number, x: string, cache: string, w: string[]): string[] {
-  return [`let ${x}${r} = ${cache};`, `a${r} += ${w.map((wn, i) => `${x}${r}.${XYZW[i]} * ${wn}`).join(' + ')};`];
-}
-
 function forwardMain(c: RecurrenceCellParts): string[] {
-  if (c.gates === 1) return rnnForwardMain(c);
-  const w = range(4).map((i) => `w${i}`);
-  return [
-    ...MAIN,
-    '  let B = p.B;',
-    '  let H = p.H;',
-    '  let b0 = wg.x * ROWS;',
-    '  let half = ROWS * H4;',
-    '',
-    '  // both halves: the states of t0, zeros past H (the padding stays 0)',
-    '  for (var r = 0u; r < ROWS; r++) {',
-    '    for (var j = li; j < 4u * H4; j += WG) {',
-    '      var h = 0.0;',
-    '      if (b0 + r < B && j < H) { h = Hs[(p.t0 * B + b0 + r) * H + j]; }',
-    '      hs[r * H4 + j / 4u][j % 4u] = h;',
-    '      hs[half + r * H4 + j / 4u][j % 4u] = 0.0;',
-    '    }',
-    '  }',
-    '  workgroupBarrier();',
-    '',
-    '  var cur = 0u;',
-    '  for (var t = p.t0; t < p.t1; t++) {',
-    '    let nxt = half - cur;',
-    '    for (var j = li; j < H; j += WG) {',
-    ...indent(6, accumulators(`vec${c.gates}f`)),
-    '      for (var k4 = 0u; k4 < H4; k4++) {',
-    ...indent(8, clampedRows('k', 'q', ` * ${c.gates}u * H + j`)),
-    ...indent(8, w.map((wi, i) => `let ${wi} = ${gateWeights('WT', `q${i}`, c.gates)};`)),
-    ...perRow(8, (r) => gemvRow(r, 'h', `hs[cur + ${rowOffset(r, 'H4')}k4]`, w)),
-    '      }',
-    ...perRow(6, (r) => [`${c.forward.step}(${r}u, a${r}, t, b0, j, cur, nxt);`]),
-    '    }',
-    '    workgroupBarrier();',
-    '    cur = nxt;',
-    '  }',
-    '}',
-  ];
-}
-
-/** The rnn's forward main: the f32 cache of h, and unitBlock's GEMV per step. */
-function rnnForwardMain(c: RecurrenceCellParts): string[] {
+  const G = c.gates;
+  const gemv = G === 1
+    ? unitBlock({
+      units: 8, u0: 'j0', v: 'jj', i: 'k', end: 'H', rowStride: 'H', offset: 'p.w_offset', weight: (cs) => columns('WT', 'wr', cs), acc: 'vec4f', cache: 'hs', base: 'cur',
+      put: (r, h) => `${c.forward.step}(${r}u, a${r}_${h}, t, b0, jj${h}, cur, nxt);`,
+    })
+    : unitBlock({
+      units: 2, u0: 'j', v: 'j', i: 'k', end: 'H', rowStride: `${G}u * H`, weight: (cs) => gateWeights('WT', `wr + ${cs}`, G), acc: `vec${G}f`, cache: 'hs', base: 'cur',
+      put: (r, h) => (h === 0 ? `${c.forward.step}(${r}u, a${r}_0, t, b0, j0, cur, nxt);` : `if (j1 < H) { ${c.forward.step}(${r}u, a${r}_1, t, b0, j1, cur, nxt); }`),
+    });
   return [
     ...MAIN,
     '  let B = p.B;',
@@ -234,7 +185,7 @@ function rnnForwardMain(c: RecurrenceCellParts): string[] {
     '  var cur = 0u;',
     '  for (var t = p.t0; t < p.t1; t++) {',
     '    let nxt = half - cur;',
-    ...indent(4, unitBlock({ u0: 'j0', v: 'jj', i: 'k', end: 'H', buf: 'WT', cache: 'hs', base: 'cur', put: (r, h) => `${c.forward.step}(${r}u, a${r}_${h}, t, b0, jj${h}, cur, nxt);` })),
+    ...indent(4, gemv),
     '    workgroupBarrier();',
     '    cur = nxt;',
     '  }',
@@ -243,38 +194,30 @@ function rnnForwardMain(c: RecurrenceCellParts): string[] {
 }
 
 function backwardMain(c: RecurrenceCellParts): string[] {
-  const b = c.backward, rnn = c.gates === 1;
+  const b = c.backward, G = c.gates;
   const xs = [
     '    let x0 = xi_of(t, b0);',
     ...range(MAX_ROWS - 1).map((r) => `    var x${r + 1} = 0.0;`),
     ...perRow(4, (r) => [`x${r} = xi_of(t, b0 + ${r}u);`], 1),
   ];
+  // The gated cells' phase 1 gives each thread the units its GEMV owns
+  // (unitBlock's 8 neighbouring units), so each carry is read and written by
+  // one thread.
   const phase1 = b.inline
     ? [b.inline.phase1]
     : [
-      '    for (var j0 = 0u; j0 < H; j0 += 4u * WG) {',
-      '      for (var c = 0u; c < 4u; c++) {',
-      '        let j = j0 + li + c * WG;',
-      '        if (j < H) {',
-      ...perRow(10, (r) => [`pointwise(${r}u, t, b0, j, m${b.pointwiseXi ? `, x${r}` : ''});`]),
-      '        }',
+      '    for (var j0 = 8u * li; j0 < H; j0 += 8u * WG) {',
+      '      for (var j = j0; j < min(j0 + 8u, H); j++) {',
+      ...perRow(8, (r) => [`pointwise(${r}u, t, b0, j, m${b.pointwiseXi ? `, x${r}` : ''});`]),
       '      }',
       '    }',
     ];
-  // The GEMV carry[k] = Σ_q W_hh[q, k] · d[q]: rnn: unitBlock's, over ∂L/∂z
-  // cached along j; the gated cells: for this thread's 4 units k, one vec4 of
-  // gate terms per unit j, its G gate rows H·H apart.
-  const w = [...c.letters].map((l) => (l === 'g' ? 'wg_' : `w${l}`)); // wg is main's workgroup_id
-  const gemv = [
-    'for (var j = 0u; j < H; j++) {',
-    ...indent(2, [...c.letters].map((l, g) => `let r${l} = ${g === 0 ? 'j * H' : `r${c.letters[g - 1]} + H * H`};`)),
-    ...indent(2, [...c.letters].map((l, g) => `let ${w[g]} = ${columns('P', `r${l}`, 'kc')};`)),
-    ...perRow(2, (r) => gemvRow(r, 'd', `dgs[${rowOffset(r, 'H_MAX')}j]`, w)),
-    '}',
-  ];
+  // The GEMV carry[k] = Σ_q W_hh[q, k] · d[q] over the G·H gate rows q
+  // (unitBlock's): d is ∂L/∂z (rnn) or the gate terms, cached along q.
+  const end = G === 1 ? 'H' : `${G}u * H`;
   return [
     ...MAIN,
-    ...(rnn ? ['  let B = p.B;'] : []),
+    ...(G === 1 ? ['  let B = p.B;'] : []),
     '  let H = p.H;',
     '  let b0 = wg.x * ROWS;',
     '',
@@ -288,26 +231,17 @@ function backwardMain(c: RecurrenceCellParts): string[] {
     ...(b.pointwiseXi ? [] : xs),
     `    let any = ${range(4).map((r) => `x${r} != 0.0`).join(' || ')} ||`,
     `      ${range(4).map((r) => `x${r + 4} != 0.0`).join(' || ')};`,
-    // Why a bound for the rnn and an `if` for the gated cells: SwiftShader
-    // runs an `if`'s body under a lane mask. Measured with ξ = 1 (the GEMV
-    // runs; bench/ab-recurrence.ts, H 256, B 32): the bound made the rnn's
-    // reverse kernel 1.2–1.3× faster at rows 8 and changed nothing at rows 4;
-    // the LSTM's it did not change.
-    ...(rnn
-      ? [
-        '    // No sequence hands a gradient back (ξ = 0 for all): the GEMV takes no step.',
-        '    let gemv_end = select(0u, H, any);',
-        ...indent(4, unitBlock({ u0: 'k0', v: 'kk', i: 'j', end: 'gemv_end', buf: 'P', cache: 'dzs', put: (r, h) => `put_carry(${r}u, kk${h}, x${r}, a${r}_${h});` })),
-      ]
-      : [
-        ...indent(4, stridedUnits('j0', 'k', 'kc')),
-        ...indent(6, accumulators('vec4f')),
-        '      if (any) {',
-        ...indent(8, gemv),
-        '      }',
-        ...perRow(6, (r) => [`put_carry(${rowB(r)}, k, x${r}, a${r});`]),
-        '    }',
-      ]),
+    // A bound, not an `if`: SwiftShader runs an `if`'s body under a lane
+    // mask. Measured with ξ = 1 (the GEMV runs; bench/ab-recurrence.ts, H 256,
+    // B 32): the bound made the rnn's reverse kernel 1.2–1.3× faster at rows 8
+    // and changed nothing at rows 4; the LSTM's it did not change.
+    '    // No sequence hands a gradient back (ξ = 0 for all): the GEMV takes no step.',
+    `    let gemv_end = select(0u, ${end}, any);`,
+    ...indent(4, unitBlock({
+      units: 8, u0: 'k0', v: 'kk', i: 'q', end: 'gemv_end', rowStride: 'H', offset: 'p.w_offset', weight: (cs) => columns('P', 'wr', cs), acc: 'vec4f',
+      cache: b.cache, cacheRow: G === 1 ? 'H_MAX' : `${G}u * H_MAX`,
+      put: (r, h) => `put_carry(${G === 1 ? `${r}u` : rowB(r)}, kk${h}, x${r}, a${r}_${h});`,
+    })),
     '    workgroupBarrier();',
     '  }',
     ...(b.inline ? ['', b.inline.after] : []),
@@ -324,17 +258,14 @@ function writeShader(name: RecurrenceShader): string {
   const helpers = s.helpers.flatMap((h) => [HELPERS[h], '']);
   const lines = direction === 'forward'
     ? [
-      ...overrides(rnn
-        ? { hMax: 'The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).', activation: true, bias: true }
-        : { hMax: 'The hidden size H; sizes the workgroup cache (2 · ROWS · H4 vec4s).', h4: 'cached state', bias: true }),
+      ...overrides({ hMax: 'The hidden size H; sizes the workgroup cache (2 · ROWS · H_MAX floats).', activation: rnn, bias: true }),
       '',
       ...params(s.params),
       '',
       ...bindings(s.bindings),
       '',
-      ...(rnn
-        ? ['// h of sequence r, unit j at hs[half + r · H_MAX + j] (half: 0 or ROWS · H_MAX).', 'var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;']
-        : ['// h of sequence r, unit j at hs[half + r · H4 + j / 4][j % 4] (half: 0 or ROWS · H4).', 'var<workgroup> hs: array<vec4f, 2u * ROWS * H4>;']),
+      '// h of sequence r, unit j at hs[half + r · H_MAX + j] (half: 0 or ROWS · H_MAX).',
+      'var<workgroup> hs: array<f32, 2u * ROWS * H_MAX>;',
       '',
       ...helpers,
       s.functions,
