@@ -8,7 +8,7 @@
 // by up to 20% on this machine, so list a file twice to see the noise).
 //   node --import ./scripts/register.mjs bench/ab-recurrence.ts KERNEL H,B,T,rows[,unitsPerThread] [variant.wgsl[:unitsPerThread] ...]
 //   unitsPerThread: a variant's units per thread, which sets its workgroup size (default: the shipped kernel's)
-//   KERNEL: rnn_forward, rnn_backward, lstm_forward or lstm_backward
+//   KERNEL: rnn_forward, rnn_backward, lstm_forward, lstm_backward, gru_forward or gru_backward
 //   ROUNDS=10 …  rounds (default 6)
 // The forward's outputs are checked against the shipped kernel's first (the
 // reverse kernels carry ∂L/∂h from run to run, so theirs are not).
@@ -17,13 +17,14 @@ import { createNodeDevice } from '../src/node/device';
 import { sequenceKernel, sequenceConstants } from '../src/kernels/sequence-kernel';
 import { RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, maxHidden } from '../src/kernels/rnn';
 import { LSTM_FORWARD_WGSL, LSTM_BACKWARD_WGSL } from '../src/kernels/lstm';
+import { GRU_FORWARD_WGSL, GRU_BACKWARD_WGSL } from '../src/kernels/gru';
 import { gatedConstants } from '../src/kernels/gated';
 import { uniformStruct } from '../src/gpu/uniform';
 import { F32 } from '../src/kernels/kernel';
 import { createRng } from '../src/util/rng';
 import { prepareVariant, rotatedRounds, timeOnce } from './gemm-sweep';
 
-const kernel = process.argv[2] as 'rnn_forward' | 'rnn_backward' | 'lstm_backward';
+const kernel = process.argv[2] as keyof typeof KERNELS;
 const [H, B, T, rows, upt] = (process.argv[3] ?? '256,32,35,8').split(',').map(Number);
 const device = await createNodeDevice();
 // U(±scale) from a fixed seed; the weights at U(±1/√H), so W_hh's spectral
@@ -60,6 +61,14 @@ const KERNELS = {
   lstm_backward: {
     code: LSTM_BACKWARD_WGSL, G: 4, params: { ...reverse, c_offset: 'u32' },
     buffers: { params: 4 * H * H, cs: states, gates: 4 * steps, dHo: steps, xi: 0, dHc: 2 * B * H, dG: 4 * steps, dH: 2 * steps }, uniforms: { ...reverseDims, c_offset: steps }, out: null,
+  },
+  gru_forward: {
+    code: GRU_FORWARD_WGSL, G: 3, params: { B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' },
+    buffers: { weightsT: 3 * H * H, params: 3 * H, zx: 3 * steps, hs: states, gates: 4 * steps, lengths: B }, uniforms: { t0: 0, t1: T, b_offset: 0 }, out: 'hs',
+  },
+  gru_backward: {
+    code: GRU_BACKWARD_WGSL, G: 3, params: { ...reverse, gh_offset: 'u32' },
+    buffers: { params: 3 * H * H, hs: states, gates: 4 * steps, dHo: steps, xi: 0, dHc: B * H, dG: 6 * steps, dH: steps }, uniforms: { ...reverseDims, gh_offset: 3 * steps }, out: null,
   },
 } as const;
 const spec = KERNELS[kernel];

@@ -3,9 +3,9 @@
 // the workgroup cache per unit and so the largest H, the constants, and the
 // dims with their checks (split.ts checks its dims, of every cell, with these
 // too). Each workgroup walks ROWS sequences through time; each thread owns
-// hidden units j = li, li + WG, … (all gates of each; the reverse kernels
-// block 4 units per thread and take 4 of them per pass), so WG covers H in
-// as few passes as the device allows.
+// neighbouring hidden units (2 in the forward, all gates of each; 8 in the
+// reverse: recurrence-wgsl.ts's unitBlock), so WG covers H in as few passes
+// as the device allows.
 import { BpttError, requireInt } from '../errors';
 import { uniformStruct } from '../gpu/uniform';
 import { F32, type Constants } from './kernel';
@@ -15,9 +15,9 @@ import { sequenceConstants, xiBytes, type SequenceKernelOptions } from './sequen
 export const GatedForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' });
 
 // Workgroup cache per sequence and hidden unit: the forward keeps h double
-// buffered (2 floats), the reverse the gates' terms of the GEMV as one vec4
-// (4 floats: the LSTM's ∂L/∂a of i, f, g, o; the GRU's ∂L/∂(W_hh h) of r, z,
-// n and a 0).
+// buffered (2 floats), the reverse the gates' terms of the GEMV (4 floats:
+// the LSTM's ∂L/∂a of i, f, g, o; the GRU's 3, ∂L/∂(W_hh h) of r, z, n, fit
+// the same bound).
 const FORWARD_FLOATS = 2;
 const BACKWARD_FLOATS = 4;
 
