@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createNodeDevice } from '../src/node/device';
 import { sequenceKernel, sequenceConstants } from '../src/kernels/sequence-kernel';
 import { RNN_FORWARD_WGSL, RNN_BACKWARD_WGSL, maxHidden } from '../src/kernels/rnn';
+import { RECURRENCE_UNITS } from '../src/kernels/recurrence-wgsl';
 import { LSTM_FORWARD_WGSL, LSTM_BACKWARD_WGSL } from '../src/kernels/lstm';
 import { GRU_FORWARD_WGSL, GRU_BACKWARD_WGSL } from '../src/kernels/gru';
 import { gatedConstants } from '../src/kernels/gated';
@@ -87,7 +88,7 @@ for (const f of process.argv.slice(4)) {
 }
 const kernels = variants.map((v, i) => {
   // the shipped kernel's constants; a variant's unitsPerThread sets its workgroup size as sequenceConstants does
-  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', 8) : gatedConstants(device, kernel, { hidden: H, rows }, kernel.endsWith('forward') ? 'forward' : 'backward').c;
+  const c = spec.G === 1 ? sequenceConstants(device, '', H, rows, (r) => maxHidden(device, r), '', RECURRENCE_UNITS) : gatedConstants(device, kernel, { hidden: H, rows }, kernel.endsWith('forward') ? 'forward' : 'backward').c;
   if (v.upt !== undefined) c.WG = sequenceConstants(device, '', H, rows, () => H, '', v.upt).WG;
   if (spec.G === 1) c.ACTIVATION = 1;
   const k = sequenceKernel(device, { name: `${kernel}.ab${i}`, code: v.code, params: uniformStruct(spec.params as Record<string, 'u32'>), bindings }, c, rows, (d: { B: number }) => ({

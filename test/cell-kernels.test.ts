@@ -1,8 +1,9 @@
 // The LSTM and GRU recurrence kernels on a real WebGPU device against their
 // float64 functions (src/reference/cells-kernels64.ts), over shapes that are
-// not multiples of the workgroup or batch tile: H = 1, 5, 33, 130, 257 and
-// the largest H for ROWS = 4; B not a multiple of ROWS; T = 1; a chunk
-// t0 > 0 in the middle of the tensors; ROWS = 1, 2, 4. Every case runs on
+// not multiples of the workgroup or batch tile: H = 1, 5, 21, 33, 130, 257,
+// 601 (more units than one pass of the forward's threads) and the largest H
+// for ROWS = 4; B not a multiple of ROWS; T = 1; a chunk t0 > 0 in the
+// middle of the tensors; ROWS = 1, 2, 4, 8. Every case runs on
 // both kinds of recurrence kernel, which bind the same buffers and dims
 // (test/recurrence-fixtures.ts): the sequence kernels (lstm_*.wgsl,
 // gru_*.wgsl at ROWS sequences per workgroup) and the split recurrence
@@ -165,6 +166,7 @@ const cases: Case[] = [
   [3, 2, 0, 2, 257, 1, true],
   [4, 2, 1, 2, 0, 4, false],
   [11, 4, 1, 3, 21, 8, true], // rows 8: B not a multiple of it, a chunk
+  [2, 2, 0, 2, 601, 1, false], // H > 2 units · 256 threads: the forward's threads take a second block of units
 ];
 /** The case's name in test names and report labels; ROWS only for the sequence kernels. */
 const name = ([B, T, t0, t1, H, rows, bias]: Case, kind: KernelKind = 'sequence') =>

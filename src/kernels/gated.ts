@@ -10,6 +10,7 @@ import { BpttError, requireInt } from '../errors';
 import { uniformStruct } from '../gpu/uniform';
 import { F32, type Constants } from './kernel';
 import { sequenceConstants, xiBytes, type SequenceKernelOptions } from './sequence-kernel';
+import { GATED_FORWARD_UNITS, RECURRENCE_UNITS } from './recurrence-wgsl';
 
 /** The Params of both gated cells' forward kernels. */
 export const GatedForwardParams = uniformStruct({ B: 'u32', H: 'u32', t0: 'u32', t1: 'u32', b_offset: 'u32' });
@@ -67,7 +68,7 @@ export function maxHiddenGated(device: GPUDevice, rows: number): number {
 export function gatedConstants(device: GPUDevice, name: string, options: SequenceKernelOptions, direction: 'forward' | 'backward'): { rows: number; c: Constants } {
   const rows = options.rows ?? 1;
   const floats = direction === 'forward' ? FORWARD_FLOATS : BACKWARD_FLOATS;
-  const c = sequenceConstants(device, `${name}.`, options.hidden, rows, (r) => maxHiddenFor(device, r, floats), `${floats}·rows·H floats`, direction === 'forward' ? 2 : 8);
+  const c = sequenceConstants(device, `${name}.`, options.hidden, rows, (r) => maxHiddenFor(device, r, floats), `${floats}·rows·H floats`, direction === 'forward' ? GATED_FORWARD_UNITS : RECURRENCE_UNITS);
   if (direction === 'forward') c.HAS_BIAS = options.bias ?? false;
   return { rows, c };
 }

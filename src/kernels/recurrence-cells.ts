@@ -2,9 +2,9 @@
 // (shapes and contract), the Params fields, the bindings, and the gate math
 // (the per-step functions the shared loops call). recurrence-wgsl.ts writes
 // the six shaders from these and its one copy of everything the cells share:
-// the overrides, the workgroup cache of h, the strided units, the vec4 GEMV
-// over W_hh with ROWS sequences per weight load, the ξ of each sequence and
-// the time loops. Pure strings: no GPU, no imports.
+// the overrides, the workgroup cache of h, the GEMV over W_hh with ROWS
+// sequences per weight load (each thread's neighbouring units), the ξ of each
+// sequence and the time loops. Pure strings: no GPU, no imports.
 
 /** The cells with a sequence recurrence (one workgroup walks ROWS sequences through every step). */
 export type RecurrenceCell = 'rnn' | 'lstm' | 'gru';
@@ -60,15 +60,8 @@ export interface RecurrenceBackwardParts extends RecurrenceShaderParts {
 
 /** Everything a cell has of its own in its two shaders. */
 export interface RecurrenceCellParts {
-  /**
-   * Gate rows per hidden unit in W_hh: 1 (rnn: each thread owns 8
-   * neighbouring units, and the caches are f32s along the summed index), 4
-   * (LSTM: i, f, g, o) or 3 (GRU: r, z, n; each thread owns a unit and all
-   * of its gates).
-   */
+  /** Gate rows per hidden unit in W_hh: 1 (rnn), 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n). */
   gates: 1 | 3 | 4;
-  /** The gate letters, in W_hh's row order (names the reverse GEMV's rows and weights). */
-  letters: string;
   forward: RecurrenceForwardParts;
   backward: RecurrenceBackwardParts;
 }
@@ -79,7 +72,6 @@ const rw = (name: string, doc?: string[]): RecurrenceBinding => ({ name, access:
 
 const RNN: RecurrenceCellParts = {
   gates: 1,
-  letters: '',
   forward: {
     doc: `// rnn_forward.wgsl — the forward recurrence, steps t0 ≤ t < t1 in one dispatch.
 //
@@ -216,7 +208,6 @@ fn put_carry(r: u32, kk: vec4u, x: f32, acc: vec4f) {
 
 const LSTM: RecurrenceCellParts = {
   gates: 4,
-  letters: 'ifgo',
   forward: {
     doc: `// lstm_forward.wgsl — the LSTM forward recurrence, steps t0 ≤ t < t1 in one dispatch.
 //
@@ -368,11 +359,11 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32, x: f32) {
     dG[q + 3u * H] = d.w;
     dHCc[p.B * H + b * H + j] = select(x * dc * fg, 0.0, x == 0.0);
   }
-  let o = r * 4u * H_MAX + j;
-  dgs[o] = d.x;
-  dgs[o + H] = d.y;
-  dgs[o + 2u * H] = d.z;
-  dgs[o + 3u * H] = d.w;
+  let ci = r * 4u * H_MAX + j;
+  dgs[ci] = d.x;
+  dgs[ci + H] = d.y;
+  dgs[ci + 2u * H] = d.z;
+  dgs[ci + 3u * H] = d.w;
 }
 
 // carry_h of sequence b, units k: ξ · (W_hhᵀ dG)[k] (k.x … k.w; those ≥ H skipped).
@@ -387,7 +378,6 @@ fn put_carry(b: u32, k: vec4u, x: f32, acc: vec4f) {
 
 const GRU: RecurrenceCellParts = {
   gates: 3,
-  letters: 'rzn',
   forward: {
     doc: `// gru_forward.wgsl — the GRU forward recurrence, steps t0 ≤ t < t1 in one dispatch.
 //
@@ -526,10 +516,10 @@ fn pointwise(r: u32, t: u32, b0: u32, j: u32, m: f32) {
     dG[oh + 2u * H] = d.z;
     dHc[b * H + j] = dh * zg;
   }
-  let o = r * 3u * H_MAX + j;
-  dgs[o] = d.x;
-  dgs[o + H] = d.y;
-  dgs[o + 2u * H] = d.z;
+  let ci = r * 3u * H_MAX + j;
+  dgs[ci] = d.x;
+  dgs[ci + H] = d.y;
+  dgs[ci + 2u * H] = d.z;
 }
 
 // The carry of sequence b, units k: ξ · (dh ⊙ z + W_hhᵀ dGh)[k] (k.x … k.w;

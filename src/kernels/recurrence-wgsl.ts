@@ -2,10 +2,11 @@
 // and reverse), written from one template: what the cells share is here once
 // (the overrides, Params' B/H/t0/t1, the bindings' form, the double-buffered
 // workgroup cache of h, the GEMV over W_hh in which one weight load feeds ROWS
-// sequences: 8 neighbouring units per thread for the rnn, one unit and all its
-// gates for the gated cells; the ξ of each sequence and the time loops), and
-// each cell's own parts (doc comment, Params fields,
-// bindings, gate math) come from recurrence-cells.ts. The kernels compile
+// sequences, written by unitBlock for every kernel: 8 neighbouring units per
+// thread (the rnn's kernels, the gated reverse ones) or 2 with all their gates
+// (the gated forward ones); the ξ of each sequence and the time loops), and
+// each cell's own parts (doc comment, Params fields, bindings, gate math) come
+// from recurrence-cells.ts. The kernels compile
 // these strings (rnn.ts, lstm.ts, gru.ts export them as *_WGSL), and the
 // library build ships each as dist/wgsl/<cell>_<direction>.wgsl
 // (scripts/shader-files.ts); no copy is kept in the tree, so a change to a
@@ -99,7 +100,7 @@ fn xi_of(t: u32, b: u32) -> f32 {
 const MAIN = ['@compute @workgroup_size(WG)', 'fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {'];
 
 /** One accumulator per sequence row (and suffix), of the GEMV's sums for this thread's units (vec4: 4 units or 4 gates; vec3: the GRU's 3 gates). */
-function accumulators(type: string, suffixes = ['']): string[] {
+function accumulators(type: string, suffixes: string[]): string[] {
   return [
     '// Initialised explicitly: SwiftShader was seen to keep the previous',
     "// iteration's value of an uninitialised `var` declared in a loop.",
@@ -107,39 +108,45 @@ function accumulators(type: string, suffixes = ['']): string[] {
   ];
 }
 
+/** Units per thread of the GEMVs of the rnn's kernels and of the gated reverse kernels (whose phase 1 walks the same units, so each carry stays with one thread). */
+export const RECURRENCE_UNITS = 8;
+/** Units per thread of the gated forward kernels (each with all its gates). */
+export const GATED_FORWARD_UNITS = 2;
+
 /**
  * A GEMV out[u] = Σ_i x[i] · W[i, u] for this thread's neighbouring units and
- * every row, in two halves: the rnn's 8 units u0 … u0 + 7 as two vec4s of
- * units (`v`0, `v`1), or a gated cell's 2 units u0, u0 + 1, each a vector of
- * its gates (u0 = units·li, then units·WG further while u0 < H). `i` walks
- * `end` (H, or 0 to skip the GEMV) one at a time; per i, the two halves'
- * weights (`weight`, from row wr = i · `rowStride` and the half's columns,
- * clamped to H − 1 so the sums past H are dropped) and ROWS cache loads
- * (`cache` at [`base` +] i, row r `cacheRow` (default H_MAX) further) feed the multiply-adds into
- * a{r}_0 and a{r}_1 (of type `acc`). `put(r, half)` writes one row's half.
+ * every row, its sums in two parts: RECURRENCE_UNITS units u0 … u0 + 7 as two
+ * vec4s of units (`v`0, `v`1), or GATED_FORWARD_UNITS units u0, u0 + 1, each
+ * a vector of its gates (u0 = units·li, then units·WG further while u0 < H).
+ * `i` walks `end` one at a time (H, G·H gate rows, or 0 to skip the GEMV);
+ * per i, the two parts' weights (`weight`, from row wr = i · `rowStride` and
+ * the part's columns, clamped to H − 1 so the sums past H are dropped) and
+ * ROWS cache loads (`cache` at [`base` +] i, row r `cacheRow` (default H_MAX)
+ * further) feed the multiply-adds into a{r}_0 and a{r}_1 (of type `acc`).
+ * `put(r, part)` writes one row's part.
  */
 function unitBlock(o: {
-  units: 8 | 2; u0: string; v: string; i: string; end: string; rowStride: string; offset?: string;
-  weight: (columns: string) => string; acc: string; cache: string; cacheRow?: string; base?: string; put: (r: number, half: 0 | 1) => string;
+  units: typeof RECURRENCE_UNITS | typeof GATED_FORWARD_UNITS; v: string; i: string; end: string; rowStride: string; offset?: string;
+  weight: (columns: string) => string; acc: string; cache: string; cacheRow?: string; base?: string; put: (r: number, part: 0 | 1) => string;
 }): string[] {
-  const { u0, v, i } = o;
+  const { v, i } = o;
   const c = `${v[0]}c`;
   const ix = o.base ? 'ix' : i;
   const row = o.cacheRow ?? 'H_MAX';
-  const off = o.offset ? ` + ${o.units === 8 ? `vec4u(${o.offset})` : o.offset}` : '';
-  const units = o.units === 8
-    ? [`let ${v}0 = vec4u(${u0}, ${u0} + 1u, ${u0} + 2u, ${u0} + 3u);`, `let ${v}1 = ${v}0 + vec4u(4u);`]
-    : [`let ${v}0 = ${u0};`, `let ${v}1 = ${u0} + 1u;`];
-  const last = o.units === 8 ? 'vec4u(H - 1u)' : 'H - 1u';
+  const off = o.offset ? ` + ${o.units === RECURRENCE_UNITS ? `vec4u(${o.offset})` : o.offset}` : '';
+  const units = o.units === RECURRENCE_UNITS
+    ? [`let ${v}0 = vec4u(u0, u0 + 1u, u0 + 2u, u0 + 3u);`, `let ${v}1 = ${v}0 + vec4u(4u);`]
+    : [`let ${v}0 = u0;`, `let ${v}1 = u0 + 1u;`];
+  const last = o.units === RECURRENCE_UNITS ? 'vec4u(H - 1u)' : 'H - 1u';
   return [
-    `for (var ${u0} = ${o.units}u * li; ${u0} < H; ${u0} += ${o.units}u * WG) {`,
+    `for (var u0 = ${o.units}u * li; u0 < H; u0 += ${o.units}u * WG) {`,
     ...indent(2, units),
     '  // columns past H read column H − 1 (their sums are dropped)',
-    ...[0, 1].map((h) => `  let ${c}${h} = min(${v}${h}, ${last})${off};`),
+    ...[0, 1].map((part) => `  let ${c}${part} = min(${v}${part}, ${last})${off};`),
     ...indent(2, accumulators(o.acc, ['_0', '_1'])),
     `  for (var ${i} = 0u; ${i} < ${o.end}; ${i}++) {`,
     `    let wr = ${i} * ${o.rowStride};`,
-    ...[0, 1].map((h) => `    let w${h} = ${o.weight(`${c}${h}`)};`),
+    ...[0, 1].map((part) => `    let w${part} = ${o.weight(`${c}${part}`)};`),
     ...(o.base ? [`    let ix = ${o.base} + ${i};`] : []),
     ...perRow(4, (r) => [`let y${r} = ${o.cache}[${ix}${r === 0 ? '' : r === 1 ? ` + ${row}` : ` + ${r}u * ${row}`}]; a${r}_0 += y${r} * w0; a${r}_1 += y${r} * w1;`]),
     '  }',
@@ -158,12 +165,12 @@ function forwardMain(c: RecurrenceCellParts): string[] {
   const G = c.gates;
   const gemv = G === 1
     ? unitBlock({
-      units: 8, u0: 'j0', v: 'jj', i: 'k', end: 'H', rowStride: 'H', offset: 'p.w_offset', weight: (cs) => columns('WT', 'wr', cs), acc: 'vec4f', cache: 'hs', base: 'cur',
-      put: (r, h) => `${c.forward.step}(${r}u, a${r}_${h}, t, b0, jj${h}, cur, nxt);`,
+      units: RECURRENCE_UNITS, v: 'jj', i: 'k', end: 'H', rowStride: 'H', offset: 'p.w_offset', weight: (cs) => columns('WT', 'wr', cs), acc: 'vec4f', cache: 'hs', base: 'cur',
+      put: (r, part) => `${c.forward.step}(${r}u, a${r}_${part}, t, b0, jj${part}, cur, nxt);`,
     })
     : unitBlock({
-      units: 2, u0: 'j', v: 'j', i: 'k', end: 'H', rowStride: `${G}u * H`, weight: (cs) => gateWeights('WT', `wr + ${cs}`, G), acc: `vec${G}f`, cache: 'hs', base: 'cur',
-      put: (r, h) => (h === 0 ? `${c.forward.step}(${r}u, a${r}_0, t, b0, j0, cur, nxt);` : `if (j1 < H) { ${c.forward.step}(${r}u, a${r}_1, t, b0, j1, cur, nxt); }`),
+      units: GATED_FORWARD_UNITS, v: 'j', i: 'k', end: 'H', rowStride: `${G}u * H`, weight: (cs) => gateWeights('WT', `wr + ${cs}`, G), acc: `vec${G}f`, cache: 'hs', base: 'cur',
+      put: (r, part) => (part === 0 ? `${c.forward.step}(${r}u, a${r}_0, t, b0, j0, cur, nxt);` : `if (j1 < H) { ${c.forward.step}(${r}u, a${r}_1, t, b0, j1, cur, nxt); }`),
     });
   return [
     ...MAIN,
@@ -201,19 +208,19 @@ function backwardMain(c: RecurrenceCellParts): string[] {
     ...perRow(4, (r) => [`x${r} = xi_of(t, b0 + ${r}u);`], 1),
   ];
   // The gated cells' phase 1 gives each thread the units its GEMV owns
-  // (unitBlock's 8 neighbouring units), so each carry is read and written by
+  // (unitBlock's RECURRENCE_UNITS neighbouring units), so each carry is read and written by
   // one thread.
   const phase1 = b.inline
     ? [b.inline.phase1]
     : [
-      '    for (var j0 = 8u * li; j0 < H; j0 += 8u * WG) {',
-      '      for (var j = j0; j < min(j0 + 8u, H); j++) {',
+      `    for (var u0 = ${RECURRENCE_UNITS}u * li; u0 < H; u0 += ${RECURRENCE_UNITS}u * WG) {`,
+      `      for (var j = u0; j < min(u0 + ${RECURRENCE_UNITS}u, H); j++) {`,
       ...perRow(8, (r) => [`pointwise(${r}u, t, b0, j, m${b.pointwiseXi ? `, x${r}` : ''});`]),
       '      }',
       '    }',
     ];
-  // The GEMV carry[k] = Σ_q W_hh[q, k] · d[q] over the G·H gate rows q
-  // (unitBlock's): d is ∂L/∂z (rnn) or the gate terms, cached along q.
+  // The GEMV carry[k] = Σ_i W_hh[i, k] · d[i] over the G·H gate rows i
+  // (unitBlock's): d is ∂L/∂z (rnn) or the gate terms, cached along i.
   const end = G === 1 ? 'H' : `${G}u * H`;
   return [
     ...MAIN,
@@ -229,18 +236,18 @@ function backwardMain(c: RecurrenceCellParts): string[] {
     ...phase1,
     '    workgroupBarrier();',
     ...(b.pointwiseXi ? [] : xs),
-    `    let any = ${range(4).map((r) => `x${r} != 0.0`).join(' || ')} ||`,
+    `    let hands_back = ${range(4).map((r) => `x${r} != 0.0`).join(' || ')} ||`,
     `      ${range(4).map((r) => `x${r + 4} != 0.0`).join(' || ')};`,
     // A bound, not an `if`: SwiftShader runs an `if`'s body under a lane
     // mask. Measured with ξ = 1 (the GEMV runs; bench/ab-recurrence.ts, H 256,
     // B 32): the bound made the rnn's reverse kernel 1.2–1.3× faster at rows 8
     // and changed nothing at rows 4; the LSTM's it did not change.
     '    // No sequence hands a gradient back (ξ = 0 for all): the GEMV takes no step.',
-    `    let gemv_end = select(0u, ${end}, any);`,
+    `    let gemv_end = select(0u, ${end}, hands_back);`,
     ...indent(4, unitBlock({
-      units: 8, u0: 'k0', v: 'kk', i: 'q', end: 'gemv_end', rowStride: 'H', offset: 'p.w_offset', weight: (cs) => columns('P', 'wr', cs), acc: 'vec4f',
+      units: RECURRENCE_UNITS, v: 'kk', i: 'i', end: 'gemv_end', rowStride: 'H', offset: 'p.w_offset', weight: (cs) => columns('P', 'wr', cs), acc: 'vec4f',
       cache: b.cache, cacheRow: G === 1 ? 'H_MAX' : `${G}u * H_MAX`,
-      put: (r, h) => `put_carry(${G === 1 ? `${r}u` : rowB(r)}, kk${h}, x${r}, a${r}_${h});`,
+      put: (r, part) => `put_carry(${G === 1 ? `${r}u` : rowB(r)}, kk${part}, x${r}, a${r}_${part});`,
     })),
     '    workgroupBarrier();',
     '  }',
@@ -275,7 +282,7 @@ function writeShader(name: RecurrenceShader): string {
     : [
       ...overrides(rnn
         ? { hMax: 'The hidden size H; sizes the workgroup caches (2 · ROWS · H_MAX floats).', activation: true }
-        : { hMax: 'The hidden size H; sizes the workgroup cache (4 · ROWS · H_MAX floats).' }),
+        : { hMax: `The hidden size H; sizes the workgroup cache (${c.gates} · ROWS · H_MAX floats).` }),
       '',
       ...params(s.params),
       '',
