@@ -12,7 +12,12 @@
 // gradient is checked here for every cell (rnn too) and both kinds. Prints
 // the max relative error of each case. The float64 backward functions are
 // checked first against centred finite differences of the float64 forward
-// functions. Elsewhere: the rnn recurrence of both kinds in
+// functions. The rnn recurrence (both kinds) over the same helper: chunks
+// t0 > 0 at ROWS = 1, 2, 4, 8 and sequence lengths (padded steps hold the
+// state and get no gradient; a length 0, lengths ≤ t0, inside and past the
+// chunk), against rnnForward64 / rnnBackward64 (src/reference/kernels64.ts)
+// run on each sequence's real steps. Elsewhere: the rnn recurrence of both
+// kinds over whole tensors (t0 = 0, every activation) in
 // test/kernels.test.ts; whole training steps with recurrence 'split' and
 // its options in test/split-recurrence.test.ts.
 import { describe, it, expect } from 'vitest';
@@ -155,8 +160,12 @@ describe('float64 kernel functions against finite differences', () => {
 // kernels, then on the split recurrence (tests named `split …`, the case's
 // ROWS left out of names and labels), with the same buffers and checks.
 
-/** B, T (tensor length), t0, t1 (the chunk), H, ROWS, bias. H = 0: the largest H for ROWS (the split recurrence: for ROWS = 4). */
-type Case = [number, number, number, number, number, number, boolean];
+/**
+ * B, T (tensor length), t0, t1 (the chunk), H, ROWS, bias, and optional
+ * sequence lengths (B; step t of sequence b is real iff t < lengths[b]).
+ * H = 0: the largest H for ROWS (the split recurrence: for ROWS = 4).
+ */
+type Case = [number, number, number, number, number, number, boolean, (readonly number[])?];
 const cases: Case[] = [
   [1, 1, 0, 1, 1, 1, true],
   [3, 5, 1, 4, 5, 2, false],
@@ -169,17 +178,17 @@ const cases: Case[] = [
   [2, 2, 0, 2, 601, 1, false], // H > 2 units · 256 threads: the forward's threads take a second block of units
 ];
 /** The case's name in test names and report labels; ROWS only for the sequence kernels. */
-const name = ([B, T, t0, t1, H, rows, bias]: Case, kind: KernelKind = 'sequence') =>
-  `B=${B} T=${T} t=${t0}..${t1} H=${H || 'max'}${kind === 'sequence' ? ` rows=${rows}` : ''}${bias ? ' bias' : ''}`;
+const name = ([B, T, t0, t1, H, rows, bias, lengths]: Case, kind: KernelKind = 'sequence') =>
+  `B=${B} T=${T} t=${t0}..${t1} H=${H || 'max'}${kind === 'sequence' ? ` rows=${rows}` : ''}${bias ? ' bias' : ''}${lengths ? ` lengths=${lengths.join(',')}` : ''}`;
 
 /**
- * Each case on each kind of kernel, one test each (named by kindTestName):
- * `body` gets the case, the kind, the harness and H (the case's, or the
- * kind's largest for the case's ROWS).
+ * Each case (of `list`, default `cases`) on each kind of kernel, one test
+ * each (named by kindTestName): `body` gets the case, the kind, the harness
+ * and H (the case's, or the kind's largest for the case's ROWS).
  */
-function forEachCase(maxHidden: LargestHidden, body: (c: Case, kind: KernelKind, h: KernelHarness, H: number) => Promise<void>) {
+function forEachCase(maxHidden: LargestHidden, body: (c: Case, kind: KernelKind, h: KernelHarness, H: number) => Promise<void>, list: readonly Case[] = cases) {
   for (const kind of KERNEL_KINDS) {
-    for (const c of cases) {
+    for (const c of list) {
       it(kindTestName(kind, name(c, kind)), async () => {
         const h = await setup();
         await body(c, kind, h, c[4] || maxHidden[kind](h.device, c[5]));
@@ -190,7 +199,8 @@ function forEachCase(maxHidden: LargestHidden, body: (c: Case, kind: KernelKind,
 
 /**
  * Random W_hh (G·H, H), Zx (T, B, G·H) and b_hh (G·H), and the params
- * buffer: W_hh at wOffset and b_hh at bOffset among other values.
+ * buffer: W_hh at wOffset and b_hh at bOffset among other values (the rnn:
+ * G = H, one row of W_hh per unit).
  */
 function gatedOperands(up: KernelHarness['up'], B: number, T: number, G: number, H: number) {
   const W = randn(G * H, 1 / Math.sqrt(H)), Zx = randn(T * B * G), bhh = randn(G, 0.3);
@@ -290,6 +300,102 @@ describe('gru_forward.wgsl / gru_backward.wgsl', () => {
       expect(Array.from(dHcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
     }
   });
+});
+
+// ---------------------------------------------------------------------------
+// The rnn recurrence on the same helper: chunks t0 > 0 at ROWS = 1, 2, 4, 8
+// (B not a multiple of ROWS; H = 13, 21, not multiples of a thread's 8
+// units), and sequence lengths (a length 0, lengths ≤ t0, inside the chunk,
+// at t1 and past it). The expected values are the float64 functions run on
+// each sequence alone over its real steps t0 ≤ t < min(lengths[b], t1): a
+// padded step holds the state; the loss puts no weight on it and nothing
+// beyond a sequence's last real step sends it gradient (dHo and the carry in
+// are 0 there, as the engine makes them), so its dZ and dH are exactly 0.
+
+/** The rnn's cases (φ = tanh): B, T, t0, t1, H, ROWS, bias, lengths. */
+const rnnCases: Case[] = [
+  [3, 5, 2, 5, 13, 1, true],
+  [5, 4, 1, 3, 21, 2, false],
+  [6, 5, 3, 5, 13, 4, true],
+  [11, 4, 1, 3, 21, 8, true],
+  [5, 6, 0, 6, 13, 2, true, [6, 3, 0, 1, 5]],
+  [3, 4, 1, 4, 21, 1, false, [4, 2, 0]],
+  [7, 6, 2, 5, 21, 4, false, [6, 2, 0, 4, 3, 5, 1]],
+  [11, 5, 1, 4, 13, 8, true, [5, 0, 3, 1, 4, 2, 5, 3, 0, 4, 1]],
+];
+
+/** Sequence b of a (T, B, X) tensor, steps from … from + steps − 1, as (steps, 1, X). */
+const sequenceOf = (a: ArrayLike<number>, B: number, X: number, b: number, from: number, steps: number) =>
+  Float64Array.from({ length: steps * X }, (_, i) => a[((from + Math.floor(i / X)) * B + b) * X + (i % X)]);
+
+describe('rnn_forward.wgsl / rnn_backward.wgsl: chunks t0 > 0, sequence lengths', () => {
+  const activation = 'tanh';
+  forEachCase(rnnKernels.maxHidden, async (c, kind, { device, up, run, read }, H) => {
+    const [B, T, t0, t1, , rows, bias, lengths] = c;
+    const n = t1 - t0, S = B * H;
+    const len = (b: number) => lengths?.[b] ?? T;
+    // each sequence's real steps in the chunk
+    const real = Array.from({ length: B }, (_, b) => Math.max(0, Math.min(len(b), t1) - t0));
+    const row = (a: Float32Array, t: number, b: number) => a.subarray((t * B + b) * H, (t * B + b + 1) * H);
+    const { W, Zx, bhh, wOffset, bOffset, params } = gatedOperands(up, B, T, H, H);
+    // whole tensors hold other values; the kernel must read state t0 and touch only t0 + 1 … t1
+    const hsInit = randn((T + 1) * S, 0.5);
+    const hs = up(hsInit);
+    const fwd = rnnKernels.forward[kind](device, H, rows, { activation, bias });
+    // Wᵀ at wOffset of weightsT, after other values
+    const weightsT = up(cat(randn(wOffset), transpose(W, H, H)));
+    run(fwd, fwd.bind({ weightsT, zx: up(Zx), hs, params, ...(lengths && { lengths: up(Uint32Array.from(lengths)) }) }, { B, t0, t1, wOffset, bOffset }));
+    const want = new Float64Array(n * S);
+    for (let b = 0; b < B; b++) {
+      const r = real[b];
+      const Hs = rnnForward64(W, sequenceOf(Zx, B, H, b, t0, r), sequenceOf(hsInit, B, H, b, t0, 1), 1, r, H, activation, bias ? bhh : undefined);
+      for (let s = 0; s < n; s++) want.set(Hs.subarray(Math.min(s + 1, r) * H, (Math.min(s + 1, r) + 1) * H), (s * B + b) * H);
+    }
+    const hsGpu = await read(hs, (T + 1) * S);
+    const forward = kernelLabel(kind, 'rnn', 'forward');
+    report(`${forward} hs ${name(c, kind)}`, relErr(hsGpu.subarray((t0 + 1) * S, (t1 + 1) * S), want), 1e-5, kind);
+    expectUntouched(hsGpu, hsInit, S, t0 + 1, t1 + 1);
+    // a padded step copies the state exactly
+    for (let b = 0; b < B; b++) for (let t = t0 + real[b]; t < t1; t++) expect(Array.from(row(hsGpu, t + 1, b))).toEqual(Array.from(row(hsGpu, t, b)));
+
+    const dHo = randn(T * S), dHc0 = randn(S);
+    for (let b = 0; b < B; b++) {
+      for (let t = len(b); t < T; t++) row(dHo, t, b).fill(0);
+      if (len(b) < t1) dHc0.fill(0, b * H, (b + 1) * H);
+    }
+    const x = xiBuffer(T, B);
+    const dZInit = randn(T * S), dHInit = randn(T * S);
+    const dHc = up(dHc0), dZ = up(dZInit), dH = up(dHInit);
+    const bwd = rnnKernels.backward[kind](device, H, rows, { activation });
+    run(bwd, bwd.bind({ params, hs, dHo: up(dHo), xi: up(x.buf), dHc, dG: dZ, dH }, { B, t0, t1, wOffset, xiOffset: x.xiOffset, maskOffset: x.maskOffset }));
+    // the reference reads the GPU's own forward, so only this kernel is measured
+    const wantZ = new Float64Array(n * S), wantH = new Float64Array(n * S), wantC = new Float64Array(S);
+    for (let b = 0; b < B; b++) {
+      const r = real[b];
+      const g = rnnBackward64(W, sequenceOf(hsGpu, B, H, b, t0, r + 1), sequenceOf(dHo, B, H, b, t0, r), sequenceOf(x.xi, B, 1, b, t0, r), x.mask.subarray(t0), dHc0.subarray(b * H, (b + 1) * H), 1, r, H, activation);
+      for (let s = 0; s < r; s++) {
+        wantZ.set(g.dZ.subarray(s * H, (s + 1) * H), (s * B + b) * H);
+        wantH.set(g.dH.subarray(s * H, (s + 1) * H), (s * B + b) * H);
+      }
+      wantC.set(g.carry, b * H);
+    }
+    const [dZGpu, dHGpu, dHcGpu] = await Promise.all([read(dZ, T * S), read(dH, T * S), read(dHc, S)]);
+    const backward = kernelLabel(kind, 'rnn', 'backward');
+    report(`${backward} dZ ${name(c, kind)}`, relErr(dZGpu.subarray(t0 * S, t1 * S), wantZ), 1e-5, kind);
+    report(`${backward} dH ${name(c, kind)}`, relErr(dHGpu.subarray(t0 * S, t1 * S), wantH), 1e-5, kind);
+    report(`${backward} dHc out ${name(c, kind)}`, relErr(dHcGpu, wantC), 1e-5, kind);
+    expectUntouched(dZGpu, dZInit, S, t0, t1);
+    expectUntouched(dHGpu, dHInit, S, t0, t1);
+    for (let b = 0; b < B; b++) {
+      // padded steps: exactly no gradient
+      for (let t = t0 + real[b]; t < t1; t++) {
+        expect(Array.from(row(dZGpu, t, b)).every((v) => v === 0)).toBe(true);
+        expect(Array.from(row(dHGpu, t, b)).every((v) => v === 0)).toBe(true);
+      }
+      // ξ_{t0,b} = 0 cuts exactly
+      if (x.xi[t0 * B + b] === 0) expect(Array.from(dHcGpu.subarray(b * H, (b + 1) * H)).every((v) => v === 0)).toBe(true);
+    }
+  }, rnnCases);
 });
 
 // ---------------------------------------------------------------------------

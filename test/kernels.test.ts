@@ -7,11 +7,11 @@
 // reduce_sum, clip_update, transpose, segment_norms, power_iteration,
 // carry_state. The rnn cases also run the split recurrence (cell 'rnn',
 // tests named `split …`) with the same buffers and checks. Elsewhere: the
-// LSTM and GRU recurrences of both kinds, and ξ = 0 cutting a non-finite
-// gradient for every cell, in test/cell-kernels.test.ts; whole training
-// steps with recurrence 'split' and its options in
-// test/split-recurrence.test.ts; the shared operands in
-// test/recurrence-fixtures.ts.
+// LSTM and GRU recurrences of both kinds, the rnn's chunks t0 > 0 and
+// sequence lengths, and ξ = 0 cutting a non-finite gradient for every cell,
+// in test/cell-kernels.test.ts; whole training steps with recurrence
+// 'split' and its options in test/split-recurrence.test.ts; the shared
+// operands in test/recurrence-fixtures.ts.
 import { describe, it, expect } from 'vitest';
 import { relErr, kernelHarness, report } from './harness';
 import { createRng } from '../src/util/rng';

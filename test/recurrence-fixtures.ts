@@ -5,10 +5,11 @@
 // tests and report labels; and the operands the tests build (Wᵀ, ξ and the
 // loss mask, merged buffers) and the check that a kernel wrote only its
 // chunk. Used by test/kernels.test.ts (rnn), test/cell-kernels.test.ts
-// (LSTM, GRU, ξ = 0 of every cell) and test/split-recurrence.test.ts.
+// (LSTM, GRU; rnn chunks t0 > 0 and sequence lengths; ξ = 0 of every cell)
+// and test/split-recurrence.test.ts.
 import { expect } from 'vitest';
 import type { Activation, Bound } from '../src/kernels/kernel';
-import { createRnnForward, createRnnBackward, type RnnForwardBuffers, type RnnForwardDims, type RnnBackwardBuffers, type RnnBackwardDims } from '../src/kernels/rnn';
+import { createRnnForward, createRnnBackward, maxHidden as maxHiddenRnn, type RnnForwardBuffers, type RnnForwardDims, type RnnBackwardBuffers, type RnnBackwardDims } from '../src/kernels/rnn';
 import { createLstmForward, createLstmBackward, maxHiddenLstm } from '../src/kernels/lstm';
 import { createGruForward, createGruBackward, maxHiddenGru } from '../src/kernels/gru';
 import { createSplitForward, createSplitBackward, type SplitCell, type SplitForwardBuffers, type SplitForwardDims, type SplitBackwardBuffers, type SplitBackwardDims } from '../src/kernels/split';
@@ -42,10 +43,11 @@ export interface RecurrenceKernel<Buffers, Dims> {
  */
 export type ByKind<Options, Buffers, Dims> = Record<KernelKind, (device: GPUDevice, hidden: number, rows: number, options: Options) => RecurrenceKernel<Buffers, Dims>>;
 
-/** The rnn cell's forward (φ, optional b_hh) and reverse (φ) recurrence of each kind. */
+/** The rnn cell's forward (φ, optional b_hh) and reverse (φ) recurrence of each kind, and its largest H. */
 export const rnnKernels: {
   forward: ByKind<{ activation: Activation; bias: boolean }, RnnForwardBuffers, RnnForwardDims>;
   backward: ByKind<{ activation: Activation }, RnnBackwardBuffers, RnnBackwardDims>;
+  maxHidden: LargestHidden;
 } = {
   forward: {
     sequence: (device, hidden, rows, { activation, bias }) => createRnnForward(device, { hidden, activation, rows, bias }),
@@ -55,6 +57,7 @@ export const rnnKernels: {
     sequence: (device, hidden, rows, { activation }) => createRnnBackward(device, { hidden, activation, rows }),
     split: (device, hidden, _rows, { activation }) => createSplitBackward(device, { cell: 'rnn', hidden, activation }),
   },
+  maxHidden: { sequence: maxHiddenRnn, split: (device) => maxHiddenRnn(device, 4) },
 };
 
 /**
