@@ -20,8 +20,8 @@ import { matmulWgsl } from '../src/kernels/matmul-wgsl';
 import { parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul-spec';
 import { MATMUL_PARAMS, MATMUL_BINDINGS } from '../src/kernels/matmul';
 import { uniformStruct } from '../src/gpu/uniform';
-import { timePass } from '../src/gpu/timing';
-import { prepareVariant, rotatedRounds, sweepWgsl, SWEEP, sweepName, type SweepShape } from './gemm-sweep';
+import { timePass, rotatedRounds } from '../src/gpu/timing';
+import { prepareVariant, sweepWgsl, SWEEP, sweepName, type SweepShape } from './gemm-sweep';
 import { median } from './stats';
 
 const EDITS: Record<string, (code: string) => string> = {

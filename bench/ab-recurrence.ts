@@ -23,7 +23,8 @@ import { gatedConstants } from '../src/kernels/gated';
 import { uniformStruct } from '../src/gpu/uniform';
 import { F32 } from '../src/kernels/kernel';
 import { createRng } from '../src/util/rng';
-import { prepareVariant, rotatedRounds, timeOnce } from './gemm-sweep';
+import { prepareVariant, timeOnce } from './gemm-sweep';
+import { rotatedRounds } from '../src/gpu/timing';
 
 const kernel = process.argv[2] as keyof typeof KERNELS;
 const [H, B, T, rows, upt] = (process.argv[3] ?? '256,32,35,8').split(',').map(Number);

@@ -21,7 +21,8 @@ import { profiledStep, phases, type PhaseTime } from './phases';
 import { stepFlops, workloadConfig, cellGates, type Workload } from './workloads';
 import { createTfjsStep } from './tfjs-step';
 import { createTfjsLstmStep } from './tfjs-lstm';
-import { runSweep, prepareVariant, timeOnce, rotatedRounds, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
+import { rotatedRounds } from '../src/gpu/timing';
+import { runSweep, prepareVariant, timeOnce, shapeLabel, sweepName, SWEEP, type SweepResult, type SweepShape } from './gemm-sweep';
 
 export type StrategyName = 'full' | 'regular' | 'randomized';
 export type PeerBackend = 'webgpu' | 'wasm';
@@ -460,8 +461,8 @@ export async function runBench(device: GPUDevice, o: BenchOptions, environment: 
     }
     if (!result.unsupported) {
       result.tuning.matmul = await tuneMatmul(device, shapes, { reps: 4, candidates: o.tuneVariants });
-      for (const t of result.tuning.matmul) log(`  tuned ${shapeLabel(t.shape)}: ${t.best} (${Object.entries(t.ms).map(([v, ms]) => `${v} ${ms!.toFixed(2)}`).join(', ')} ms)`);
-      log(`  tuned rows: ${result.tuning.rows!.best} (${Object.entries(result.tuning.rows!.ms).map(([r, ms]) => `rows ${r}: ${ms.toFixed(1)} ms`).join(', ')})`);
+      for (const t of result.tuning.matmul) log(`  tuned ${shapeLabel(t.shape)}: ${t.best} (final, median ms: ${Object.entries(t.final).map(([v, ms]) => `${v} ${ms!.toFixed(2)}`).join(', ')}; screen, fastest ms: ${Object.entries(t.ms).map(([v, ms]) => `${v} ${ms!.toFixed(2)}`).join(', ')})`);
+      log(`  tuned rows: ${result.tuning.rows!.best} (${Object.entries(result.tuning.rows!.ms).map(([r, ms]) => `rows ${r}: ${ms.toFixed(1)} ms`).join(', ')}${result.tuning.rows!.split === undefined ? '' : `, split: ${result.tuning.rows!.split.toFixed(1)} ms`}; recurrence ${result.tuning.rows!.recurrence})`);
     }
     // the ceiling: the sweep at the step's GEMM shapes and the recurrence's (B×H)·(H×G·H)
     const G = cellGates(w);

@@ -272,19 +272,6 @@ export async function timeOnce(device: GPUDevice, encode: (pass: GPUComputePassE
   return (await timePass(device, encode, reps, { targetMs: 30, warmup: true })).ms;
 }
 
-/**
- * `rounds` rounds of every run in `runs`, each round starting one later in
- * the list. Timed in a fixed order, whatever ran first in a round measured
- * slower on SwiftShader: our matmul at dH (1120×256×28), always first, read
- * 61–86% of the fastest of the sweep's three best in four runs of this loop,
- * and 77–92% in four runs with the order rotated.
- */
-export async function rotatedRounds(rounds: number, runs: (() => Promise<void>)[]): Promise<void> {
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < runs.length; i++) await runs[(i + r) % runs.length]();
-  }
-}
-
 /** Check one variant in full at a small awkward shape of the same layout; the max relative error. */
 async function checkSmall(device: GPUDevice, s: Spec, layout: SweepShape): Promise<number> {
   const sh: SweepShape = { M: layout.transA ? 36 : 37, N: 44, K: 20, transA: layout.transA, transB: layout.transB };

@@ -9,6 +9,7 @@ import { BpttError } from '../errors';
 import { BpttEngine, type BpttShape } from './bptt';
 import type { Recurrence } from './cells';
 import { onlyPhase } from './profile';
+import { rotatedRounds } from '../gpu/timing';
 
 /** One GEMM of a training step: where it sits, its shape, how often it runs per step. */
 export interface StepGemm extends GemmShape {
@@ -50,7 +51,7 @@ export function stepGemmShapes(config: RnnConfig, batch: number, steps: number):
 
 /** What tuneRecurrenceRows measured. */
 export interface RowsResult {
-  /** ms of the forward + backward recurrences of one step (fastest of the runs), per rows value that fits ('sequence' kernels). */
+  /** ms of the forward + backward recurrences of one step (fastest round), per rows value that fits ('sequence' kernels). */
   ms: Record<number, number>;
   /** The fastest rows of the 'sequence' kernels (the engine's `rows` option). */
   best: number;
@@ -60,8 +61,8 @@ export interface RowsResult {
   recurrence: Recurrence;
 }
 
-/** ms of one step's forward + backward recurrences of an engine for `shape` (fastest of `reps` runs); null where the shape does not fit. */
-async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number): Promise<number | null> {
+/** An engine for `shape`, with ξ = 1 written; null where the shape does not fit the device. */
+function engineFor(device: GPUDevice, shape: BpttShape): BpttEngine | null {
   let engine: BpttEngine;
   try {
     engine = new BpttEngine(device, shape);
@@ -69,28 +70,25 @@ async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number
     if (e instanceof BpttError) return null; // does not fit this device
     throw e;
   }
-  try {
-    // ξ = 1: the reverse kernels skip the GEMV where ξ = 0, as on a fresh engine's zeroed ξ
-    engine.writeXi(new Float32Array(shape.steps).fill(1));
-    let total = 0;
-    for (const phase of ['forward', 'backward'] as const) {
-      const times: number[] = [];
-      for (let i = 0; i <= reps; i++) {
-        const enc = device.createCommandEncoder();
-        const scope = onlyPhase(enc, phase);
-        engine.encodeStep(enc, { passes: scope });
-        scope.end();
-        const t0 = performance.now();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        if (i > 0) times.push(performance.now() - t0);
-      }
-      total += Math.min(...times);
-    }
-    return total;
-  } finally {
-    engine.destroy();
+  // ξ = 1: the reverse kernels skip the GEMV where ξ = 0, as on a fresh engine's zeroed ξ
+  engine.writeXi(new Float32Array(shape.steps).fill(1));
+  return engine;
+}
+
+/** ms of one step's forward + backward recurrences of `engine`, one run of each phase. */
+async function timeRecurrences(device: GPUDevice, engine: BpttEngine): Promise<number> {
+  let total = 0;
+  for (const phase of ['forward', 'backward'] as const) {
+    const enc = device.createCommandEncoder();
+    const scope = onlyPhase(enc, phase);
+    engine.encodeStep(enc, { passes: scope });
+    scope.end();
+    const t0 = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    total += performance.now() - t0;
   }
+  return total;
 }
 
 /**
@@ -99,15 +97,27 @@ async function timeRecurrences(device: GPUDevice, shape: BpttShape, reps: number
  * device) and with the 'split' kernels, and return the measurements, the
  * fastest rows (`best`) and the faster variant (`recurrence`): pass them as
  * the engine's (or the Trainer's) `rows` and `recurrence` options.
+ * After one untimed run each, the candidates are timed in `reps` rotated
+ * rounds (rotatedRounds), so a slow moment of a shared machine falls on each
+ * alike; each one's fastest round counts.
  */
-export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 2): Promise<RowsResult> {
-  const ms: Record<number, number> = {};
-  for (const rows of RECURRENCE_ROWS) {
-    if (rows > batch) continue;
-    const t = await timeRecurrences(device, { config, batch, steps, rows }, reps);
-    if (t !== null) ms[rows] = t;
+export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 3): Promise<RowsResult> {
+  const candidates: { key: number | 'split'; engine: BpttEngine; ms: number }[] = [];
+  try {
+    for (const key of [...RECURRENCE_ROWS.filter((r) => r <= batch), 'split' as const]) {
+      const engine = engineFor(device, key === 'split' ? { config, batch, steps, recurrence: 'split' } : { config, batch, steps, rows: key });
+      if (engine) candidates.push({ key, engine, ms: Infinity });
+    }
+    for (const c of candidates) await timeRecurrences(device, c.engine); // pipelines and first touch
+    await rotatedRounds(Math.max(1, reps), candidates.map((c) => async () => {
+      c.ms = Math.min(c.ms, await timeRecurrences(device, c.engine));
+    }));
+  } finally {
+    for (const c of candidates) c.engine.destroy();
   }
-  const split = (await timeRecurrences(device, { config, batch, steps, recurrence: 'split' }, reps)) ?? undefined;
+  const ms: Record<number, number> = {};
+  for (const c of candidates) if (c.key !== 'split') ms[c.key] = c.ms;
+  const split = candidates.find((c) => c.key === 'split')?.ms;
   const ranked = Object.entries(ms).sort((x, y) => x[1] - y[1]);
   if (!ranked.length && split === undefined) throw new BpttError('rows', 'none', `no rows value of ${RECURRENCE_ROWS.join(', ')} fits hidden = ${config.hidden} on this device, nor does the split recurrence`);
   const best = ranked.length ? Number(ranked[0][0]) : 1;

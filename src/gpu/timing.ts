@@ -1,6 +1,6 @@
-// The one GPU timer: the matmul tuner (src/kernels/tune.ts) and the GEMM
-// sweep (bench/gemm-sweep.ts) both time their dispatches here, so their
-// numbers are measured the same way.
+// The one GPU timer: the tuners (src/kernels/tune.ts, src/engine/tune-step.ts)
+// and the bench (bench/gemm-sweep.ts, bench/core.ts) time their dispatches
+// here, in the same rotated rounds, so their numbers are measured the same way.
 import { BufferArena } from './buffers';
 
 /** How timePass measured: timestamp queries where the device has them and they tick, else wall clock. */
@@ -71,5 +71,18 @@ export async function timePass(
   } finally {
     qs?.destroy();
     arena.destroy();
+  }
+}
+
+/**
+ * `rounds` rounds of every run in `runs`, each round starting one later in
+ * the list. Timed in a fixed order, whatever ran first in a round measured
+ * slower on SwiftShader: our matmul at dH (1120×256×28), always first, read
+ * 61–86% of the fastest of the sweep's three best in four runs of this loop,
+ * and 77–92% in four runs with the order rotated.
+ */
+export async function rotatedRounds(rounds: number, runs: (() => Promise<void>)[]): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < runs.length; i++) await runs[(i + r) % runs.length]();
   }
 }

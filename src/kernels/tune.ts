@@ -5,7 +5,7 @@
 // its own. The GEMMs of a training step (stepGemmShapes) and the recurrences'
 // rows (tuneRecurrenceRows) are the engine's: src/engine/tune-step.ts.
 import { BufferArena } from '../gpu/buffers';
-import { timePass, type TimingMethod } from '../gpu/timing';
+import { timePass, rotatedRounds, type TimingMethod } from '../gpu/timing';
 import { BpttError, show } from '../errors';
 import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, type MatmulVariant } from './matmul';
 import { recordChoice, setPinned, shapeBucket, type GemmShape } from './matmul-choice';
@@ -17,19 +17,31 @@ export { timePass } from '../gpu/timing';
 export interface TuneOptions {
   /** The variants to time (default: every one of MATMUL_VARIANTS that fits the shape). */
   candidates?: readonly MatmulVariant[];
-  /** Rounds over the variants (default 3; each variant's fastest run counts). */
+  /** Screening rounds over the variants (default 3; each variant's fastest run counts). */
   reps?: number;
+  /** How many of the screen's fastest are re-timed in the final (default 3; 1 skips the final). */
+  finalists?: number;
+  /** Rounds of the final (default 4; each finalist's median round counts). */
+  finalRounds?: number;
   /** Re-time shapes whose bucket was already tuned in this call (default false). */
   repeatBuckets?: boolean;
+}
+
+/** A shape to tune, bound as its user binds it: with a bias, and accumulating (beta) where the user does. */
+export interface TuneShape extends GemmShape {
+  bias?: boolean;
+  beta?: number;
 }
 
 /** What tuneMatmul measured at one shape. */
 export interface TuneResult {
   shape: GemmShape;
   bucket: string;
-  /** ms per GEMM of each variant timed (the fastest of its runs). */
+  /** ms per GEMM of each variant screened (the fastest of its screening runs). */
   ms: Partial<Record<MatmulVariant, number>>;
-  /** The fastest, now the device's choice for the bucket. */
+  /** ms per GEMM of each finalist: the median of its final rounds (each round the fastest of 3 runs of ~30 ms). */
+  final: Partial<Record<MatmulVariant, number>>;
+  /** The finalist with the fastest median (the screen's fastest when there is no final), now the device's choice for the bucket. */
   best: MatmulVariant;
   method: TimingMethod;
 }
@@ -39,8 +51,17 @@ export interface TuneResult {
  * device's choice for the shape's bucket (in memory, and in localStorage in a
  * browser, keyed by the adapter). Matmuls bound afterwards use it. Buffers
  * are made and destroyed here; shapes sharing a bucket are timed once.
+ *
+ * Two stages, both in rotated rounds (rotatedRounds) so that a change in the
+ * machine's load falls on every variant alike: a screen of every variant
+ * (one short run each per round, the fastest counts), then a final of the
+ * screen's `finalists` fastest, each round ~30 ms runs of back-to-back copies,
+ * where the median round decides. One short run per variant is cheap but
+ * noisy on a shared CPU: with the screen alone, the bench's tuner picked
+ * vec4@16x4 for M's dW_qh in two runs, and that variant read 84–89% of
+ * 8x8-vb@4x4 in the bench's own rotated rounds.
  */
-export async function tuneMatmul(device: GPUDevice, shapes: readonly GemmShape[], o: TuneOptions = {}): Promise<TuneResult[]> {
+export async function tuneMatmul(device: GPUDevice, shapes: readonly TuneShape[], o: TuneOptions = {}): Promise<TuneResult[]> {
   for (const v of o.candidates ?? []) pinCheck(v);
   const seen = new Set<string>();
   const out: TuneResult[] = [];
@@ -55,36 +76,51 @@ export async function tuneMatmul(device: GPUDevice, shapes: readonly GemmShape[]
     try {
       const usage = GPUBufferUsage.STORAGE;
       const a = arena.create('a', s.M * s.K * 4, usage), b = arena.create('b', s.K * s.N * 4, usage), c = arena.create('c', s.M * s.N * 4, usage);
-      const ms: TuneResult['ms'] = {};
-      let method: TuneResult['method'] = 'wall-clock';
+      const bias = arena.create('bias', s.N * 4, usage);
       const opts = { transA: s.transA, transB: s.transB };
       const kernels = (o.candidates ?? MATMUL_VARIANTS)
         .filter((v) => matmulVariantFits(device, v, opts, s))
         .map((v) => {
-          const mm = createMatmul(device, { ...opts, variant: v });
-          return { v, mm, bound: mm.bind({ a, b, c }, s) };
+          const mm = createMatmul(device, { ...opts, bias: s.bias, variant: v });
+          return { v, mm, bound: mm.bind({ a, b, c, bias }, { M: s.M, N: s.N, K: s.K, beta: s.beta }) };
         });
+      if (!kernels.length) continue;
+      const ms: TuneResult['ms'] = {}, final: TuneResult['final'] = {};
+      let method: TimingMethod = 'wall-clock';
+      const time = async (k: (typeof kernels)[number], reps: number, targetMs?: number) => {
+        const t = await timePass(device, (pass) => k.mm.encode(pass, k.bound), reps, { targetMs });
+        method = t.method;
+        return t.ms;
+      };
       try {
-        // round robin, so a change in the machine's load falls on every variant alike
-        for (let round = 0; round < (o.reps ?? 3); round++) {
-          for (const { v, mm, bound } of kernels) {
-            const t = await timePass(device, (pass) => mm.encode(pass, bound), 1);
-            ms[v] = Math.min(ms[v] ?? Infinity, t.ms);
-            method = t.method;
-          }
+        await rotatedRounds(o.reps ?? 3, kernels.map((k) => async () => {
+          ms[k.v] = Math.min(ms[k.v] ?? Infinity, await time(k, 1));
+        }));
+        const finalists = [...kernels].sort((x, y) => ms[x.v]! - ms[y.v]!).slice(0, Math.max(1, o.finalists ?? 3));
+        if (finalists.length > 1) {
+          const rounds = new Map(finalists.map((k) => [k.v, [] as number[]]));
+          await rotatedRounds(Math.max(1, o.finalRounds ?? 4), finalists.map((k) => async () => {
+            rounds.get(k.v)!.push(await time(k, 3, 30));
+          }));
+          for (const [v, r] of rounds) final[v] = median(r);
         }
       } finally {
         for (const k of kernels) k.bound.destroy();
       }
-      const ranked = (Object.entries(ms) as [MatmulVariant, number][]).sort((x, y) => x[1] - y[1]);
-      if (!ranked.length) continue;
-      recordChoice(device, s, ranked[0][0]);
-      out.push({ shape: { ...s }, bucket, ms, best: ranked[0][0], method });
+      const decided = Object.keys(final).length ? final : ms;
+      const best = (Object.entries(decided) as [MatmulVariant, number][]).sort((x, y) => x[1] - y[1])[0][0];
+      recordChoice(device, s, best);
+      out.push({ shape: { M: s.M, N: s.N, K: s.K, transA: s.transA, transB: s.transB }, bucket, ms, final, best, method });
     } finally {
       arena.destroy();
     }
   }
   return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function pinCheck(v: string): MatmulVariant {
