@@ -498,9 +498,11 @@ describe('bad options and dims', () => {
     throwsField(() => gb.bind(gbuf, { B, t0: 0, t1: T, wOffset: -1, xiOffset: T, maskOffset: 0 }), 'gru_backward.wOffset');
     throwsField(() => gb.bind(gbuf, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T + 3, maskOffset: 0 }), 'gru_backward.xi');
     throwsField(() => gb.bind({ ...gbuf, dHc: buf(1) }, { B, t0: 0, t1: T, wOffset: 0, xiOffset: T, maskOffset: 0 }), 'gru_backward.dHc');
-    // the chooser: 4 sequences per workgroup where they fit, fewer for small batches or large H
-    expect(autoRowsLstm(device, 8, 32)).toBe(4);
+    // the chooser: on a software adapter (this one) 8 sequences per workgroup where they fit, fewer for small batches or large H
+    expect(autoRowsLstm(device, 8, 32)).toBe(8);
+    expect(autoRowsLstm(device, 8, 7)).toBe(4);
     expect(autoRowsGru(device, 8, 3)).toBe(2);
+    expect(autoRowsLstm(device, maxHiddenLstm(device, 8) + 1, 32)).toBe(4);
     expect(autoRowsLstm(device, maxHiddenLstm(device, 4) + 1, 32)).toBe(2);
     expect(autoRowsGru(device, maxHiddenGru(device, 1), 32)).toBe(1);
   });

@@ -17,6 +17,7 @@
 import type { CellKind, ModelConfig } from '../model/config';
 import type { Bound } from '../kernels/kernel';
 import { createRnnForward, createRnnBackward, maxHidden as maxHiddenRnn } from '../kernels/rnn';
+import { chooseRows } from '../kernels/sequence-kernel';
 import { createLstmForward, createLstmBackward, maxHiddenLstm } from '../kernels/lstm';
 import { createGruForward, createGruBackward, maxHiddenGru } from '../kernels/gru';
 import { createSplitForward, createSplitBackward } from '../kernels/split';
@@ -88,10 +89,9 @@ export function cellMaxHidden(device: GPUDevice, cell: CellKind, rows: number): 
   }
 }
 
-/** Sequences per workgroup: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
+/** Sequences per workgroup when none is given: chooseRows, with the workgroup memory of the cell's kernels. */
 export function cellAutoRows(device: GPUDevice, cell: CellKind, hidden: number, batch: number): number {
-  for (const rows of [4, 2]) if (batch >= rows && hidden <= cellMaxHidden(device, cell, rows)) return rows;
-  return 1;
+  return chooseRows(device, (rows) => cellMaxHidden(device, cell, rows), hidden, batch);
 }
 
 /** A recurrence kernel as the engine binds it: every cell's kernels name their buffers alike (see the interfaces above). */

@@ -91,6 +91,11 @@ export function softwareAdapterReason(info: AdapterIdentity | null): string | nu
   return info.isFallbackAdapter ? 'a fallback adapter (isFallbackAdapter)' : null;
 }
 
+/** Whether `device` runs on a software adapter (softwareAdapterReason): the kernels' defaults differ there. */
+export function softwareDevice(device: GPUDevice): boolean {
+  return softwareAdapterReason(adapterIdentity(device)) !== null;
+}
+
 /** "vendor / architecture / device / description", the empty fields left out. */
 export function adapterName(info: AdapterIdentity | null): string {
   if (!info) return 'unknown adapter';

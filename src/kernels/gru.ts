@@ -32,9 +32,9 @@ export function maxHiddenGru(device: GPUDevice, rows = 1): number {
   return maxHiddenGated(device, rows);
 }
 
-/** Sequences per workgroup for the GRU kernels: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
+/** Sequences per workgroup for the GRU kernels when none is given: chooseRows, with their workgroup memory. */
 export function autoRowsGru(device: GPUDevice, hidden: number, batch: number): number {
-  return chooseRows((rows) => maxHiddenGru(device, rows), hidden, batch);
+  return chooseRows(device, (rows) => maxHiddenGru(device, rows), hidden, batch);
 }
 
 /**

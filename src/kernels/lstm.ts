@@ -32,9 +32,9 @@ export function maxHiddenLstm(device: GPUDevice, rows = 1): number {
   return maxHiddenGated(device, rows);
 }
 
-/** Sequences per workgroup for the LSTM kernels: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
+/** Sequences per workgroup for the LSTM kernels when none is given: chooseRows, with their workgroup memory. */
 export function autoRowsLstm(device: GPUDevice, hidden: number, batch: number): number {
-  return chooseRows((rows) => maxHiddenLstm(device, rows), hidden, batch);
+  return chooseRows(device, (rows) => maxHiddenLstm(device, rows), hidden, batch);
 }
 
 /**

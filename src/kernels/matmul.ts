@@ -1,4 +1,5 @@
 import { uniformStruct } from '../gpu/uniform';
+import { softwareDevice } from '../gpu/device';
 import { BpttError, show } from '../errors';
 import { Kernel, kernelLayout, ceilDiv, F32, ACTIVATION_CODE, type Activation, type Bound, type KernelHandle } from './kernel';
 import { chosenVariant } from './matmul-choice';
@@ -125,13 +126,6 @@ export function matmulVariantFits(device: GPUDevice, variant: MatmulVariant, o: 
   return matmulBlockFits(spec, o, d);
 }
 
-/** A device that runs WGSL on the CPU (SwiftShader, llvmpipe): few, fat threads win there. */
-function cpuDevice(device: GPUDevice): boolean {
-  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  const text = info ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase() : '';
-  return /swiftshader|llvmpipe|lavapipe|warp/.test(text);
-}
-
 /**
  * Below this many multiply-adds (M·N·K) a CPU-emulated device runs the scalar
  * kernel by default. Measured on SwiftShader (2 cores): the 8×8 kernel
@@ -150,7 +144,7 @@ export const SMALL_GEMM_MACS = 1 << 16;
  * workgroups where they fit, else the scalar kernel.
  */
 export function defaultMatmulVariant(device: GPUDevice, o: MatmulOptions, d: MatmulDims): MatmulVariant {
-  const cpu = cpuDevice(device);
+  const cpu = softwareDevice(device);
   if (cpu && d.M * d.N * d.K < SMALL_GEMM_MACS) return MATMUL_FALLBACK;
   const v: MatmulVariant = cpu ? '8x8@4x4' : 'vec4@16x16';
   return matmulVariantFits(device, v, o, d) ? v : MATMUL_FALLBACK;

@@ -28,7 +28,7 @@ export interface RnnDims {
   /** Steps t0 ≤ t < t1 of the (T, B, H) tensors. */
   t0: number;
   t1: number;
-  /** Element offset of W_hh (H, H) row-major in `params` (the backward pass; the forward reads `weightsT` from 0). */
+  /** Element offset of W_hh: in `params`, (H, H) row-major (the backward pass), and of W_hhᵀ in `weightsT` (the forward). */
   wOffset: number;
 }
 
@@ -53,9 +53,9 @@ export function maxHidden(device: GPUDevice, rows = 1): number {
   return Math.floor(device.limits.maxComputeWorkgroupStorageSize / (2 * rows * F32));
 }
 
-/** Sequences per workgroup: the most of 4, 2, 1 that the batch and the workgroup memory allow. */
+/** Sequences per workgroup when none is given: chooseRows, with the workgroup memory of these kernels. */
 export function autoRows(device: GPUDevice, hidden: number, batch: number): number {
-  return chooseRows((rows) => maxHidden(device, rows), hidden, batch);
+  return chooseRows(device, (rows) => maxHidden(device, rows), hidden, batch);
 }
 
 function constants(device: GPUDevice, o: RnnKernelOptions) {
