@@ -3,7 +3,7 @@
 // the workgroup cache per unit and so the largest H, the constants, and the
 // dims with their checks (split.ts checks its dims, of every cell, with these
 // too). Each workgroup walks ROWS sequences through time; each thread owns
-// neighbouring hidden units (4 in the forward, all gates of each; 8 in the
+// neighbouring hidden units (2 in the forward, all gates of each; 8 in the
 // reverse: recurrence-wgsl.ts's unitBlock), so WG covers H in as few passes
 // as the device allows.
 import { BpttError, requireInt } from '../errors';
@@ -62,7 +62,7 @@ export function maxHiddenGated(device: GPUDevice, rows: number): number {
  * The rows (default 1) and `override` constants of a gated cell's forward or
  * reverse kernel, `rows` and `hidden` checked against its workgroup cache
  * (errors name `${name}.rows`, `${name}.hidden`). The forward's threads own
- * 4 neighbouring units each (all their gates) and it takes HAS_BIAS; the
+ * 2 neighbouring units each (all their gates) and it takes HAS_BIAS; the
  * reverse's own 8 neighbouring units.
  */
 export function gatedConstants(device: GPUDevice, name: string, options: SequenceKernelOptions, direction: 'forward' | 'backward'): { rows: number; c: Constants } {

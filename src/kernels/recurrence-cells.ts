@@ -224,11 +224,11 @@ const LSTM: RecurrenceCellParts = {
 // and walks them through time on its own: no waiting between workgroups
 // (WGSL promises no forward progress across them). The current h of its ROWS
 // sequences lives in workgroup memory, double buffered. Each thread owns the
-// 4 neighbouring hidden units j … j + 3 (j = 4·li, then 4·WG further) and
+// 2 neighbouring hidden units j, j + 1 (j = 2·li, then 2·WG further) and
 // computes all four gates of each, so the gate GEMV and the cell's pointwise
-// math are fused: k is walked one at a time, and per k, 16 weight loads and
-// ROWS workgroup loads feed 16 · ROWS multiply-adds (4 units measured
-// 1.21–1.39× faster than 2 at ROWS 8 on SwiftShader). The weights are read transposed (WT[k, q] = W_hh[q, k]) so that
+// math are fused: k is walked one at a time, and per k, 8 weight loads and
+// ROWS workgroup loads feed 8 · ROWS multiply-adds (as rnn_forward.wgsl's 8
+// units). The weights are read transposed (WT[k, q] = W_hh[q, k]) so that
 // a thread's weights of one gate are side by side. A thread keeps its units
 // for the whole walk, so c_t is read back
 // from Cs where the same thread wrote it (no workgroup memory for c).
@@ -398,11 +398,11 @@ const GRU: RecurrenceCellParts = {
 //
 // Each workgroup owns ROWS sequences and walks them through time alone (no
 // waiting between workgroups); their h lives in workgroup memory, double
-// buffered. Each thread owns the 4 neighbouring hidden units j … j + 3
-// (j = 4·li, then 4·WG further) and computes the three recurrent sums of
-// each (k walked one at a time: 12 weight loads and ROWS workgroup loads
-// feed 12 · ROWS multiply-adds) and then the cell, fused. The weights are
-// read transposed (WT[k, q] = W_hh[q, k]): a gate's 4 weights side by side.
+// buffered. Each thread owns the 2 neighbouring hidden units j, j + 1
+// (j = 2·li, then 2·WG further) and computes the three recurrent sums of
+// each (k walked one at a time: 6 weight loads and ROWS workgroup loads feed
+// 6 · ROWS multiply-adds) and then the cell, fused. The weights are read
+// transposed (WT[k, q] = W_hh[q, k]): a gate's 2 weights side by side.
 //
 // WT: (H, 3H) row-major from 0     b_hh: (3H) at P[b_offset] (HAS_BIAS)
 // Zx: (T, B, 3H)   Hs: (T + 1, B, H)   G: (T, B, 4H)   lengths: (B) u32

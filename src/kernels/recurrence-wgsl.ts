@@ -3,7 +3,7 @@
 // (the overrides, Params' B/H/t0/t1, the bindings' form, the double-buffered
 // workgroup cache of h, the GEMV over W_hh in which one weight load feeds ROWS
 // sequences, written by unitBlock for every kernel: 8 neighbouring units per
-// thread (the rnn's kernels, the gated reverse ones) or 4 with all their gates
+// thread (the rnn's kernels, the gated reverse ones) or 2 with all their gates
 // (the gated forward ones); the ξ of each sequence and the time loops), and
 // each cell's own parts (doc comment, Params fields, bindings, gate math) come
 // from recurrence-cells.ts. The kernels compile
@@ -111,47 +111,46 @@ function accumulators(type: string, suffixes: string[]): string[] {
 /** Units per thread of the GEMVs of the rnn's kernels and of the gated reverse kernels (whose phase 1 walks the same units, so each carry stays with one thread). */
 export const RECURRENCE_UNITS = 8;
 /** Units per thread of the gated forward kernels (each with all its gates). */
-export const GATED_FORWARD_UNITS = 4;
+export const GATED_FORWARD_UNITS = 2;
 
 /**
  * A GEMV out[u] = Σ_i x[i] · W[i, u] for this thread's neighbouring units and
- * every row, its sums in parts: RECURRENCE_UNITS units u0 … u0 + 7 as two
- * vec4s of units (`v`0, `v`1), or GATED_FORWARD_UNITS units u0 … u0 + 3, each
- * a vector of its gates (`v`0 … `v`3) (u0 = units·li, then units·WG further
- * while u0 < H). `i` walks `end` one at a time (H, G·H gate rows, or 0 to
- * skip the GEMV); per i, each part's weights (`weight`, from row
- * wr = i · `rowStride` and the part's columns, clamped to H − 1 so the sums
- * past H are dropped) and ROWS cache loads (`cache` at [`base` +] i, row r
- * `cacheRow` (default H_MAX) further) feed the multiply-adds into a{r}_{part}
- * (of type `acc`). `put(r, part)` writes one row's part.
+ * every row, its sums in two parts: RECURRENCE_UNITS units u0 … u0 + 7 as two
+ * vec4s of units (`v`0, `v`1), or GATED_FORWARD_UNITS units u0, u0 + 1, each
+ * a vector of its gates (u0 = units·li, then units·WG further while u0 < H).
+ * `i` walks `end` one at a time (H, G·H gate rows, or 0 to skip the GEMV);
+ * per i, the two parts' weights (`weight`, from row wr = i · `rowStride` and
+ * the part's columns, clamped to H − 1 so the sums past H are dropped) and
+ * ROWS cache loads (`cache` at [`base` +] i, row r `cacheRow` (default H_MAX)
+ * further) feed the multiply-adds into a{r}_0 and a{r}_1 (of type `acc`).
+ * `put(r, part)` writes one row's part.
  */
 function unitBlock(o: {
   units: typeof RECURRENCE_UNITS | typeof GATED_FORWARD_UNITS; v: string; i: string; end: string; rowStride: string; offset?: string;
-  weight: (columns: string) => string; acc: string; cache: string; cacheRow?: string; base?: string; put: (r: number, part: number) => string;
+  weight: (columns: string) => string; acc: string; cache: string; cacheRow?: string; base?: string; put: (r: number, part: 0 | 1) => string;
 }): string[] {
   const { v, i } = o;
   const c = `${v[0]}c`;
   const ix = o.base ? 'ix' : i;
   const row = o.cacheRow ?? 'H_MAX';
   const off = o.offset ? ` + ${o.units === RECURRENCE_UNITS ? `vec4u(${o.offset})` : o.offset}` : '';
-  const parts = range(o.units === RECURRENCE_UNITS ? 2 : o.units);
   const units = o.units === RECURRENCE_UNITS
     ? [`let ${v}0 = vec4u(u0, u0 + 1u, u0 + 2u, u0 + 3u);`, `let ${v}1 = ${v}0 + vec4u(4u);`]
-    : parts.map((part) => `let ${v}${part} = u0${part === 0 ? '' : ` + ${part}u`};`);
+    : [`let ${v}0 = u0;`, `let ${v}1 = u0 + 1u;`];
   const last = o.units === RECURRENCE_UNITS ? 'vec4u(H - 1u)' : 'H - 1u';
   return [
     `for (var u0 = ${o.units}u * li; u0 < H; u0 += ${o.units}u * WG) {`,
     ...indent(2, units),
     '  // columns past H read column H − 1 (their sums are dropped)',
-    ...parts.map((part) => `  let ${c}${part} = min(${v}${part}, ${last})${off};`),
-    ...indent(2, accumulators(o.acc, parts.map((part) => `_${part}`))),
+    ...[0, 1].map((part) => `  let ${c}${part} = min(${v}${part}, ${last})${off};`),
+    ...indent(2, accumulators(o.acc, ['_0', '_1'])),
     `  for (var ${i} = 0u; ${i} < ${o.end}; ${i}++) {`,
     `    let wr = ${i} * ${o.rowStride};`,
-    ...parts.map((part) => `    let w${part} = ${o.weight(`${c}${part}`)};`),
+    ...[0, 1].map((part) => `    let w${part} = ${o.weight(`${c}${part}`)};`),
     ...(o.base ? [`    let ix = ${o.base} + ${i};`] : []),
-    ...perRow(4, (r) => [`let y${r} = ${o.cache}[${ix}${r === 0 ? '' : r === 1 ? ` + ${row}` : ` + ${r}u * ${row}`}];${parts.map((part) => ` a${r}_${part} += y${r} * w${part};`).join('')}`]),
+    ...perRow(4, (r) => [`let y${r} = ${o.cache}[${ix}${r === 0 ? '' : r === 1 ? ` + ${row}` : ` + ${r}u * ${row}`}]; a${r}_0 += y${r} * w0; a${r}_1 += y${r} * w1;`]),
     '  }',
-    ...perRow(2, (r) => [parts.map((part) => o.put(r, part)).join(' ')]),
+    ...perRow(2, (r) => [`${o.put(r, 0)} ${o.put(r, 1)}`]),
     '}',
   ];
 }
@@ -171,7 +170,7 @@ function forwardMain(c: RecurrenceCellParts): string[] {
     })
     : unitBlock({
       units: GATED_FORWARD_UNITS, v: 'j', i: 'k', end: 'H', rowStride: `${G}u * H`, weight: (cs) => gateWeights('WT', `wr + ${cs}`, G), acc: `vec${G}f`, cache: 'hs', base: 'cur',
-      put: (r, part) => (part === 0 ? `${c.forward.step}(${r}u, a${r}_0, t, b0, j0, cur, nxt);` : `if (j${part} < H) { ${c.forward.step}(${r}u, a${r}_${part}, t, b0, j${part}, cur, nxt); }`),
+      put: (r, part) => (part === 0 ? `${c.forward.step}(${r}u, a${r}_0, t, b0, j0, cur, nxt);` : `if (j1 < H) { ${c.forward.step}(${r}u, a${r}_1, t, b0, j1, cur, nxt); }`),
     });
   return [
     ...MAIN,
