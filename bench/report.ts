@@ -15,18 +15,22 @@ function gemmSection(w: WorkloadResult): string[] {
   const out: string[] = [];
   if (!w.gemms.length && !w.recurrence) return out;
   const paired = w.gemms.some((g) => g.ratios);
+  const both = w.gemms.some((g) => g.ceilingRatios);
   out.push(
-    paired
+    both
+      ? "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the reference variants there (the sweep's three best, and the sweep's own text of our variant where it has one), timed in alternating rounds, each round starting one later in the list. " +
+          "GFLOP/s are of each one's fastest run, and the ceiling variant is the reference with the fastest run. \"Ours / ceiling\" is paired round by round: the ceiling variant's time in that round over ours, median [min–max] over the rounds; beside it, the fastest reference of each round over ours (the statistic of the reports before 2026-12-06, which reads low wherever the references are as noisy as ours: the fastest of four noisy runs against one), and the fastest runs' ratio:"
+      : paired
       ? "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the reference variants there (the sweep's three best, and the sweep's own text of our variant where it has one), timed in alternating rounds, each round starting one later in the list. " +
           "GFLOP/s are of each one's fastest run, the ceiling variant is the reference with the fastest run, and \"ours / ceiling\" is, round by round, the fastest reference in that round over ours: median [min–max] over the rounds (beside it, the fastest runs' ratio):"
       : "Each GEMM of the step against the ceiling at its shape: ours (the variant bind() chose) and the sweep's three best variants there, timed in alternating rounds; the fastest run of each counts, the ceiling is the fastest sweep variant:",
     '',
   );
-  out.push(`| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling${paired ? ', per round | fastest / fastest' : ''} |`);
-  out.push(`|---|---|---|---|---|---|---|${paired ? '---|' : ''}`);
+  out.push(`| GEMM (phase) | shape | per step | our variant (chosen at bind) | ours GFLOP/s | ceiling GFLOP/s (sweep variant) | ours / ceiling${both ? ', per round | ours / each round\'s fastest reference' : ''}${paired ? ', per round | fastest / fastest' : ''} |`);
+  out.push(`|---|---|---|---|---|---|---|${both ? '---|' : ''}${paired ? '---|' : ''}`);
   for (const g of w.gemms) {
     const fastestRatio = pct(g.gflops / g.ceilingGflops);
-    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${paired ? `${pctSpread(g.ratios)} | ${fastestRatio}` : fastestRatio} |`);
+    out.push(`| ${g.name} (${g.phase}) | ${shapeLabel(g.shape)} | ×${g.count} | ${g.variant} | ${fmt(g.gflops, 2)} | ${fmt(g.ceilingGflops, 2)} (${g.ceilingVariant}) | ${both ? `${pctSpread(g.ceilingRatios)} | ` : ''}${paired ? `${pctSpread(g.ratios)} | ${fastestRatio}` : fastestRatio} |`);
   }
   const r = w.recurrence;
   if (r) {
@@ -57,17 +61,21 @@ function recurrenceKernelSection(w: WorkloadResult): string[] {
   const ks = w.recurrenceKernels ?? [];
   if (!ks.length) return [];
   const paired = ks.some((k) => k.ratios);
+  const both = ks.some((k) => k.ceilingRatios);
   const out = [
-    paired
+    both
+      ? `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase (in a round, its fastest repetition), and the sweep's three best variants at that shape are timed again in rounds alternating with the phases, each round starting one later in the list. ` +
+        "ms and GFLOP/s are of the fastest round, and the ceiling variant is the one with the fastest run. \"Kernel / ceiling\" is paired round by round: the window's products at the ceiling variant in that round over the kernel's time, median [min–max]; beside it, the same against the fastest of the three in each round (the statistic before 2026-12-06), and the fastest runs' ratio:"
+      : paired
       ? `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase (in a round, its fastest repetition), and the sweep's three best variants at that shape are timed again in rounds alternating with the phases, each round starting one later in the list. ` +
         "ms and GFLOP/s are of the fastest round, the ceiling variant is the one with the fastest run, and \"kernel / ceiling\" is, round by round, the window's products at the fastest variant in that round over the kernel's time: median [min–max] over the rounds (beside it, the fastest runs' ratio):"
       : `Each recurrence kernel against the sweep's best rate at its per-step shape (${w.workload.T} products per window; the reverse's product is the transposed one, the same FLOPs): its time is the profiled phase's fastest repetition, and the sweep's three best variants at that shape are timed again in rounds alternating with the phases; the fastest run of each counts:`,
     '',
-    `| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling${paired ? ', per round | fastest / fastest' : ''} |`,
-    `|---|---|---|---|---|---|---|${paired ? '---|' : ''}`,
+    `| kernel | per-step product | products per window | ms per window | GFLOP/s | ceiling GFLOP/s (sweep variant) | kernel / ceiling${both ? ', per round | kernel / each round\'s fastest' : ''}${paired ? ', per round | fastest / fastest' : ''} |`,
+    `|---|---|---|---|---|---|---|${both ? '---|' : ''}${paired ? '---|' : ''}`,
   ];
   for (const k of ks) {
-    out.push(`| ${k.kernel} | ${shapeLabel(k.shape)} | ${k.steps} | ${fmt(k.ms)} | ${fmt(k.gflops, 2)} | ${fmt(k.ceilingGflops, 2)} (${k.ceilingVariant}) | ${paired ? `${pctSpread(k.ratios)} | ${pct(k.ratio)}` : pct(k.ratio)} |`);
+    out.push(`| ${k.kernel} | ${shapeLabel(k.shape)} | ${k.steps} | ${fmt(k.ms)} | ${fmt(k.gflops, 2)} | ${fmt(k.ceilingGflops, 2)} (${k.ceilingVariant}) | ${both ? `${pctSpread(k.ceilingRatios)} | ` : ''}${paired ? `${pctSpread(k.ratios)} | ${pct(k.ratio)}` : pct(k.ratio)} |`);
   }
   out.push('');
   return out;

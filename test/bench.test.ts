@@ -93,16 +93,20 @@ describe('benchmark harness', () => {
       expect(tuneVariants).toContain(g.variant); // bind() takes the tuned choice
       expect(g.gflops).toBeGreaterThan(0);
       expect(g.ceilingGflops).toBeGreaterThan(0);
-      // one paired ratio per round (ceilingRounds: 1, so 2 rounds for the GEMMs), the ceiling variant's time over ours in that round
+      // one paired ratio per round (ceilingRounds: 1, so 2 rounds for the GEMMs): the ceiling variant's time over ours in that round,
+      // and the fastest reference's in that round, which is never slower than the ceiling variant's (one of the references)
       expect(g.ratios!.n).toBe(2);
       expect(g.ratios!.min).toBeLessThanOrEqual(g.ratios!.median);
       expect(g.ratios!.median).toBeLessThanOrEqual(g.ratios!.max);
+      expect(g.ceilingRatios!.n).toBe(2);
+      for (const q of ['min', 'median', 'max'] as const) expect(g.ceilingRatios![q]).toBeGreaterThanOrEqual(g.ratios![q]);
     }
     // each recurrence kernel against the sweep at its per-step shape, one paired ratio per round
     expect(w.recurrenceKernels!.map((k) => k.direction)).toEqual(['forward', 'backward']);
     for (const k of w.recurrenceKernels!) {
       expect(k.ratios!.n).toBe(1);
       expect(k.ratios!.median).toBeCloseTo(k.ratio, 10);
+      expect(k.ceilingRatios!.median).toBeCloseTo(k.ratio, 10); // one round: the ceiling variant's run is the fastest run
     }
     expect(w.ceilingMs).toBeGreaterThan(0);
     // each strategy's share of the ceiling: the ceiling re-timed after its one round of pipelined steps, over that round's ms per step
@@ -137,9 +141,10 @@ describe('benchmark harness', () => {
     expect(md).toMatch(/\| webgpu-bptt full \| [\d.]+ \[[\d.]+–[\d.]+\] \|/); // median [min–max]
     expect(md).toMatch(/\| TF\.js wasm full/);
     expect(md).toMatch(/\| dW_hh \(layer 0\) \(weight-grads\) \| 16×16×8 Aᵀ \| ×1 \|/);
-    // the GEMM rows: the per-round ratio as median [min–max], then the fastest runs' ratio
+    // the GEMM rows: the per-round ratios as median [min–max] (against the ceiling variant, against each round's fastest), then the fastest runs' ratio
     const g0 = w.gemms[0];
-    expect(md).toContain(`| ${pctOf(g0.ratios!.median)} [${pctOf(g0.ratios!.min)}–${pctOf(g0.ratios!.max)}] | ${pctOf(g0.gflops / g0.ceilingGflops)} |`);
+    const cell = (s: { median: number; min: number; max: number }) => `${pctOf(s.median)} [${pctOf(s.min)}–${pctOf(s.max)}]`;
+    expect(md).toContain(`| ${cell(g0.ceilingRatios!)} | ${cell(g0.ratios!)} | ${pctOf(g0.gflops / g0.ceilingGflops)} |`);
     // the tuner's choice is the device's (on SwiftShader with one thread the split recurrence can win at this size)
     const rows = w.tuning.rows!;
     expect(['sequence', 'split']).toContain(rows.recurrence);
