@@ -104,8 +104,8 @@ export interface GemmRow {
   ceilingVariant: string;
   /**
    * Per round, the fastest reference variant's time in that round over ours
-   * (ours as a fraction of the ceiling, timed seconds apart): median
-   * [min–max]. Absent in reports before 2026-12-05, whose only ratio is
+   * (ours as a fraction of each round's fastest reference, timed seconds
+   * apart): median [min–max]. Absent in reports before 2026-12-05, whose only ratio is
    * gflops / ceilingGflops. With the refs as noisy as ours, the fastest of
    * four in a round sits below a typical run of any one of them, so this
    * reads under 100% even where ours is the ceiling's own kernel.
@@ -237,8 +237,9 @@ function references(device: GPUDevice, sweep: SweepResult, also?: string) {
  * rounds alternating with the reference variants (references()) at the same
  * shape, so all of them see the same machine load, each round starting one
  * later in the list. GFLOP/s are of each one's fastest run, the ceiling
- * variant is the reference with the fastest run, and the paired ratio is,
- * round by round, the fastest reference in that round over ours.
+ * variant is the reference with the fastest run, and the paired ratios are,
+ * round by round, the ceiling variant's time over ours (ceilingRatios) and
+ * the fastest reference's in that round over ours (ratios).
  */
 async function gemmAgainstCeiling(device: GPUDevice, g: ReturnType<typeof stepGemmShapes>[number], sweep: SweepResult, rounds: number): Promise<GemmRow> {
   const mk = (n: number) => device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
@@ -301,8 +302,10 @@ function ceilingProbe(device: GPUDevice, w: Workload, gemms: GemmRow[], rec: Swe
  * alternating rounds (the phases of a step and each variant, each round
  * starting one later in the list) so that both see the same machine load.
  * A phase's time in a round is the fastest of the profile's repetitions;
- * ms and GFLOP/s are of the fastest round, and the paired ratio is, round by
- * round, T products at the fastest reference in that round over the phase.
+ * ms and GFLOP/s are of the fastest round, and the paired ratios are, round
+ * by round, T products at the ceiling variant (the reference with the fastest
+ * run) over the phase (ceilingRatios) and the same at the fastest reference
+ * in that round (ratios).
  * The first round's phases are the per-phase line's.
  */
 async function recurrenceKernels(

@@ -10,11 +10,9 @@ export interface Spread {
   n: number;
 }
 
-/** The median (the mean of the middle two for an even count). */
-export function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { median } from '../src/util/median';
+
+export { median };
 
 /** min, median, max and count of `a`. */
 export function spread(a: number[]): Spread {

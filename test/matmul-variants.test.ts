@@ -13,6 +13,7 @@ import { charLmConfig } from '../src/model/config';
 import { createNodeDevice } from '../src/node/device';
 import { persistKey, chosenVariant } from '../src/kernels/matmul-choice';
 import { BpttError } from '../src/errors';
+import { liveMemory } from '../src/gpu/buffers';
 import type { Activation } from '../src/kernels/kernel';
 import * as ref from '../src/reference/kernels64';
 
@@ -167,7 +168,9 @@ describe('choosing a variant at bind()', () => {
     const device = await gpu();
     clearChoices(device);
     const shapes = [{ M: 24, N: 16, K: 8, transA: true }, { M: 25, N: 16, K: 8, transA: true }, { M: 20, N: 10, K: 6 }];
+    const before = liveMemory(device);
     const res = await tuneMatmul(device, shapes, { reps: 1 });
+    expect(liveMemory(device)).toEqual(before); // every buffer it made is destroyed
     // 24 and 25 share a bucket: timed once; N = 10 and K = 6 leave only the scalar-load variants
     expect(res.map((r) => r.shape.M)).toEqual([24, 20]);
     expect(Object.keys(res[0].ms).sort()).toEqual([...MATMUL_VARIANTS].sort());
@@ -183,6 +186,12 @@ describe('choosing a variant at bind()', () => {
     const [screen] = await tuneMatmul(device, [{ ...shapes[2], bias: true, beta: 1 }], { reps: 1, finalists: 1 }); // bound as the engine binds it
     expect(screen.final).toEqual({});
     expect(screen.ms[screen.best]).toBe(Math.min(...(Object.values(screen.ms) as number[])));
+    // one variant that fits: no final; bad round counts are refused before any GPU work
+    const [one] = await tuneMatmul(device, [{ M: 20, N: 10, K: 6 }], { reps: 1, candidates: [MATMUL_FALLBACK] });
+    expect([one.best, one.final]).toEqual([MATMUL_FALLBACK, {}]);
+    for (const [field, o] of [['reps', { reps: 0 }], ['finalists', { finalists: 1.5 }], ['finalRounds', { finalRounds: Number.NaN }]] as const) {
+      await expect(tuneMatmul(device, shapes, o)).rejects.toThrow(new RegExp(`^${field} = `));
+    }
     // a matmul bound now at a shape of the tuned bucket runs the winner, and is still right
     const { err, used } = await runCase(device, { M: 25, N: 16, K: 8, transA: false, beta: 0.5 }, undefined);
     expect(err).toBeLessThan(1e-5);
@@ -238,8 +247,11 @@ describe('choosing a variant at bind()', () => {
   it('tuneRecurrenceRows times rows 1, 2 and 4 and returns the fastest, which an engine takes as its rows', async () => {
     const device = await gpu();
     const config = charLmConfig(6, 8);
+    const before = liveMemory(device);
     const r = await tuneRecurrenceRows(device, config, 4, 3, 1);
+    expect(liveMemory(device)).toEqual(before); // every candidate engine is destroyed
     expect(Object.keys(r.ms).map(Number).sort()).toEqual([1, 2, 4]);
+    await expect(tuneRecurrenceRows(device, config, 4, 3, 0)).rejects.toThrow(/^reps = 0: must be a positive integer/);
     expect(r.ms[r.best]).toBe(Math.min(...Object.values(r.ms)));
     for (const t of Object.values(r.ms)) expect(t).toBeGreaterThan(0);
     // B = 2: rows 4 does not fit the batch and is not timed

@@ -46,7 +46,7 @@ export const TRAIN: CommandSpec = {
     beta2: { type: 'string', value: 'β2', default: '0.999', help: 'Adam\'s second-moment decay, in [0, 1)' },
     eps: { type: 'string', value: 'ε', default: '1e-8', help: 'Adagrad\'s and Adam\'s ε (> 0)' },
     clip: { type: 'string', value: 'θ|off', default: '1', help: 'global-norm clip threshold' },
-    rows: { type: 'string', value: '1|2|4|8', help: 'sequences per workgroup in the recurrence kernels\n(default: the most the batch and the device allow)' },
+    rows: { type: 'string', value: '1|2|4|8', help: 'sequences per workgroup in the recurrence kernels\n(default: the most the batch and the device allow,\nat most 8 on a software adapter and 4 on a GPU)' },
     seed: { type: 'string', value: 'N', default: '0', help: 'seed of the weights, partitioning and truncation' },
     prefix: { type: 'string', value: 'TEXT', default: 'time traveller', help: 'prefix of the sample' },
     temperature: { type: 'string', value: 'X', default: '0', help: 'sampling temperature; 0 = greedy' },

@@ -23,7 +23,7 @@ export interface BpttShape {
   batch: number;
   /** T, steps per window. */
   steps: number;
-  /** Sequences per workgroup in the recurrence kernels: 1, 2, 4 or 8 (default: the most of 1, 2 and 4 that fit; 8 where the tuner chooses it). */
+  /** Sequences per workgroup in the recurrence kernels: 1, 2, 4 or 8 (default: chooseRows, the most that fit of 8, 4, 2, 1 on a software adapter and of 4, 2, 1 elsewhere). */
   rows?: number;
   /**
    * How the recurrences run (default 'sequence'): 'sequence' walks every

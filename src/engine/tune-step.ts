@@ -3,26 +3,27 @@
 // recurrences' variant and sequences per workgroup (tuneRecurrenceRows). The kernels'
 // tuner (src/kernels/tune.ts) knows nothing of the engine or the model.
 import { GATES, type RnnConfig } from '../model/config';
-import type { GemmShape } from '../kernels/matmul-choice';
+import type { TuneShape } from '../kernels/tune';
 import { RECURRENCE_ROWS } from '../kernels/sequence-kernel';
-import { BpttError } from '../errors';
+import { BpttError, show } from '../errors';
 import { BpttEngine, type BpttShape } from './bptt';
 import type { Recurrence } from './cells';
 import { onlyPhase } from './profile';
 import { rotatedRounds } from '../gpu/timing';
 
-/** One GEMM of a training step: where it sits, its shape, how often it runs per step. */
-export interface StepGemm extends GemmShape {
+/**
+ * One GEMM of a training step: where it sits, its shape, how often it runs
+ * per step, and how the engine binds it (TuneShape's `bias`: the input and
+ * output projections of a model with biases; `beta` = 1: the weight
+ * gradients accumulate, C = C + op(A)·op(B)).
+ */
+export interface StepGemm extends TuneShape {
   /** What it computes, e.g. `dW_hh (layer 0)`. */
   name: string;
   /** The step's phase it runs in (as in the engine's per-phase timing). */
   phase: 'input' | 'output' | 'backward' | 'weight-grads';
   /** Runs per step. */
   count: number;
-  /** The engine adds bias[N] (the input and output projections of a model with biases). */
-  bias?: boolean;
-  /** The engine accumulates: C = 1·C + op(A)·op(B) (the weight gradients). */
-  beta?: number;
 }
 
 /**
@@ -61,18 +62,32 @@ export interface RowsResult {
   recurrence: Recurrence;
 }
 
-/** An engine for `shape`, with ξ = 1 written; null where the shape does not fit the device. */
-function engineFor(device: GPUDevice, shape: BpttShape): BpttEngine | null {
-  let engine: BpttEngine;
+/**
+ * An engine for `shape`, with ξ = 1 written; null where the shape does not
+ * fit the device: a BpttError from its checks, or its buffers out of memory
+ * (WebGPU reports that in an error scope, not by throwing, and the tuner
+ * holds every candidate at once).
+ */
+async function engineFor(device: GPUDevice, shape: BpttShape): Promise<BpttEngine | null> {
+  let engine: BpttEngine | undefined;
+  device.pushErrorScope('out-of-memory');
   try {
     engine = new BpttEngine(device, shape);
+    // ξ = 1: the reverse kernels skip the GEMV where ξ = 0, as on a fresh engine's zeroed ξ
+    engine.writeXi(new Float32Array(shape.steps).fill(1));
   } catch (e) {
-    if (e instanceof BpttError) return null; // does not fit this device
-    throw e;
+    engine?.destroy();
+    engine = undefined;
+    if (!(e instanceof BpttError)) {
+      await device.popErrorScope();
+      throw e;
+    }
   }
-  // ξ = 1: the reverse kernels skip the GEMV where ξ = 0, as on a fresh engine's zeroed ξ
-  engine.writeXi(new Float32Array(shape.steps).fill(1));
-  return engine;
+  if (await device.popErrorScope()) {
+    engine?.destroy();
+    return null;
+  }
+  return engine ?? null;
 }
 
 /** ms of one step's forward + backward recurrences of `engine`, one run of each phase. */
@@ -102,14 +117,15 @@ async function timeRecurrences(device: GPUDevice, engine: BpttEngine): Promise<n
  * alike; each one's fastest round counts.
  */
 export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 3): Promise<RowsResult> {
+  if (!Number.isInteger(reps) || reps < 1) throw new BpttError('reps', show(reps), 'must be a positive integer');
   const candidates: { key: number | 'split'; engine: BpttEngine; ms: number }[] = [];
   try {
     for (const key of [...RECURRENCE_ROWS.filter((r) => r <= batch), 'split' as const]) {
-      const engine = engineFor(device, key === 'split' ? { config, batch, steps, recurrence: 'split' } : { config, batch, steps, rows: key });
+      const engine = await engineFor(device, key === 'split' ? { config, batch, steps, recurrence: 'split' } : { config, batch, steps, rows: key });
       if (engine) candidates.push({ key, engine, ms: Infinity });
     }
     for (const c of candidates) await timeRecurrences(device, c.engine); // pipelines and first touch
-    await rotatedRounds(Math.max(1, reps), candidates.map((c) => async () => {
+    await rotatedRounds(reps, candidates.map((c) => async () => {
       c.ms = Math.min(c.ms, await timeRecurrences(device, c.engine));
     }));
   } finally {

@@ -1,6 +1,8 @@
-// The one GPU timer: the tuners (src/kernels/tune.ts, src/engine/tune-step.ts)
-// and the bench (bench/gemm-sweep.ts, bench/core.ts) time their dispatches
-// here, in the same rotated rounds, so their numbers are measured the same way.
+// The one GPU timer (timePass), used by the matmul tuner (src/kernels/tune.ts)
+// and the bench's GEMM sweep and rows (bench/gemm-sweep.ts, bench/core.ts), so
+// their numbers are measured the same way; and rotatedRounds, the order in
+// which both tuners (src/kernels/tune.ts, src/engine/tune-step.ts) and the
+// bench's side-by-side rows time their candidates.
 import { BufferArena } from './buffers';
 
 /** How timePass measured: timestamp queries where the device has them and they tick, else wall clock. */

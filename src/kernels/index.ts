@@ -9,7 +9,7 @@ export {
 } from './matmul';
 export {
   tuneMatmul, pinMatmulVariant, timePass, shapeBucket, tunedChoices, clearChoices,
-  type GemmShape, type TuneOptions, type TuneResult,
+  type GemmShape, type TuneOptions, type TuneResult, type TuneShape,
 } from './tune';
 export { createEmbedGather, createEmbedGrad, bucketByToken, EMBED_GATHER_WGSL, EMBED_GRAD_WGSL } from './embed';
 export { createColsum, COLSUM_WGSL } from './colsum';

@@ -99,10 +99,11 @@ export function sequenceConstants(device: GPUDevice, prefix: string, hidden: num
 /**
  * Sequences per workgroup when none is given or tuned: the most that the
  * batch and `maxHidden` allow, of 8, 4, 2, 1 on a software adapter and of
- * 4, 2, 1 elsewhere. On SwiftShader rows 8 ran the S, M and LSTM workloads'
- * recurrences 1.1–2.1× faster than rows 4 in every bench run (tuneRecurrenceRows
- * picked it in all of them); on a GPU, rows 8 quarters the workgroups of
- * rows 2 and nothing here measured it, so the default there stays 4.
+ * 4, 2, 1 elsewhere. On SwiftShader tuneRecurrenceRows picked rows 8 for the
+ * S, M and LSTM workloads in all but a few bench runs (1.1–2.1× faster than
+ * rows 4; where it picked 4, the two were within 3%). On a GPU, rows 8
+ * halves the workgroups of rows 4 and nothing here measured it, so the
+ * default there stays 4.
  */
 export function chooseRows(device: GPUDevice, maxHidden: (rows: number) => number, hidden: number, batch: number): number {
   for (const rows of softwareDevice(device) ? [8, 4, 2] : [4, 2]) if (batch >= rows && hidden <= maxHidden(rows)) return rows;

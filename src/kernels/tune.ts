@@ -7,7 +7,8 @@
 import { BufferArena } from '../gpu/buffers';
 import { timePass, rotatedRounds, type TimingMethod } from '../gpu/timing';
 import { BpttError, show } from '../errors';
-import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, type MatmulVariant } from './matmul';
+import { median } from '../util/median';
+import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, type MatmulVariant, type MatmulKernelHandle, type MatmulBound } from './matmul';
 import { recordChoice, setPinned, shapeBucket, type GemmShape } from './matmul-choice';
 
 export { shapeBucket, tunedChoices, clearChoices, type GemmShape } from './matmul-choice';
@@ -17,17 +18,22 @@ export { timePass } from '../gpu/timing';
 export interface TuneOptions {
   /** The variants to time (default: every one of MATMUL_VARIANTS that fits the shape). */
   candidates?: readonly MatmulVariant[];
-  /** Screening rounds over the variants (default 3; each variant's fastest run counts). */
+  /** Screening rounds over the variants, a positive integer (default 3; each variant's fastest run counts). */
   reps?: number;
-  /** How many of the screen's fastest are re-timed in the final (default 3; 1 skips the final). */
+  /** How many of the screen's fastest are re-timed in the final, a positive integer (default 3; 1 skips the final). */
   finalists?: number;
-  /** Rounds of the final (default 4; each finalist's median round counts). */
+  /** Rounds of the final, a positive integer (default 4; each finalist's median round counts). */
   finalRounds?: number;
   /** Re-time shapes whose bucket was already tuned in this call (default false). */
   repeatBuckets?: boolean;
 }
 
-/** A shape to tune, bound as its user binds it: with a bias, and accumulating (beta) where the user does. */
+/**
+ * A shape to tune, bound as its user binds it: with a bias, and accumulating
+ * (beta) where the user does. The choice is kept per shape bucket
+ * (shapeBucket: the sizes and transposes), so the first shape of a bucket
+ * decides for every binding in it, whatever their bias and beta.
+ */
 export interface TuneShape extends GemmShape {
   bias?: boolean;
   beta?: number;
@@ -63,6 +69,7 @@ export interface TuneResult {
  */
 export async function tuneMatmul(device: GPUDevice, shapes: readonly TuneShape[], o: TuneOptions = {}): Promise<TuneResult[]> {
   for (const v of o.candidates ?? []) pinCheck(v);
+  const reps = positive('reps', o.reps ?? 3), finalists = positive('finalists', o.finalists ?? 3), finalRounds = positive('finalRounds', o.finalRounds ?? 4);
   const seen = new Set<string>();
   const out: TuneResult[] = [];
   for (const s of shapes) {
@@ -76,30 +83,30 @@ export async function tuneMatmul(device: GPUDevice, shapes: readonly TuneShape[]
     try {
       const usage = GPUBufferUsage.STORAGE;
       const a = arena.create('a', s.M * s.K * 4, usage), b = arena.create('b', s.K * s.N * 4, usage), c = arena.create('c', s.M * s.N * 4, usage);
-      const bias = arena.create('bias', s.N * 4, usage);
+      const bias = s.bias ? arena.create('bias', s.N * 4, usage) : undefined;
       const opts = { transA: s.transA, transB: s.transB };
-      const kernels = (o.candidates ?? MATMUL_VARIANTS)
-        .filter((v) => matmulVariantFits(device, v, opts, s))
-        .map((v) => {
-          const mm = createMatmul(device, { ...opts, bias: s.bias, variant: v });
-          return { v, mm, bound: mm.bind({ a, b, c, bias }, { M: s.M, N: s.N, K: s.K, beta: s.beta }) };
-        });
-      if (!kernels.length) continue;
+      const fits = (o.candidates ?? MATMUL_VARIANTS).filter((v) => matmulVariantFits(device, v, opts, s));
+      if (!fits.length) continue;
       const ms: TuneResult['ms'] = {}, final: TuneResult['final'] = {};
       let method: TimingMethod = 'wall-clock';
-      const time = async (k: (typeof kernels)[number], reps: number, targetMs?: number) => {
-        const t = await timePass(device, (pass) => k.mm.encode(pass, k.bound), reps, { targetMs });
+      const kernels: { v: MatmulVariant; mm: MatmulKernelHandle; bound: MatmulBound }[] = [];
+      const time = async (k: (typeof kernels)[number], runs: number, targetMs?: number) => {
+        const t = await timePass(device, (pass) => k.mm.encode(pass, k.bound), runs, { targetMs });
         method = t.method;
         return t.ms;
       };
       try {
-        await rotatedRounds(o.reps ?? 3, kernels.map((k) => async () => {
+        for (const v of fits) {
+          const mm = createMatmul(device, { ...opts, bias: s.bias, variant: v });
+          kernels.push({ v, mm, bound: mm.bind({ a, b, c, bias }, { M: s.M, N: s.N, K: s.K, beta: s.beta }) });
+        }
+        await rotatedRounds(reps, kernels.map((k) => async () => {
           ms[k.v] = Math.min(ms[k.v] ?? Infinity, await time(k, 1));
         }));
-        const finalists = [...kernels].sort((x, y) => ms[x.v]! - ms[y.v]!).slice(0, Math.max(1, o.finalists ?? 3));
-        if (finalists.length > 1) {
-          const rounds = new Map(finalists.map((k) => [k.v, [] as number[]]));
-          await rotatedRounds(Math.max(1, o.finalRounds ?? 4), finalists.map((k) => async () => {
+        const chosen = [...kernels].sort((x, y) => ms[x.v]! - ms[y.v]!).slice(0, finalists);
+        if (chosen.length > 1) {
+          const rounds = new Map(chosen.map((k) => [k.v, [] as number[]]));
+          await rotatedRounds(finalRounds, chosen.map((k) => async () => {
             rounds.get(k.v)!.push(await time(k, 3, 30));
           }));
           for (const [v, r] of rounds) final[v] = median(r);
@@ -118,9 +125,9 @@ export async function tuneMatmul(device: GPUDevice, shapes: readonly TuneShape[]
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+function positive(field: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new BpttError(field, show(v), 'must be a positive integer');
+  return v;
 }
 
 function pinCheck(v: string): MatmulVariant {
