@@ -1,6 +1,9 @@
 // The bench's summary of repeated timings: every table reports a median with
 // its spread, computed here once for the training step, the phase profile
 // and inference alike.
+import { median } from '../src/util/median';
+
+export { median };
 
 /** min / median / max of a set of times, in ms. */
 export interface Spread {
@@ -9,10 +12,6 @@ export interface Spread {
   max: number;
   n: number;
 }
-
-import { median } from '../src/util/median';
-
-export { median };
 
 /** min, median, max and count of `a`. */
 export function spread(a: number[]): Spread {

@@ -35,6 +35,12 @@ export function requireInt(field: string, v: unknown, min: number, max: number):
   return v;
 }
 
+/** `v` as a positive integer (counts of rounds, runs, candidates), else a BpttError naming `field`. */
+export function requirePositiveInt(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BpttError(field, show(v), 'must be a positive integer');
+  return v;
+}
+
 export function requireFinite(field: string, v: unknown, rule = 'must be a finite number'): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new BpttError(field, show(v), rule);
   return v;

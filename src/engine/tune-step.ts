@@ -5,7 +5,7 @@
 import { GATES, type RnnConfig } from '../model/config';
 import type { TuneShape } from '../kernels/tune';
 import { RECURRENCE_ROWS } from '../kernels/sequence-kernel';
-import { BpttError, show } from '../errors';
+import { BpttError, requirePositiveInt } from '../errors';
 import { BpttEngine, type BpttShape } from './bptt';
 import type { Recurrence } from './cells';
 import { onlyPhase } from './profile';
@@ -117,7 +117,7 @@ async function timeRecurrences(device: GPUDevice, engine: BpttEngine): Promise<n
  * alike; each one's fastest round counts.
  */
 export async function tuneRecurrenceRows(device: GPUDevice, config: RnnConfig, batch: number, steps: number, reps = 3): Promise<RowsResult> {
-  if (!Number.isInteger(reps) || reps < 1) throw new BpttError('reps', show(reps), 'must be a positive integer');
+  requirePositiveInt('reps', reps);
   const candidates: { key: number | 'split'; engine: BpttEngine; ms: number }[] = [];
   try {
     for (const key of [...RECURRENCE_ROWS.filter((r) => r <= batch), 'split' as const]) {

@@ -6,7 +6,7 @@
 // rows (tuneRecurrenceRows) are the engine's: src/engine/tune-step.ts.
 import { BufferArena } from '../gpu/buffers';
 import { timePass, rotatedRounds, type TimingMethod } from '../gpu/timing';
-import { BpttError, show } from '../errors';
+import { BpttError, show, requirePositiveInt } from '../errors';
 import { median } from '../util/median';
 import { createMatmul, matmulVariantFits, MATMUL_VARIANTS, type MatmulVariant, type MatmulKernelHandle, type MatmulBound } from './matmul';
 import { recordChoice, setPinned, shapeBucket, type GemmShape } from './matmul-choice';
@@ -69,12 +69,12 @@ export interface TuneResult {
  */
 export async function tuneMatmul(device: GPUDevice, shapes: readonly TuneShape[], o: TuneOptions = {}): Promise<TuneResult[]> {
   for (const v of o.candidates ?? []) pinCheck(v);
-  const reps = positive('reps', o.reps ?? 3), finalists = positive('finalists', o.finalists ?? 3), finalRounds = positive('finalRounds', o.finalRounds ?? 4);
+  const reps = requirePositiveInt('reps', o.reps ?? 3), finalists = requirePositiveInt('finalists', o.finalists ?? 3), finalRounds = requirePositiveInt('finalRounds', o.finalRounds ?? 4);
   const seen = new Set<string>();
   const out: TuneResult[] = [];
   for (const s of shapes) {
     for (const f of ['M', 'N', 'K'] as const) {
-      if (!Number.isInteger(s[f]) || s[f] < 1) throw new BpttError(`shape.${f}`, show(s[f]), 'must be a positive integer');
+      requirePositiveInt(`shape.${f}`, s[f]);
     }
     const bucket = shapeBucket(s);
     if (seen.has(bucket) && !o.repeatBuckets) continue;
@@ -123,11 +123,6 @@ export async function tuneMatmul(device: GPUDevice, shapes: readonly TuneShape[]
     }
   }
   return out;
-}
-
-function positive(field: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new BpttError(field, show(v), 'must be a positive integer');
-  return v;
 }
 
 function pinCheck(v: string): MatmulVariant {
